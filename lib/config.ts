@@ -1,0 +1,120 @@
+// The one place configuration is validated. Entry points (bin/app.ts, the local rehearsal, the
+// failover CLI) hand it their environment; everything downstream receives a typed AppConfig.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseDotEnv } from 'dotenv';
+import type { RegionRole } from './names';
+
+export interface AppConfig {
+  /** Target account; undefined means "offline synth" and stacks get a labelled placeholder. */
+  readonly account: string | undefined;
+  readonly regions: Readonly<Record<RegionRole, string>>;
+  readonly vpcCidr: string;
+  readonly db: {
+    readonly name: string;
+    readonly minCapacity: number;
+    readonly maxCapacity: number;
+    readonly backupRetentionDays: number;
+    readonly deletionProtection: boolean;
+  };
+  readonly cognitoDomainPrefix: string;
+  readonly failoverMode: FailoverMode;
+}
+
+export type FailoverMode = 'switchover' | 'failover' | 'detach';
+export const FAILOVER_MODES: readonly FailoverMode[] = ['switchover', 'failover', 'detach'];
+
+/** Used only when no account is known, so that `cdk synth` works offline. Never deployable. */
+export const PLACEHOLDER_ACCOUNT = '111111111111';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration (.env):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** `.env` values, overridden by the process environment (so CI and one-off runs can change a key). */
+export function readEnv(dotEnvPath = path.join(__dirname, '..', '.env'), processEnv: Env = process.env): Env {
+  const fromFile = fs.existsSync(dotEnvPath) ? parseDotEnv(fs.readFileSync(dotEnvPath)) : {};
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const [key, value] of Object.entries(processEnv)) {
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  return merged;
+}
+
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const ACCOUNT = /^\d{12}$/;
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$/;
+
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const get = (key: string, fallback?: string): string => {
+    const value = env[key]?.trim() || fallback;
+    if (value === undefined) {
+      problems.push(`${key} is missing: set it in .env`);
+      return '';
+    }
+    return value;
+  };
+  const check = (ok: boolean, message: string) => {
+    if (!ok) problems.push(message);
+  };
+  const number = (key: string, fallback: string, valid: (n: number) => boolean, rule: string): number => {
+    const raw = get(key, fallback);
+    const n = Number(raw);
+    check(raw !== '' && Number.isFinite(n) && valid(n), `${key}=${raw} is invalid: ${rule}`);
+    return n;
+  };
+  const bool = (key: string, fallback: string): boolean => {
+    const raw = get(key, fallback).toLowerCase();
+    check(raw === 'true' || raw === 'false', `${key}=${raw} is invalid: use true or false`);
+    return raw === 'true';
+  };
+
+  const pri = get('AWS_SRC_REGION');
+  const secd = get('AWS_DEST_REGION');
+  check(pri === '' || REGION.test(pri), `AWS_SRC_REGION=${pri} is not an AWS region name (e.g. us-east-1)`);
+  check(secd === '' || REGION.test(secd), `AWS_DEST_REGION=${secd} is not an AWS region name (e.g. us-east-2)`);
+  check(pri === '' || pri !== secd, 'AWS_SRC_REGION and AWS_DEST_REGION must differ: active-passive needs two regions');
+
+  const account = env.AWS_ACCOUNT?.trim() || env.CDK_DEFAULT_ACCOUNT?.trim() || undefined;
+  check(account === undefined || ACCOUNT.test(account), `AWS_ACCOUNT=${account} must be a 12-digit account id (or empty)`);
+
+  const vpcCidr = get('VPC_CIDR_RANGE', '10.0.0.0/16');
+  const cidr = CIDR.exec(vpcCidr);
+  check(
+    cidr !== null && cidr.slice(1, 5).every((o) => Number(o) <= 255) && Number(cidr[5]) >= 16 && Number(cidr[5]) <= 24,
+    `VPC_CIDR_RANGE=${vpcCidr} is invalid: use an IPv4 CIDR from /16 to /24, e.g. 10.0.0.0/16`,
+  );
+
+  const halfStep = (n: number) => Number.isInteger(n * 2);
+  const minCapacity = number('DB_MIN_CAPACITY', '0.5', (n) => n >= 0.5 && n <= 256 && halfStep(n), 'ACUs from 0.5 to 256 in 0.5 steps');
+  const maxCapacity = number('DB_MAX_CAPACITY', '4', (n) => n >= 1 && n <= 256 && halfStep(n), 'ACUs from 1 to 256 in 0.5 steps');
+  check(!(maxCapacity < minCapacity), `DB_MAX_CAPACITY=${maxCapacity} is below DB_MIN_CAPACITY=${minCapacity}`);
+  const backupRetentionDays = number('DB_BACKUP_RETENTION_DAYS', '7', (n) => Number.isInteger(n) && n >= 1 && n <= 35, 'whole days from 1 to 35');
+  const deletionProtection = bool('DB_DELETION_PROTECTION', 'false');
+
+  const dbName = get('DB_NAME', 'todos');
+  check(/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(dbName), `DB_NAME=${dbName} is invalid: letters, digits and _ starting with a letter`);
+
+  const cognitoDomainPrefix = get('COGNITO_DOMAIN_PREFIX', 'todomgmt-dev-api');
+  check(DOMAIN_PREFIX.test(cognitoDomainPrefix), `COGNITO_DOMAIN_PREFIX=${cognitoDomainPrefix} is invalid: lowercase letters, digits and -`);
+
+  const failoverMode = get('FAILOVER_MODE', 'switchover') as FailoverMode;
+  check(FAILOVER_MODES.includes(failoverMode), `FAILOVER_MODE=${failoverMode} is invalid: use ${FAILOVER_MODES.join(' | ')}`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    account,
+    regions: { pri, secd },
+    vpcCidr,
+    db: { name: dbName, minCapacity, maxCapacity, backupRetentionDays, deletionProtection },
+    cognitoDomainPrefix,
+    failoverMode,
+  };
+}

@@ -1,0 +1,56 @@
+// Every physical name that another region, a script or the failover program has to find lives here.
+// Users know these names from the original article; changing one replaces or orphans a resource.
+import type { ToDoFunctionName } from '../assets/lambda/src/routes';
+
+export const APP_NAME = 'ToDoMgmt';
+
+/** The role a region was deployed with. Roles never move: after a failover `secd` is the writer. */
+export type RegionRole = 'pri' | 'secd';
+export const REGION_ROLES: readonly RegionRole[] = ['pri', 'secd'];
+
+export const STACK_NAMES = {
+  pipeline: APP_NAME,
+  /** The failover pipeline in the primary region (the article's name). */
+  failover: `${APP_NAME}-failover`,
+  /** Its twin in the secondary region, which must work while the primary region is down. */
+  failoverSecd: `${APP_NAME}-failover-secd`,
+  infra: (role: RegionRole) => `${APP_NAME}-infra-${role}`,
+  app: (role: RegionRole) => `${APP_NAME}-app-${role}`,
+} as const;
+
+export const STAGE_IDS: Readonly<Record<RegionRole, string>> = { pri: 'PriDeploy', secd: 'SecdDeploy' };
+
+export const REPOSITORY_NAME = `${APP_NAME}Repo`;
+export const PIPELINE_NAME = `${APP_NAME}Pipeline`;
+export const FAILOVER_PIPELINE_NAME = (role: RegionRole) => `${APP_NAME}-failover-${role}`;
+
+/** `ToDoMgmt-app-pri-GetToDos`: the name the article's `aws lambda invoke` commands use. */
+export const functionName = (role: RegionRole, fn: ToDoFunctionName) => `${STACK_NAMES.app(role)}-${fn}`;
+
+export const API_NAME = `${APP_NAME}API`;
+export const GLOBAL_CLUSTER_ID = 'todomgmt-global-db-cluster';
+export const clusterId = (role: RegionRole) => `todomgmt-infra-${role}-db-cluster`;
+export const proxyName = (role: RegionRole) => `todomgmt-infra-${role}-rds-proxy`;
+export const dbSecretName = `${APP_NAME}/db-credentials`;
+export const DB_PORT = 3306;
+
+/**
+ * SSM Parameter Store layout. Each region publishes, in its own region, what the failover program and
+ * the other region need, under `/todomgmt/<role>/<key>`. Facts that belong to the whole system (the
+ * global cluster, the CloudFront distribution) are published in both regions, so that either region
+ * alone is enough to fail over.
+ */
+export const SSM_PREFIX = '/todomgmt';
+export type SsmKey =
+  | 'region'
+  | 'cluster-id'
+  | 'cluster-arn'
+  | 'proxy-name'
+  | 'proxy-endpoint'
+  | 'api-domain'
+  | 'api-url'
+  | 'global-cluster-id'
+  | 'user-pool-id'
+  | 'user-pool-arn'
+  | 'distribution-id';
+export const ssmParameterName = (role: RegionRole, key: SsmKey) => `${SSM_PREFIX}/${role}/${key}`;

@@ -1,0 +1,76 @@
+// Exactly the IAM actions the AWS failover driver calls, grouped by the resources they act on, so the
+// failover pipeline stack grants its CodeBuild role these and nothing more. A test records the SDK
+// commands the driver really sends in every scenario and asserts the set equals this list.
+
+/**
+ * Resource kinds the CDK stack turns into ARNs:
+ * - global-cluster: arn:aws:rds::<account>:global-cluster:<GLOBAL_CLUSTER_ID>
+ * - cluster: both regions' Aurora clusters (arn:aws:rds:<region>:<account>:cluster:<clusterId(role)>)
+ * - proxy / proxy-target-group: both regions' RDS Proxies (db-proxy:prx-*) and their target groups
+ *   (target-group:prx-tg-*); their ids are generated, so scope by region and account
+ * - distribution: the API's CloudFront distribution
+ * - ssm-parameters: arn:aws:ssm:<region>:<account>:parameter/todomgmt and parameter/todomgmt/* in both regions
+ * - '*': actions without resource-level permissions
+ */
+export type FailoverResourceKind =
+  | 'global-cluster'
+  | 'cluster'
+  | 'proxy'
+  | 'proxy-target-group'
+  | 'distribution'
+  | 'ssm-parameters'
+  | '*';
+
+export interface FailoverIamGrant {
+  readonly actions: readonly string[];
+  /** IAM evaluates every resource the action touches, e.g. a switchover needs the global cluster and the target cluster. */
+  readonly resources: readonly FailoverResourceKind[];
+  readonly why: string;
+}
+
+export const FAILOVER_IAM_ACTIONS: readonly FailoverIamGrant[] = [
+  {
+    actions: ['ssm:GetParametersByPath'],
+    resources: ['ssm-parameters'],
+    why: 'discover ids the stacks published under /todomgmt in each region',
+  },
+  {
+    actions: ['rds:DescribeGlobalClusters'],
+    resources: ['global-cluster'],
+    why: 'which member is the writer, and whether an operation is already under way',
+  },
+  {
+    actions: ['rds:DescribeDBClusters'],
+    resources: ['cluster'],
+    why: 'engine version, instance count, status of each regional cluster',
+  },
+  {
+    actions: ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster', 'rds:RemoveFromGlobalCluster'],
+    resources: ['global-cluster', 'cluster'],
+    why: 'promote the target: planned switchover, unplanned failover (AllowDataLoss), or detach',
+  },
+  {
+    actions: ['rds:DescribeDBProxyTargets'],
+    resources: ['proxy', 'proxy-target-group'],
+    why: "check the target region's proxy routes to its cluster and is AVAILABLE",
+  },
+  {
+    actions: ['rds:RegisterDBProxyTargets'],
+    resources: ['proxy', 'proxy-target-group', 'cluster'],
+    why: 'register the target cluster with its proxy when it is missing',
+  },
+  {
+    actions: ['cloudfront:GetDistribution', 'cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution'],
+    resources: ['distribution'],
+    why: "point the API's origin at the target region and wait until Deployed",
+  },
+  {
+    actions: ['cloudwatch:GetMetricData'],
+    resources: ['*'],
+    why: 'AuroraGlobalDBReplicationLag of the target before a planned switchover (no resource-level permissions)',
+  },
+];
+
+/** Every action once, sorted: what the build role gets and what the equality test compares. */
+export const failoverIamActionList = (): string[] =>
+  [...new Set(FAILOVER_IAM_ACTIONS.flatMap((grant) => grant.actions))].sort();

@@ -4,6 +4,9 @@ const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  // jose 6 is ESM-only; Jest on Node 20 cannot require() ESM, so its files are compiled to CommonJS.
+  transform: { '/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true } }] },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
 };
 
 module.exports = {

@@ -118,3 +118,61 @@ export function loadConfig(env: Env): AppConfig {
     failoverMode,
   };
 }
+
+/** Ports and state of the local two-region rehearsal (`npm run local`). 0 = any free port. */
+export interface LocalConfig {
+  readonly regions: Readonly<Record<RegionRole, string>>;
+  readonly dbName: string;
+  /** Where `.local/` lives: keys, client secret, both databases, topology, edge config. */
+  readonly stateDir: string;
+  readonly ports: {
+    readonly edge: number;
+    readonly token: number;
+    readonly api: Readonly<Record<RegionRole, number>>;
+    readonly db: Readonly<Record<RegionRole, number>>;
+  };
+}
+
+export const LOCAL_PORT_DEFAULTS = {
+  LOCAL_EDGE_PORT: 8800,
+  LOCAL_TOKEN_PORT: 8801,
+  LOCAL_PRI_API_PORT: 8811,
+  LOCAL_SECD_API_PORT: 8812,
+  LOCAL_PRI_DB_PORT: 13306,
+  LOCAL_SECD_DB_PORT: 13307,
+} as const;
+
+/** The rehearsal needs only the region names and DB name of the AWS config, plus its own LOCAL_* keys. */
+export function loadLocalConfig(env: Env, repoRoot = path.join(__dirname, '..')): LocalConfig {
+  const app = loadConfig({ ...env, AWS_ACCOUNT: undefined, CDK_DEFAULT_ACCOUNT: undefined });
+  const problems: string[] = [];
+  const port = (key: keyof typeof LOCAL_PORT_DEFAULTS): number => {
+    const raw = env[key]?.trim() || String(LOCAL_PORT_DEFAULTS[key]);
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      problems.push(`${key}=${raw} is invalid: use a TCP port from 1 to 65535, or 0 for any free port`);
+    }
+    return n;
+  };
+  const ports = {
+    edge: port('LOCAL_EDGE_PORT'),
+    token: port('LOCAL_TOKEN_PORT'),
+    api: { pri: port('LOCAL_PRI_API_PORT'), secd: port('LOCAL_SECD_API_PORT') },
+    db: { pri: port('LOCAL_PRI_DB_PORT'), secd: port('LOCAL_SECD_DB_PORT') },
+  };
+  const fixed = Object.entries({
+    LOCAL_EDGE_PORT: ports.edge,
+    LOCAL_TOKEN_PORT: ports.token,
+    LOCAL_PRI_API_PORT: ports.api.pri,
+    LOCAL_SECD_API_PORT: ports.api.secd,
+    LOCAL_PRI_DB_PORT: ports.db.pri,
+    LOCAL_SECD_DB_PORT: ports.db.secd,
+  }).filter(([, n]) => n > 0);
+  for (const [key, n] of fixed) {
+    const clash = fixed.find(([other, m]) => other < key && m === n);
+    if (clash) problems.push(`${key}=${n} is also ${clash[0]}: every LOCAL_*_PORT needs its own port (or 0)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const stateDir = path.resolve(repoRoot, env.LOCAL_STATE_DIR?.trim() || '.local');
+  return { regions: app.regions, dbName: app.db.name, stateDir, ports };
+}

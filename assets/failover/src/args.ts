@@ -1,0 +1,92 @@
+// Command-line flags of `npm run failover -- ...` (a contract with the pipeline and deploy scripts).
+import { parseArgs } from 'node:util';
+import type { FailoverMode } from '../../../lib/config';
+import { parseMode, UsageError } from './plan';
+
+export interface CliArgs {
+  readonly mode?: FailoverMode;
+  readonly to?: string;
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly force: boolean;
+  readonly wait: boolean;
+  readonly report?: string;
+  readonly local: boolean;
+  readonly maxLagSeconds?: number;
+  readonly help: boolean;
+}
+
+export const USAGE = `Usage: npm run failover -- [options]
+
+Moves the writer and the API traffic to the other region: plan, confirm, promote, proxy, traffic, verify.
+Safe to run again: every step checks first and skips what is already done; a stopped run resumes.
+
+  --mode <m>            switchover (planned, no data loss; default from FAILOVER_MODE in .env)
+                        failover   (primary region down: AllowDataLoss, never calls that region)
+                        detach     (remove the target from the global database; standalone writer)
+  --to <region>         region (or pri|secd) to move to. Default: switchover → the region that is not
+                        the writer (so the same command fails back); failover/detach → the secd region
+  --dry-run             print the plan and the preflight checks, change nothing
+  --yes, -y             do not ask for confirmation (the pipeline passes it after its manual approval)
+  --force               proceed despite a forceable failed check (replication lag, unreadable CloudFront)
+  --max-lag-seconds <n> replication lag a switchover accepts (default 5)
+  --no-wait             do not wait for CloudFront to finish deploying the new origin
+  --report <file>       write the JSON report (steps, timings, what was already in place) to <file>
+  --local               run against the local two-region rehearsal instead of AWS
+  --help, -h            this text
+
+Environment (override discovery from SSM, names from the original article):
+  AWS_SRC_REGION, AWS_DEST_REGION   the pri and secd regions as deployed (default: .env)
+  SRC_CLUSTER_ID, SRC_RDS_PROXY_NAME                      the pri region's cluster / proxy
+  TARGET_CLUSTER_ID, TARGET_RDS_PROXY_NAME                the secd region's cluster / proxy
+  CLOUDFRONT_DISTRIBUTION_ID, CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME (the secd region's API host)
+  FAILOVER_MODE                     default for --mode
+
+Exit status: 0 done, nothing to do, or dry run; 1 failed part-way (run again to resume);
+2 refused, not confirmed or bad usage (nothing was changed).`;
+
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        mode: { type: 'string' },
+        to: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        yes: { type: 'boolean', short: 'y', default: false },
+        force: { type: 'boolean', default: false },
+        'no-wait': { type: 'boolean', default: false },
+        report: { type: 'string' },
+        local: { type: 'boolean', default: false },
+        'max-lag-seconds': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+  }
+  const v = parsed.values;
+  let maxLagSeconds: number | undefined;
+  if (v['max-lag-seconds'] !== undefined) {
+    maxLagSeconds = Number(v['max-lag-seconds']);
+    if (!Number.isFinite(maxLagSeconds) || maxLagSeconds < 0) {
+      throw new UsageError(`--max-lag-seconds ${v['max-lag-seconds']} is invalid: a number of seconds, 0 or more`);
+    }
+  }
+  if (v.report === '') throw new UsageError('--report needs a file name');
+  return {
+    mode: v.mode === undefined ? undefined : parseMode(v.mode),
+    to: v.to,
+    dryRun: v['dry-run'] === true,
+    yes: v.yes === true,
+    force: v.force === true,
+    wait: v['no-wait'] !== true,
+    report: v.report,
+    local: v.local === true,
+    maxLagSeconds,
+    help: v.help === true,
+  };
+}

@@ -1,0 +1,130 @@
+// Every AWS call of the driver goes through here: throttling and transient faults are retried with
+// backoff and jitter (on the injected clock), and the errors an operator can act on are turned into
+// messages that name the IAM action, the id or the region involved.
+import type { Clock } from '../clock';
+
+export type AwsService = 'rds' | 'cloudfront' | 'ssm' | 'cloudwatch';
+
+/** `SwitchoverGlobalClusterCommand` sent by an RDS client → `rds:SwitchoverGlobalCluster`. */
+export const iamActionOf = (service: AwsService, command: object): string =>
+  `${service}:${command.constructor.name.replace(/Command$/, '')}`;
+
+export type AwsErrorKind = 'access-denied' | 'not-found' | 'throttled' | 'unreachable' | 'conflict' | 'other';
+
+export class AwsCallError extends Error {
+  constructor(
+    readonly kind: AwsErrorKind,
+    readonly action: string,
+    readonly region: string,
+    message: string,
+    readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'AwsCallError';
+  }
+}
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'TooManyUpdates',
+]);
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError']);
+
+export function classify(error: unknown): AwsErrorKind {
+  const e = (error ?? {}) as SdkErrorShape;
+  const name = e.name ?? '';
+  const status = e.$metadata?.httpStatusCode;
+  if (THROTTLING.has(name) || e.$retryable?.throttling === true || status === 429) return 'throttled';
+  if (ACCESS_DENIED.has(name) || (status === 403 && /not authorized|access denied/i.test(e.message ?? ''))) return 'access-denied';
+  if (/NotFound(Fault|Exception)?$/.test(name) || name === 'NoSuchDistribution' || name === 'ParameterNotFound') return 'not-found';
+  if (name === 'PreconditionFailed' || name === 'InvalidIfMatchVersion') return 'conflict';
+  if (NETWORK.has(e.code ?? '') || NETWORK.has(name) || name === 'TimeoutError' || name === 'RequestTimeout' || name === 'AbortError') {
+    return 'unreachable';
+  }
+  if (status !== undefined && status >= 500) return 'unreachable';
+  return 'other';
+}
+
+export interface RetryPolicy {
+  /** Attempts in total for throttled or transient calls. */
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 500, maxDelayMs: 20_000 };
+
+export interface CallRecord {
+  readonly action: string;
+  readonly region: string;
+}
+
+export class AwsCaller {
+  /** What was sent where, in order; the report and the tests read it. */
+  readonly sent: CallRecord[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Sends with retries; `send` is a closure so the SDK's output type flows through. */
+  async run<T>(service: AwsService, region: string, command: object, send: () => Promise<T>): Promise<T> {
+    const action = iamActionOf(service, command);
+    for (let attempt = 1; ; attempt++) {
+      this.sent.push({ action, region });
+      try {
+        return await send();
+      } catch (error) {
+        const kind = classify(error);
+        const retryable = kind === 'throttled' || kind === 'unreachable';
+        if (!retryable || attempt >= this.retry.attempts) throw explain(kind, action, region, error, attempt);
+        // Full jitter keeps many retrying callers from hammering the API in step.
+        const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+        await this.clock.sleep(Math.round(ceiling / 2 + (this.random() * ceiling) / 2));
+      }
+    }
+  }
+}
+
+function explain(kind: AwsErrorKind, action: string, region: string, error: unknown, attempts: number): AwsCallError {
+  const e = (error ?? {}) as SdkErrorShape;
+  const original = `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
+  switch (kind) {
+    case 'access-denied':
+      return new AwsCallError(
+        kind,
+        action,
+        region,
+        `AccessDenied: the credentials in use may not call ${action} in ${region}. Grant ${action} ` +
+          '(the failover pipeline\'s build role gets exactly FAILOVER_IAM_ACTIONS from assets/failover/src/aws/iam-actions.ts; ' +
+          `redeploy it, or add the action to the role you run this with). AWS said: ${original}`,
+        error,
+      );
+    case 'not-found':
+      return new AwsCallError(kind, action, region, `${action} in ${region}: not found. ${original}`, error);
+    case 'throttled':
+      return new AwsCallError(kind, action, region, `${action} in ${region} was still throttled after ${attempts} attempts: run again in a minute. ${original}`, error);
+    case 'unreachable':
+      return new AwsCallError(kind, action, region, `${action}: ${region} did not answer after ${attempts} attempts. ${original}`, error);
+    default:
+      return new AwsCallError(kind, action, region, `${action} in ${region} failed: ${original}`, error);
+  }
+}

@@ -1,0 +1,214 @@
+// Reads the topology from what the stacks published (SSM, per region) and what RDS and CloudFront say
+// now. Only the regions the orchestration allows are called: an unplanned failover never waits on, nor
+// even connects to, the region that is down.
+import { GetDistributionCommand } from '@aws-sdk/client-cloudfront';
+import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, type DBCluster, type GlobalCluster } from '@aws-sdk/client-rds';
+import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
+import { GLOBAL_CLUSTER_ID, REGION_ROLES, SSM_PREFIX, clusterId, proxyName, ssmParameterName, type RegionRole, type SsmKey } from '../../../../lib/names';
+import type { DiscoverRequest, RegionView, Topology, TrafficOrigin } from '../driver';
+import { AwsCallError, type AwsCaller } from './aws-call';
+import type { AwsClients } from './clients';
+import { findApiOrigin } from './cloudfront-origin';
+import { OVERRIDE_VARIABLE, type AwsOverrides } from './overrides';
+
+export interface AwsContext {
+  readonly regions: Readonly<Record<RegionRole, string>>;
+  readonly clients: AwsClients;
+  readonly caller: AwsCaller;
+  readonly overrides: AwsOverrides;
+}
+
+type Parameters = ReadonlyMap<string, string>;
+
+export class DiscoveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DiscoveryError';
+  }
+}
+
+/** All `/todomgmt/...` parameters one region holds, or undefined when the region does not answer. */
+async function readParameters(ctx: AwsContext, region: string): Promise<Parameters | undefined> {
+  const found = new Map<string, string>();
+  let nextToken: string | undefined;
+  try {
+    do {
+      const command = new GetParametersByPathCommand({ Path: SSM_PREFIX, Recursive: true, NextToken: nextToken });
+      const page = await ctx.caller.run('ssm', region, command, () => ctx.clients.ssm(region).send(command));
+      for (const p of page.Parameters ?? []) if (p.Name && p.Value !== undefined) found.set(p.Name, p.Value);
+      nextToken = page.NextToken;
+    } while (nextToken);
+  } catch (error) {
+    if (error instanceof AwsCallError && error.kind === 'unreachable') return undefined;
+    throw error;
+  }
+  return found;
+}
+
+export async function describeCluster(ctx: AwsContext, role: RegionRole, id: string, source: string): Promise<DBCluster> {
+  const region = ctx.regions[role];
+  const command = new DescribeDBClustersCommand({ DBClusterIdentifier: id });
+  try {
+    const out = await ctx.caller.run('rds', region, command, () => ctx.clients.rds(region).send(command));
+    const cluster = out.DBClusters?.[0];
+    if (cluster) return cluster;
+  } catch (error) {
+    if (!(error instanceof AwsCallError && error.kind === 'not-found')) throw error;
+  }
+  throw new DiscoveryError(
+    `Unknown cluster id ${id} in ${region} (${role}, from ${source}). ` +
+      `Fix ${OVERRIDE_VARIABLE.clusterId[role]} or the SSM parameter ${ssmParameterName(role, 'cluster-id')}, or check the ${role} stacks are deployed.`,
+  );
+}
+
+export async function describeGlobalCluster(ctx: AwsContext, region: string, id: string): Promise<GlobalCluster> {
+  const command = new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: id });
+  try {
+    const out = await ctx.caller.run('rds', region, command, () => ctx.clients.rds(region).send(command));
+    const global = out.GlobalClusters?.[0];
+    if (global) return global;
+  } catch (error) {
+    if (!(error instanceof AwsCallError && error.kind === 'not-found')) throw error;
+  }
+  throw new DiscoveryError(
+    `Unknown global cluster ${id} (asked in ${region}). Fix the SSM parameter ${ssmParameterName('secd', 'global-cluster-id')} or check the pri stacks are deployed.`,
+  );
+}
+
+/** `arn:aws:rds:us-east-2:123456789012:cluster:todomgmt-infra-secd-db-cluster` → role by its region. */
+export function roleOfClusterArn(ctx: AwsContext, arn: string | undefined): RegionRole | undefined {
+  const region = arn?.split(':')[3];
+  return REGION_ROLES.find((role) => ctx.regions[role] === region);
+}
+
+export async function discover(ctx: AwsContext, request: DiscoverRequest): Promise<Topology> {
+  const sources: string[] = [];
+  const contacted = REGION_ROLES.filter((role) => request.contact.includes(role));
+  const parameters = new Map<RegionRole, Parameters | undefined>();
+  await Promise.all(contacted.map(async (role) => parameters.set(role, await readParameters(ctx, ctx.regions[role]))));
+
+  for (const role of contacted) {
+    const own = parameters.get(role);
+    const published = own?.get(ssmParameterName(role, 'region'));
+    if (published !== undefined && published !== ctx.regions[role]) {
+      throw new DiscoveryError(
+        `${ctx.regions[role]} publishes ${ssmParameterName(role, 'region')}=${published}: the regions are swapped. ` +
+          'AWS_SRC_REGION / AWS_DEST_REGION name the pri and secd regions as deployed; choose the direction with --to.',
+      );
+    }
+  }
+
+  /** A fact from whichever answering region holds it; system-wide facts prefer secd's copy. */
+  const published = (role: RegionRole, key: SsmKey): string | undefined => {
+    const name = ssmParameterName(role, key);
+    for (const from of ['secd', 'pri'] as const) {
+      const v = parameters.get(from)?.get(name);
+      if (v !== undefined) {
+        sources.push(`${key}(${role}) from ssm:${name} in ${ctx.regions[from]}`);
+        return v;
+      }
+    }
+    return undefined;
+  };
+  const systemFact = (key: SsmKey) => published('secd', key) ?? published('pri', key);
+  const pick = (envValue: string | undefined, envName: string | undefined, fromSsm: () => string | undefined, fallback?: string, label?: string) => {
+    if (envValue !== undefined) {
+      sources.push(`${label} from env:${envName}`);
+      return { value: envValue, source: `env ${envName}` };
+    }
+    const v = fromSsm();
+    if (v !== undefined) return { value: v, source: 'SSM' };
+    if (fallback !== undefined) sources.push(`${label} = default ${fallback} (lib/names.ts)`);
+    return { value: fallback, source: 'the default name' };
+  };
+
+  const globalClusterId = pick(undefined, undefined, () => systemFact('global-cluster-id'), GLOBAL_CLUSTER_ID, 'global-cluster-id').value!;
+  const edgeId = pick(ctx.overrides.distributionId, OVERRIDE_VARIABLE.distributionId, () => systemFact('distribution-id'), undefined, 'distribution-id').value;
+  if (edgeId === undefined) {
+    throw new DiscoveryError(
+      `No CloudFront distribution id: ${ssmParameterName('secd', 'distribution-id')} was not readable in ${contacted.map((r) => ctx.regions[r]).join(', ')}. ` +
+        'Set CLOUDFRONT_DISTRIBUTION_ID, or deploy the stacks that publish it.',
+    );
+  }
+
+  const answering = contacted.filter((role) => parameters.get(role) !== undefined);
+  if (answering.length === 0) {
+    throw new DiscoveryError(`No region answered (${contacted.map((r) => ctx.regions[r]).join(', ')}): check network access and credentials.`);
+  }
+  // Ask for the global cluster in the target-side region first: it is the one that must be up.
+  const global = await describeGlobalCluster(ctx, ctx.regions[answering[answering.length - 1]], globalClusterId);
+  const members = global.GlobalClusterMembers ?? [];
+
+  const views = {} as Record<RegionRole, RegionView>;
+  for (const role of REGION_ROLES) {
+    const reachable = answering.includes(role);
+    const cluster = pick(ctx.overrides.clusterId[role], OVERRIDE_VARIABLE.clusterId[role], () => published(role, 'cluster-id'), clusterId(role), `cluster-id(${role})`);
+    const proxy = pick(ctx.overrides.proxyName[role], OVERRIDE_VARIABLE.proxyName[role], () => published(role, 'proxy-name'), proxyName(role), `proxy-name(${role})`);
+    const api = pick(ctx.overrides.apiOriginDomain[role], OVERRIDE_VARIABLE.apiOriginDomain[role], () => published(role, 'api-domain'), undefined, `api-domain(${role})`);
+    const member = members.find((m) => roleOfClusterArn(ctx, m.DBClusterArn) === role);
+    if (!reachable) {
+      views[role] = {
+        role,
+        region: ctx.regions[role],
+        reachable: false,
+        clusterId: cluster.value!,
+        clusterArn: member?.DBClusterArn,
+        proxyName: proxy.value,
+        apiOriginDomain: api.value,
+        isWriter: member?.IsWriter,
+        inGlobalCluster: member ? true : undefined,
+      };
+      continue;
+    }
+    const db = await describeCluster(ctx, role, cluster.value!, cluster.source);
+    const inGlobal = member !== undefined;
+    views[role] = {
+      role,
+      region: ctx.regions[role],
+      reachable: true,
+      clusterId: cluster.value!,
+      clusterArn: db.DBClusterArn,
+      proxyName: proxy.value,
+      apiOriginDomain: api.value,
+      // A cluster outside the global database (after a detach) is a standalone writer.
+      isWriter: inGlobal ? member.IsWriter === true : db.GlobalClusterIdentifier ? undefined : true,
+      inGlobalCluster: inGlobal,
+      clusterStatus: db.Status,
+      engineVersion: db.EngineVersion,
+      instanceCount: db.DBClusterMembers?.length ?? 0,
+    };
+  }
+
+  const traffic = await readTraffic(ctx, edgeId, views);
+  if (traffic === undefined) sources.push('CloudFront did not answer: traffic origin unknown');
+  const pending = global.FailoverState?.Status;
+  return {
+    globalClusterId,
+    edgeId,
+    regions: views,
+    traffic,
+    pendingOperation: pending ? `${pending} to ${global.FailoverState?.ToDbClusterArn ?? '?'}` : undefined,
+    sources,
+  };
+}
+
+async function readTraffic(ctx: AwsContext, distributionId: string, views: Record<RegionRole, RegionView>): Promise<TrafficOrigin | undefined> {
+  const command = new GetDistributionCommand({ Id: distributionId });
+  let out;
+  try {
+    out = await ctx.caller.run('cloudfront', 'global', command, () => ctx.clients.cloudfront().send(command));
+  } catch (error) {
+    if (error instanceof AwsCallError && error.kind === 'unreachable') return undefined;
+    if (error instanceof AwsCallError && error.kind === 'not-found') {
+      throw new DiscoveryError(`Unknown CloudFront distribution ${distributionId}: fix CLOUDFRONT_DISTRIBUTION_ID or ${ssmParameterName('secd', 'distribution-id')}.`);
+    }
+    throw error;
+  }
+  const config = out.Distribution?.DistributionConfig;
+  if (!config || !out.ETag) throw new DiscoveryError(`CloudFront returned no config or ETag for ${distributionId}`);
+  const origin = findApiOrigin(distributionId, config, knownDomains(views), REGION_ROLES.map((r) => views[r].region));
+  return { originId: origin.Id!, domainName: origin.DomainName!, version: out.ETag, deployed: out.Distribution?.Status === 'Deployed' };
+}
+
+export const knownDomains = (views: Readonly<Record<RegionRole, RegionView>>): string[] =>
+  REGION_ROLES.map((r) => views[r].apiOriginDomain).filter((d): d is string => d !== undefined);

@@ -1,0 +1,167 @@
+// Typed errors and the one place that turns any error into an HTTP status and a client-safe message.
+// Driver errors never reach the client as they are: they can carry SQL text and server internals.
+
+export class ValidationError extends Error {
+  readonly statusCode = 400;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+export class NotFoundError extends Error {
+  readonly statusCode = 404;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class MethodNotAllowedError extends Error {
+  readonly statusCode = 405;
+  constructor(message: string) {
+    super(message);
+    this.name = 'MethodNotAllowedError';
+  }
+}
+
+export class ConflictError extends Error {
+  readonly statusCode = 409;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** The database refuses writes: this region is the passive one (Aurora secondary / replica). */
+export class ReadOnlyError extends Error {
+  readonly statusCode = 503;
+  constructor() {
+    super("this region's database is read-only (passive region); retry against the active region");
+    this.name = 'ReadOnlyError';
+  }
+}
+
+/** The database cannot be reached or is not ready; retrying later (or in the other region) may work. */
+export class DatabaseUnavailableError extends Error {
+  readonly statusCode = 503;
+  constructor(message = 'the database is unavailable; retry shortly', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+type ClientError =
+  | ValidationError
+  | NotFoundError
+  | MethodNotAllowedError
+  | ConflictError
+  | ReadOnlyError
+  | DatabaseUnavailableError;
+
+export function isClientError(error: unknown): error is ClientError {
+  return (
+    error instanceof ValidationError ||
+    error instanceof NotFoundError ||
+    error instanceof MethodNotAllowedError ||
+    error instanceof ConflictError ||
+    error instanceof ReadOnlyError ||
+    error instanceof DatabaseUnavailableError
+  );
+}
+
+export interface ErrorOutcome {
+  readonly statusCode: number;
+  readonly message: string;
+  /** Whether the error is unexpected (logged at error level with the full cause). */
+  readonly unexpected: boolean;
+}
+
+export function describeError(error: unknown, requestId: string): ErrorOutcome {
+  if (isClientError(error)) return { statusCode: error.statusCode, message: error.message, unexpected: false };
+  return { statusCode: 500, message: `internal error (request id ${requestId})`, unexpected: true };
+}
+
+// MySQL / MariaDB server error numbers we translate.
+const ER_DUP_ENTRY = 1062;
+const ER_OPTION_PREVENTS_STATEMENT = 1290; // --read-only (Aurora secondary, replica)
+const ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION = 1792;
+const ER_READ_ONLY_MODE = 1836;
+const ER_NO_SUCH_TABLE = 1146;
+const ER_CON_COUNT_ERROR = 1040;
+const ER_SERVER_SHUTDOWN = 1053;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_LOCK_DEADLOCK = 1213;
+const ER_CONNECTION_KILLED = 1927;
+const ER_QUERY_INTERRUPTED = 1317;
+const ER_DATA_TOO_LONG = 1406;
+const ER_TRUNCATED_WRONG_VALUE_FOR_FIELD = 1366;
+
+const READ_ONLY_ERRNOS = new Set([ER_OPTION_PREVENTS_STATEMENT, ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, ER_READ_ONLY_MODE]);
+const UNAVAILABLE_ERRNOS = new Set([
+  ER_CON_COUNT_ERROR,
+  ER_SERVER_SHUTDOWN,
+  ER_LOCK_WAIT_TIMEOUT,
+  ER_LOCK_DEADLOCK,
+  ER_CONNECTION_KILLED,
+  ER_QUERY_INTERRUPTED,
+]);
+
+/** Network and protocol failures: the statement may or may not have reached the server. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'PROTOCOL_PACKETS_OUT_OF_ORDER',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+]);
+
+interface DriverError {
+  readonly code?: string;
+  readonly errno?: number;
+  readonly fatal?: boolean;
+  readonly message?: string;
+}
+
+export function isConnectionError(error: unknown): boolean {
+  const e = error as DriverError | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (e.code && CONNECTION_CODES.has(e.code)) return true;
+  // mysql2 refuses to use a connection it already knows is closed: nothing was sent.
+  return Boolean(e.message && /closed state/.test(e.message));
+}
+
+/** Errors that prove the statement never reached the server, so even a non-idempotent retry is safe. */
+export function provesNothingWasSent(error: unknown): boolean {
+  const e = error as DriverError | undefined;
+  return Boolean(e && (e.code === 'EPIPE' || (e.message && /closed state/.test(e.message))));
+}
+
+/** Maps a driver error to our typed errors; anything else is returned unchanged (→ 500). */
+export function translateDbError(error: unknown): unknown {
+  const e = error as DriverError | undefined;
+  if (!e || typeof e !== 'object') return error;
+  if (e.errno !== undefined && READ_ONLY_ERRNOS.has(e.errno)) return new ReadOnlyError();
+  if (e.errno === ER_DUP_ENTRY) return new ConflictError('a ToDo with this id already exists');
+  if (e.errno === ER_NO_SUCH_TABLE) {
+    return new DatabaseUnavailableError(
+      'the ToDos table does not exist yet; invoke the CreateTableFunction with {"action":"CREATE_TABLE"}',
+      { cause: error },
+    );
+  }
+  if (e.errno === ER_DATA_TOO_LONG || e.errno === ER_TRUNCATED_WRONG_VALUE_FOR_FIELD) {
+    return new ValidationError('a field does not fit its column (too long or not valid UTF-8)');
+  }
+  if ((e.errno !== undefined && UNAVAILABLE_ERRNOS.has(e.errno)) || isConnectionError(e)) {
+    return new DatabaseUnavailableError(undefined, { cause: error });
+  }
+  return error;
+}

@@ -54,3 +54,13 @@ export type SsmKey =
   | 'user-pool-arn'
   | 'distribution-id';
 export const ssmParameterName = (role: RegionRole, key: SsmKey) => `${SSM_PREFIX}/${role}/${key}`;
+
+/** Branch the CDK pipeline and the primary failover pipeline build from (local_codecommit_setup.sh pushes it). */
+export const REPOSITORY_BRANCH = 'main';
+/** Aurora master user; the RDS Proxy logs in with it and the functions connect to the proxy as it (IAM auth). */
+export const DB_USER = 'todoadmin';
+/** API Gateway stage: the API URL is `https://<id>.execute-api.<region>.amazonaws.com/prod/v1`. */
+export const API_STAGE_NAME = 'prod';
+/** Cognito user pool name (the article's "ToDoMgmt" user pool). */
+export const USER_POOL_NAME = APP_NAME;
+export const kmsAlias = (role: RegionRole) => `alias/todomgmt-${role}-db`;

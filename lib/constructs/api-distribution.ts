@@ -1,0 +1,70 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import { Construct } from 'constructs';
+import { API_STAGE_NAME } from '../names';
+
+export interface ApiDistributionProps {
+  /** Host name of the regional API the distribution starts with (the primary's). */
+  readonly apiDomainName: string;
+}
+
+/** Origin id the failover program looks for when it swaps the origin's domain to the other region. */
+export const API_ORIGIN_ID = 'ToDoMgmtApi';
+
+/**
+ * The single public entry point. It never caches (every answer depends on the caller's token and the
+ * current writer region) and forwards the viewer's request to the API of the active region; a failover
+ * changes only the origin's domain name.
+ */
+export class ApiDistribution extends Construct {
+  readonly distribution: cloudfront.Distribution;
+
+  constructor(scope: Construct, id: string, props: ApiDistributionProps) {
+    super(scope, id);
+
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: 'ToDoMgmt API (active-passive): origin is the active region',
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_ALL,
+      defaultBehavior: {
+        origin: new origins.HttpOrigin(props.apiDomainName, {
+          originId: API_ORIGIN_ID,
+          // The stage is the origin path, so viewers call `https://<distribution>/v1` as in the article.
+          originPath: `/${API_STAGE_NAME}`,
+          protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+          originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+          readTimeout: Duration.seconds(30),
+        }),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+        cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+        // CloudFront forwards `Authorization` only if it is in the cache key (impossible with caching
+        // disabled) or through this managed policy; a custom origin request policy may not list it. It
+        // also forwards the query string (`?id=1`). The viewer's Host is dropped because API Gateway routes
+        // on its own host name.
+        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        compress: true,
+      },
+    });
+
+    Validations.of(this.distribution).acknowledge({
+      id: 'AwsSolutions-CFR1',
+      reason: 'The API serves callers anywhere; access is controlled by OAuth tokens, not by country.',
+    });
+    Validations.of(this.distribution).acknowledge({
+      id: 'AwsSolutions-CFR2',
+      reason: 'No WAF in the sample (cost); add a web ACL (created in us-east-1) for production traffic.',
+    });
+    Validations.of(this.distribution).acknowledge({
+      id: 'AwsSolutions-CFR3',
+      reason: 'Every request reaches the regional API, whose access logs record it; CloudFront logs would duplicate them.',
+    });
+    Validations.of(this.distribution).acknowledge({
+      id: 'AwsSolutions-CFR4',
+      reason:
+        'The sample has no custom domain, so viewers get the default *.cloudfront.net certificate whose policy CloudFront fixes; ' +
+        'with a custom domain and an ACM certificate, set minimumProtocolVersion TLS_V1_2_2021. CloudFront talks TLS 1.2 to the API.',
+    });
+  }
+}

@@ -1,0 +1,70 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { FAILOVER_IAM_ACTIONS, type FailoverResourceKind } from '../../assets/failover/src/aws/iam-actions';
+import { clusterId, GLOBAL_CLUSTER_ID, REGION_ROLES, SSM_PREFIX } from '../names';
+
+export interface FailoverBuildPolicyProps {
+  readonly regions: Readonly<Record<'pri' | 'secd', string>>;
+  /** The CloudFront distribution the failover repoints (its id is read from SSM at deploy time). */
+  readonly distributionId: string;
+}
+
+/**
+ * Exactly the actions the failover program's AWS driver calls (assets/failover/src/aws/iam-actions.ts),
+ * each on the resources it acts on in both regions, plus reading the published ids under `/todomgmt`.
+ */
+export function failoverBuildStatements(stack: Stack, props: FailoverBuildPolicyProps): iam.PolicyStatement[] {
+  const regions = REGION_ROLES.map((role) => props.regions[role]);
+  const rdsArn = (region: string, resource: string) => `arn:${stack.partition}:rds:${region}:${stack.account}:${resource}`;
+
+  const resourcesOf = (kind: FailoverResourceKind): string[] => {
+    switch (kind) {
+      case 'global-cluster':
+        return [`arn:${stack.partition}:rds::${stack.account}:global-cluster:${GLOBAL_CLUSTER_ID}`];
+      case 'cluster':
+        return REGION_ROLES.map((role) => rdsArn(props.regions[role], `cluster:${clusterId(role)}`));
+      case 'proxy':
+        // Proxy ARNs carry a generated id (prx-...): scope to RDS proxies of this account in the two regions.
+        return regions.map((region) => rdsArn(region, 'db-proxy:prx-*'));
+      case 'proxy-target-group':
+        return regions.map((region) => rdsArn(region, 'target-group:prx-tg-*'));
+      case 'distribution':
+        return [`arn:${stack.partition}:cloudfront::${stack.account}:distribution/${props.distributionId}`];
+      case 'ssm-parameters':
+        return ssmParameterArns(stack, regions);
+      case '*':
+        return ['*'];
+    }
+  };
+
+  const statements = FAILOVER_IAM_ACTIONS.map(
+    (grant) =>
+      new iam.PolicyStatement({
+        sid: sidOf(grant.actions),
+        actions: [...grant.actions],
+        resources: [...new Set(grant.resources.flatMap(resourcesOf))],
+      }),
+  );
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'ReadPublishedIds',
+      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+      resources: ssmParameterArns(stack, regions),
+    }),
+  );
+  return statements;
+}
+
+function ssmParameterArns(stack: Stack, regions: readonly string[]): string[] {
+  const prefix = SSM_PREFIX.replace(/^\//, '');
+  return regions.flatMap((region) => [
+    `arn:${stack.partition}:ssm:${region}:${stack.account}:parameter/${prefix}`,
+    `arn:${stack.partition}:ssm:${region}:${stack.account}:parameter/${prefix}/*`,
+  ]);
+}
+
+/** `rds:SwitchoverGlobalCluster, ...` → `RdsSwitchoverGlobalCluster` (statement ids must be alphanumeric). */
+function sidOf(actions: readonly string[]): string {
+  const [service, name] = actions[0].split(':');
+  return `${service.charAt(0).toUpperCase()}${service.slice(1)}${name}`.replace(/[^A-Za-z0-9]/g, '');
+}

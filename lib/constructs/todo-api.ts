@@ -1,0 +1,94 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { API_BASE_PATH, API_ROUTES, OAUTH_SCOPE, type ToDoFunctionName } from '../../assets/lambda/src/routes';
+import { API_NAME, API_STAGE_NAME } from '../names';
+
+export interface ToDoApiProps {
+  /** The primary's user pool, in both regions: tokens stay valid across a failover. */
+  readonly userPool: cognito.IUserPool;
+  readonly handlers: Readonly<Record<ToDoFunctionName, lambda.IFunction>>;
+}
+
+/**
+ * The regional REST API built from the route table: every method behind the Cognito authorizer with
+ * the `api/upsert-delete` scope, Lambda proxy integration, request validation, access logs, throttling.
+ * Regional endpoint: CloudFront sits in front, an edge-optimized API would put a second one there.
+ */
+export class ToDoApi extends Construct {
+  readonly api: apigateway.RestApi;
+
+  constructor(scope: Construct, id: string, props: ToDoApiProps) {
+    super(scope, id);
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: API_NAME,
+      description: 'ToDoMgmt REST API (active-passive across two regions)',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      // API Gateway writes logs through one role per account and region; other APIs may rely on it.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        throttlingRateLimit: 100,
+        throttlingBurstLimit: 200,
+      },
+    });
+
+    const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [props.userPool],
+      authorizerName: 'ToDoMgmtCognito',
+    });
+    const validator = this.api.addRequestValidator('Validator', {
+      requestValidatorName: 'body-and-parameters',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    // The handlers validate fields; the gateway turns away what is not a JSON object before a function runs.
+    const jsonObject = this.api.addModel('JsonObject', {
+      contentType: 'application/json',
+      modelName: 'JsonObject',
+      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
+    });
+
+    const resource = this.api.root.resourceForPath(API_BASE_PATH);
+    for (const route of API_ROUTES) {
+      const hasBody = route.method !== 'GET';
+      resource.addMethod(route.method, new apigateway.LambdaIntegration(props.handlers[route.functionName]), {
+        authorizer,
+        authorizationType: apigateway.AuthorizationType.COGNITO,
+        authorizationScopes: [OAUTH_SCOPE],
+        requestValidator: validator,
+        requestParameters: hasBody ? undefined : { 'method.request.querystring.id': false },
+        requestModels: hasBody ? { 'application/json': jsonObject } : undefined,
+      });
+    }
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'No WAF in the sample (cost); attach a web ACL to the CloudFront distribution in front for production traffic.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'AWS-managed policy that API Gateway requires for its account-level logging role.',
+    });
+  }
+
+  /** Host name CloudFront uses as origin: `<id>.execute-api.<region>.amazonaws.com`. */
+  get domainName(): string {
+    return `${this.api.restApiId}.execute-api.${this.api.env.region}.${this.api.stack.urlSuffix}`;
+  }
+}

@@ -1,0 +1,72 @@
+import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { type AppConfig, PLACEHOLDER_ACCOUNT } from './config';
+import { FailoverPipelineStack } from './failover-pipeline-stack';
+import { APP_NAME, REGION_ROLES, STACK_NAMES } from './names';
+import { PipelineStack } from './pipeline-stack';
+
+export interface ToDoMgmtStacks {
+  readonly pipeline: PipelineStack;
+  readonly failover: Readonly<Record<'pri' | 'secd', FailoverPipelineStack>>;
+}
+
+/**
+ * The whole system in one app. Top-level stacks (what `cdk deploy <id>` takes):
+ *
+ * | cdk id                                  | region | what it deploys                                  |
+ * |-----------------------------------------|--------|--------------------------------------------------|
+ * | ToDoMgmt                                | pri    | CodeCommit repo + self-mutating CDK pipeline     |
+ * | ToDoMgmt/PriDeploy/ToDoMgmt-infra-pri   | pri    | VPC, KMS, Aurora global database, RDS Proxy      |
+ * | ToDoMgmt/PriDeploy/ToDoMgmt-app-pri     | pri    | functions, API, Cognito, CloudFront, table setup |
+ * | ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd | secd   | VPC, KMS, secondary Aurora cluster, RDS Proxy    |
+ * | ToDoMgmt/SecdDeploy/ToDoMgmt-app-secd   | secd   | functions, API trusting the primary's user pool  |
+ * | ToDoMgmt-failover                       | pri    | failover pipeline (source: CodeCommit)           |
+ * | ToDoMgmt-failover-secd                  | secd   | failover pipeline (source: S3 asset in secd)     |
+ *
+ * Without an account (offline synth, tests) the stacks get PLACEHOLDER_ACCOUNT, which can never be deployed.
+ */
+export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
+  // Every synth (the CLI, the pipeline, the tests) fails on a finding nobody acknowledged with a reason.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const account = config.account ?? PLACEHOLDER_ACCOUNT;
+  if (config.account === undefined) settlePlaceholderAvailabilityZones(app, config);
+  const env = (role: 'pri' | 'secd'): Environment => ({ account, region: config.regions[role] });
+
+  const pipeline = new PipelineStack(app, STACK_NAMES.pipeline, {
+    env: env('pri'),
+    description: 'ToDoMgmt: CodeCommit repository and the CDK pipeline that deploys both regions',
+    config,
+  });
+  const failover = {
+    pri: new FailoverPipelineStack(app, STACK_NAMES.failover, {
+      env: env('pri'),
+      description: 'ToDoMgmt: failover pipeline in the primary region (source: CodeCommit)',
+      role: 'pri',
+      config,
+      source: { kind: 'codecommit' },
+    }),
+    secd: new FailoverPipelineStack(app, STACK_NAMES.failoverSecd, {
+      env: env('secd'),
+      description: 'ToDoMgmt: failover pipeline in the secondary region, independent of the primary region',
+      role: 'secd',
+      config,
+      source: { kind: 'asset' },
+    }),
+  };
+  Tags.of(app).add('application', APP_NAME);
+  return { pipeline, failover };
+}
+
+/**
+ * An explicit account makes `ec2.Vpc` ask AWS for the region's availability zones. The placeholder
+ * account is never deployed, so it gets three plausible zones per region and synth stays offline.
+ * Real accounts are looked up by the CLI once and remembered in cdk.context.json (commit that file:
+ * the pipeline's synth step cannot look them up).
+ */
+function settlePlaceholderAvailabilityZones(app: App, config: AppConfig): void {
+  for (const role of REGION_ROLES) {
+    const region = config.regions[role];
+    const key = `availability-zones:account=${PLACEHOLDER_ACCOUNT}:region=${region}`;
+    if (app.node.tryGetContext(key) === undefined) app.node.setContext(key, ['a', 'b', 'c'].map((zone) => `${region}${zone}`));
+  }
+}

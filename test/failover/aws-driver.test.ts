@@ -1,0 +1,306 @@
+// The AWS driver through the real orchestration, against a simulated two-region AWS (aws-world.ts).
+// Every scenario of the failover issue, plus the least-privilege check: the IAM actions the driver
+// really sends equal FAILOVER_IAM_ACTIONS.
+import { clusterId, proxyName } from '../../lib/names';
+import { failoverIamActionList } from '../../assets/failover/src/aws/iam-actions';
+import { overridesFromEnv } from '../../assets/failover/src/aws/overrides';
+import { runFailover, type RunOptions } from '../../assets/failover/src/run';
+import type { FailoverReport } from '../../assets/failover/src/report';
+import { API_DOMAIN, AwsWorld, REGIONS, clusterArn, initialDistributionConfig } from './aws-world';
+
+const sentActions = new Set<string>();
+const scenariosRun = new Set<string>();
+let world: AwsWorld;
+
+beforeEach(() => {
+  world = new AwsWorld();
+});
+afterEach(() => {
+  for (const c of world.sent) sentActions.add(`${c.service}:${c.name}`);
+  scenariosRun.add(expect.getState().currentTestName ?? '');
+  world.restore();
+});
+
+async function run(options: Partial<RunOptions> & { world?: AwsWorld; env?: Record<string, string> } = {}): Promise<{ report: FailoverReport; output: string[] }> {
+  const w = options.world ?? world;
+  const output: string[] = [];
+  const driver = w.driver(options.env ? overridesFromEnv(options.env) : undefined);
+  const report = await runFailover(driver, {
+    mode: 'switchover',
+    dryRun: false,
+    yes: true,
+    force: false,
+    wait: true,
+    confirm: async () => {
+      throw new Error('confirm must not be asked with --yes');
+    },
+    print: (line) => output.push(line),
+    clock: w.clock,
+    ...options,
+  });
+  return { report, output };
+}
+
+const stepNames = (r: FailoverReport) => r.steps.map((s) => s.name);
+
+describe('AWS driver scenarios', () => {
+  test('planned switchover: happy path, called in the primary region, RPO 0', async () => {
+    const { report, output } = await run({ mode: 'switchover' });
+
+    expect(report.outcome).toBe('completed');
+    expect(report.from).toEqual({ role: 'pri', region: 'us-east-1' });
+    expect(report.to).toEqual({ role: 'secd', region: 'us-east-2' });
+    const [switchover] = world.commands('SwitchoverGlobalCluster');
+    expect(switchover.region).toBe('us-east-1');
+    expect(switchover.input).toEqual({ GlobalClusterIdentifier: 'todomgmt-global-db-cluster', TargetDbClusterIdentifier: clusterArn('secd') });
+    expect(world.commands('FailoverGlobalCluster')).toHaveLength(0);
+    expect(world.isWriterNow('secd')).toBe(true);
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(world.commands('RegisterDBProxyTargets')).toHaveLength(0);
+    expect(stepNames(report)).toEqual(['discover', 'measure replication lag', 'promote (switchover)', 'proxy', 'traffic', 'verify']);
+    expect(report.replicationLagSeconds).toBe(0.12);
+    // The promotion waited (simulated 75 s), then CloudFront's deployment (240 s), on the fake clock.
+    expect(report.totalSeconds).toBeGreaterThanOrEqual(75 + 240);
+    expect(report.steps.every((s) => s.endedAt !== undefined && s.seconds !== undefined)).toBe(true);
+    expect(output.join('\n')).toMatch(/^\[\s+\d+\.\ds\] promote \(switchover\): SwitchoverGlobalCluster/m);
+    expect(output.join('\n')).toContain('Timeline:');
+  });
+
+  test('unplanned failover with the primary region down never calls that region', async () => {
+    world.down.add(REGIONS.pri);
+    const { report, output } = await run({ mode: 'failover' });
+
+    expect(report.outcome).toBe('completed');
+    const [failover] = world.commands('FailoverGlobalCluster');
+    expect(failover.region).toBe('us-east-2');
+    expect(failover.input).toEqual({ GlobalClusterIdentifier: 'todomgmt-global-db-cluster', TargetDbClusterIdentifier: clusterArn('secd'), AllowDataLoss: true });
+    // Not one command, not even a client, for the primary region's RDS, SSM or CloudWatch.
+    expect(world.sent.filter((c) => c.service !== 'cloudfront' && c.region === REGIONS.pri)).toEqual([]);
+    expect(world.createdClients.filter((k) => k.endsWith(REGIONS.pri) && !k.startsWith('cloudfront'))).toEqual([]);
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(output.join('\n')).toContain('UNPLANNED FAILOVER');
+    expect(report.notes.join('\n')).toMatch(/re-adds it .* as a read-only secondary/);
+    expect(report.notes.join('\n')).toContain('--mode switchover --to us-east-1');
+  });
+
+  test('detach removes the target from the global cluster by ARN and warns about the old writer', async () => {
+    const { report } = await run({ mode: 'detach' });
+
+    expect(report.outcome).toBe('completed');
+    const [remove] = world.commands('RemoveFromGlobalCluster');
+    expect(remove.region).toBe('us-east-2');
+    expect(remove.input).toEqual({ GlobalClusterIdentifier: 'todomgmt-global-db-cluster', DbClusterIdentifier: clusterArn('secd') });
+    expect(world.members.has('secd')).toBe(false);
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(report.notes.join('\n')).toMatch(/still a writer/);
+    expect(world.sent.filter((c) => c.region === REGIONS.pri && c.service !== 'cloudfront')).toEqual([]);
+  });
+
+  test('failback: the same switchover command moves back, called in the new primary region', async () => {
+    expect((await run({ mode: 'switchover' })).report.outcome).toBe('completed');
+    world.sent.length = 0;
+
+    const { report } = await run({ mode: 'switchover' });
+    expect(report.outcome).toBe('completed');
+    expect(report.to?.region).toBe('us-east-1');
+    const [switchback] = world.commands('SwitchoverGlobalCluster');
+    expect(switchback.region).toBe('us-east-2');
+    expect(switchback.input.TargetDbClusterIdentifier).toBe(clusterArn('pri'));
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.pri);
+  });
+
+  test('failback after an unplanned failover is a planned switchover once the old primary rejoined', async () => {
+    world.down.add(REGIONS.pri);
+    expect((await run({ mode: 'failover' })).report.outcome).toBe('completed');
+    world.rejoin('pri');
+    world.sent.length = 0;
+
+    const { report } = await run({ mode: 'switchover', to: 'us-east-1' });
+    expect(report.outcome).toBe('completed');
+    expect(world.commands('SwitchoverGlobalCluster')[0].region).toBe('us-east-2');
+    expect(world.isWriterNow('pri')).toBe(true);
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.pri);
+  });
+
+  test('already failed over: a second run changes nothing and says so', async () => {
+    world.down.add(REGIONS.pri);
+    expect((await run({ mode: 'failover' })).report.outcome).toBe('completed');
+    world.sent.length = 0;
+
+    const { report, output } = await run({ mode: 'failover' });
+    expect(report.outcome).toBe('no-op');
+    expect(world.mutations()).toEqual([]);
+    expect(report.alreadyInPlace).toEqual(['promote (failover)', 'proxy', 'traffic']);
+    expect(output.join('\n')).toContain('Nothing to do: us-east-2 was already the writer and serving traffic.');
+
+    // The same holds for an explicit switchover to where things already are.
+    world.rejoin('pri');
+    const again = await run({ mode: 'switchover', to: 'us-east-2' });
+    expect(again.report.outcome).toBe('no-op');
+    expect(world.mutations()).toEqual([]);
+  });
+
+  test('resume after a crash between promote and CloudFront finishes the job without promoting twice', async () => {
+    world.crashOn.add('GetDistributionConfig');
+    const first = await run({ mode: 'switchover' });
+    expect(first.report.outcome).toBe('failed');
+    expect(first.report.steps.find((s) => s.name === 'traffic')?.error).toContain('simulated crash');
+    expect(world.isWriterNow('secd')).toBe(true);
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.pri);
+    expect(first.output.join('\n')).toContain('run the same command again to resume');
+
+    // Same command, no --to: writer and traffic disagree, so it finishes the move instead of flipping back.
+    const second = await run({ mode: 'switchover' });
+    expect(second.report.outcome).toBe('completed');
+    expect(second.report.direction).toMatch(/stopped half-way/);
+    expect(second.report.alreadyInPlace).toEqual(['promote (switchover)', 'proxy']);
+    expect(world.commands('SwitchoverGlobalCluster')).toHaveLength(1);
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+  });
+
+  test('resume while the switchover is still running waits for it instead of issuing another', async () => {
+    // A first run issued the switchover and was killed while Aurora was still switching over.
+    world.pending = { kind: 'switching-over', from: 'pri', to: 'secd', doneAt: world.clock.now() + 5 * 60_000 };
+
+    const { report } = await run({ mode: 'switchover', to: 'us-east-2' });
+    expect(report.outcome).toBe('completed');
+    expect(world.commands('SwitchoverGlobalCluster')).toHaveLength(0);
+    expect(report.steps.find((s) => s.name === 'promote (switchover)')?.detail).toMatch(/resumed: switching-over/);
+  });
+
+  test('ETag conflict: re-reads the config, keeps the other change, retries with the fresh ETag', async () => {
+    world.etagConflicts = 2;
+    const { report, output } = await run({ mode: 'switchover' });
+
+    expect(report.outcome).toBe('completed');
+    const updates = world.commands('UpdateDistribution');
+    expect(updates.map((u) => u.input.IfMatch)).toEqual(['E1', 'E2', 'E3']);
+    expect(world.distribution.Comment).toBe('ToDoMgmt API (edited by someone else) (edited by someone else)');
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(output.filter((l) => l.includes('changed since it was read'))).toHaveLength(2);
+  });
+
+  test('lag too high: refused before any change; --force overrides', async () => {
+    world.lagMs = 30_000;
+    const refused = await run({ mode: 'switchover' });
+    expect(refused.report.outcome).toBe('refused');
+    expect(refused.report.error).toMatch(/replication lag: 30\.0 s \(limit 5 s\).*--force overrides/);
+    expect(world.mutations()).toEqual([]);
+
+    const forced = await run({ mode: 'switchover', force: true });
+    expect(forced.report.outcome).toBe('completed');
+    expect(forced.report.preflight.find((c) => c.name === 'replication lag')).toMatchObject({ ok: true, forced: true });
+    expect(forced.output.join('\n')).toMatch(/FORCED replication lag/);
+  });
+
+  test('engine versions differ: refused, and --force does not override it', async () => {
+    world.engineVersion.secd = '8.0.mysql_aurora.3.08.2';
+    const { report } = await run({ mode: 'switchover', force: true });
+    expect(report.outcome).toBe('refused');
+    expect(report.error).toMatch(/engine versions match: us-east-1 8\.0\.mysql_aurora\.3\.10\.0, us-east-2 8\.0\.mysql_aurora\.3\.08\.2/);
+    expect(world.mutations()).toEqual([]);
+  });
+
+  test('missing proxy target: registered, then waited for until AVAILABLE', async () => {
+    world.proxyRegistered.secd = false;
+    const { report } = await run({ mode: 'switchover' });
+
+    expect(report.outcome).toBe('completed');
+    const [register] = world.commands('RegisterDBProxyTargets');
+    expect(register.region).toBe('us-east-2');
+    expect(register.input).toEqual({ DBProxyName: proxyName('secd'), TargetGroupName: 'default', DBClusterIdentifiers: [clusterId('secd')] });
+    expect(report.steps.find((s) => s.name === 'proxy')).toMatchObject({ alreadyInPlace: false, detail: expect.stringContaining('registered') });
+    expect(world.commands('DescribeDBProxyTargets').length).toBeGreaterThan(1);
+  });
+
+  test('CloudFront: only the API origin host changes, the whole rest of the config is untouched', async () => {
+    const before = initialDistributionConfig();
+    await run({ mode: 'switchover' });
+
+    const expected = structuredClone(before);
+    expected.Origins!.Items![0].DomainName = API_DOMAIN.secd;
+    const [update] = world.commands('UpdateDistribution');
+    expect(update.input.DistributionConfig).toEqual(expected);
+    expect(world.distribution).toEqual(expected);
+  });
+
+  test('throttling is retried with backoff; persistent throttling fails clearly', async () => {
+    world.throttle.set('DescribeGlobalClusters', 3);
+    world.throttle.set('UpdateDistribution', 2);
+    const { report } = await run({ mode: 'switchover' });
+    expect(report.outcome).toBe('completed');
+    expect(world.commands('UpdateDistribution')).toHaveLength(3);
+
+    const stubborn = new AwsWorld();
+    try {
+      stubborn.throttle.set('GetParametersByPath', 100);
+      const failed = await run({ world: stubborn, mode: 'switchover' });
+      expect(failed.report.outcome).toBe('failed');
+      expect(failed.report.error).toMatch(/ssm:GetParametersByPath in us-east-\d was still throttled after 6 attempts/);
+    } finally {
+      for (const c of stubborn.sent) sentActions.add(`${c.service}:${c.name}`);
+      stubborn.restore();
+    }
+  });
+
+  test('AccessDenied names the missing action', async () => {
+    world.denied.add('rds:SwitchoverGlobalCluster');
+    const { report } = await run({ mode: 'switchover' });
+    expect(report.outcome).toBe('failed');
+    expect(report.error).toMatch(/AccessDenied: the credentials in use may not call rds:SwitchoverGlobalCluster in us-east-1/);
+    expect(report.error).toContain('FAILOVER_IAM_ACTIONS');
+  });
+
+  test('unknown ids: the error names the override or parameter to fix', async () => {
+    const { report } = await run({ mode: 'switchover', env: { TARGET_CLUSTER_ID: 'todomgmt-typo-cluster' } });
+    expect(report.outcome).toBe('failed');
+    expect(report.error).toMatch(/Unknown cluster id todomgmt-typo-cluster in us-east-2 \(secd, from env TARGET_CLUSTER_ID\)/);
+
+    const cf = await run({ mode: 'switchover', env: { CLOUDFRONT_DISTRIBUTION_ID: 'ENOPE' } });
+    expect(cf.report.error).toMatch(/Unknown CloudFront distribution ENOPE: fix CLOUDFRONT_DISTRIBUTION_ID/);
+    expect(world.mutations()).toEqual([]);
+  });
+
+  test('the article env vars override discovery', async () => {
+    world.parameters[REGIONS.secd] = {};
+    world.parameters[REGIONS.pri] = {};
+    const { report } = await run({
+      mode: 'switchover',
+      env: { CLOUDFRONT_DISTRIBUTION_ID: 'E2EXAMPLE123', CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME: API_DOMAIN.secd },
+    });
+    expect(report.outcome).toBe('completed');
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+  });
+
+  test('switchover with the primary region down is refused with the way out', async () => {
+    world.down.add(REGIONS.pri);
+    const { report } = await run({ mode: 'switchover', to: 'us-east-2' });
+    expect(report.outcome).toBe('refused');
+    expect(report.error).toContain('use --mode failover --to us-east-2');
+    expect(world.mutations()).toEqual([]);
+  });
+
+  test('a promotion that never finishes times out with a resume hint', async () => {
+    world.durations.switchover = 24 * 3600_000;
+    const driver = world.driver(undefined, { promoteMs: 10 * 60_000 });
+    const report = await runFailover(driver, {
+      mode: 'switchover', dryRun: false, yes: true, force: false, wait: true,
+      confirm: async () => true, print: () => undefined, clock: world.clock,
+    });
+    expect(report.outcome).toBe('failed');
+    expect(report.error).toMatch(/Timed out after 600 s waiting for todomgmt-infra-secd-db-cluster to become the available writer .*run the same command again/);
+  });
+
+  test('--dry-run reads only', async () => {
+    const { report, output } = await run({ mode: 'failover', dryRun: true });
+    expect(report.outcome).toBe('dry-run');
+    expect(world.mutations()).toEqual([]);
+    expect(output.join('\n')).toMatch(/FailoverGlobalCluster with AllowDataLoss, sent to the target region only/);
+  });
+});
+
+test('IAM: the actions the driver sends are exactly FAILOVER_IAM_ACTIONS', () => {
+  // Depends on the scenarios above having run in this file (jest runs them in order).
+  expect(scenariosRun.size).toBeGreaterThanOrEqual(19);
+  expect([...sentActions].sort()).toEqual(failoverIamActionList());
+});

@@ -33,7 +33,7 @@ async function loadLocalDriver(): Promise<FailoverDriver> {
   return mod.createLocalDriver();
 }
 
-async function confirmOnTerminal(question: string): Promise<boolean> {
+export async function confirmOnTerminal(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) {
     console.error('No terminal to confirm on: pass --yes (the failover pipeline does, after its manual approval), or --dry-run to see the plan only.');
     return false;

@@ -181,6 +181,14 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
 
   const traffic = await readTraffic(ctx, edgeId, views);
   if (traffic === undefined) sources.push('CloudFront did not answer: traffic origin unknown');
+  // A region not contacted has no readable api-domain; CloudFront's current origin names it when it is that region's API.
+  for (const role of REGION_ROLES) {
+    const host = traffic?.domainName.toLowerCase();
+    if (views[role].apiOriginDomain === undefined && host?.endsWith(`.execute-api.${ctx.regions[role]}.amazonaws.com`)) {
+      views[role] = { ...views[role], apiOriginDomain: traffic!.domainName };
+      sources.push(`api-domain(${role}) from CloudFront's current origin`);
+    }
+  }
   const pending = global.FailoverState?.Status;
   return {
     globalClusterId,

@@ -146,7 +146,7 @@ export class AwsFailoverDriver implements FailoverDriver {
       maxDelayMs: this.timeouts.pollMaxMs,
       progress: options.progress,
     });
-    return { alreadyInPlace: false, detail, notes };
+    return { alreadyInPlace: false, detail: `${detail}; ${target.clusterId} is the available writer`, notes };
   }
 
   private async startPromotion(move: Move, targetArn: string, fromRegion: string, targetRegion: string): Promise<void> {

@@ -1,0 +1,200 @@
+// The orchestration on its own, over an in-memory driver: order of the steps, approval, dry run,
+// refusal, direction rules, resume and the report. Nothing here knows about AWS.
+import type { RegionRole } from '../../lib/names';
+import { fakeClock } from '../../assets/failover/src/clock';
+import type { DiscoverRequest, FailoverDriver, Move, RegionView, StepOptions, StepOutcome, Topology } from '../../assets/failover/src/driver';
+import { UsageError } from '../../assets/failover/src/plan';
+import { runFailover, type RunOptions } from '../../assets/failover/src/run';
+
+const DOMAIN: Record<RegionRole, string> = { pri: 'pri.edge.test', secd: 'secd.edge.test' };
+
+/** Two "regions" in memory; every step is check → act if needed, like a real driver must be. */
+class MemoryDriver implements FailoverDriver {
+  readonly name = 'memory';
+  readonly regionNames = { pri: 'east', secd: 'west' };
+  writer: RegionRole = 'pri';
+  serving: RegionRole = 'pri';
+  proxyOk: Record<RegionRole, boolean> = { pri: true, secd: true };
+  lag: number | undefined = 1;
+  down = new Set<RegionRole>();
+  failOn: string | undefined;
+  readonly calls: string[] = [];
+  readonly contacted: DiscoverRequest[] = [];
+
+  async discover(request: DiscoverRequest): Promise<Topology> {
+    this.calls.push('discover');
+    this.contacted.push(request);
+    const view = (role: RegionRole): RegionView => ({
+      role,
+      region: this.regionNames[role],
+      reachable: request.contact.includes(role) && !this.down.has(role),
+      clusterId: `db-${role}`,
+      proxyName: `proxy-${role}`,
+      apiOriginDomain: DOMAIN[role],
+      isWriter: this.writer === role,
+      engineVersion: '10.11',
+      instanceCount: 1,
+    });
+    return {
+      globalClusterId: 'global',
+      edgeId: 'edge',
+      regions: { pri: view('pri'), secd: view('secd') },
+      traffic: { originId: 'api', domainName: DOMAIN[this.serving], version: '7', deployed: true },
+      sources: [],
+    };
+  }
+  async replicationLagSeconds(): Promise<number | undefined> {
+    this.calls.push('lag');
+    return this.lag;
+  }
+  async promote(move: Move, options: StepOptions): Promise<StepOutcome> {
+    this.calls.push(`promote:${move.mode}:${move.to}`);
+    if (this.failOn === 'promote') throw new Error('promotion exploded');
+    if (this.writer === move.to) return { alreadyInPlace: true, detail: 'already writer' };
+    options.progress('promoting');
+    this.writer = move.to;
+    return { alreadyInPlace: false, detail: 'promoted', notes: ['old primary rejoins as a replica'] };
+  }
+  async ensureProxy(move: Move): Promise<StepOutcome> {
+    this.calls.push(`proxy:${move.to}`);
+    if (this.proxyOk[move.to]) return { alreadyInPlace: true, detail: 'ok' };
+    this.proxyOk[move.to] = true;
+    return { alreadyInPlace: false, detail: 'registered' };
+  }
+  async switchTraffic(move: Move, options: StepOptions & { wait: boolean }): Promise<StepOutcome> {
+    this.calls.push(`traffic:${move.to}:${options.wait ? 'wait' : 'nowait'}`);
+    if (this.failOn === 'traffic') throw new Error('edge unreachable');
+    if (this.serving === move.to) return { alreadyInPlace: true, detail: 'already' };
+    this.serving = move.to;
+    return { alreadyInPlace: false, detail: 'switched' };
+  }
+}
+
+async function run(driver: MemoryDriver, options: Partial<RunOptions> = {}) {
+  const clock = fakeClock();
+  const output: string[] = [];
+  const asked: string[] = [];
+  const report = await runFailover(driver, {
+    mode: 'switchover',
+    dryRun: false,
+    yes: false,
+    force: false,
+    wait: true,
+    confirm: async (q) => {
+      asked.push(q);
+      return true;
+    },
+    print: (l) => output.push(l),
+    clock,
+    ...options,
+  });
+  return { report, output, asked };
+}
+
+describe('orchestration', () => {
+  test('plan → approve → promote → proxy → traffic → verify, with a report', async () => {
+    const driver = new MemoryDriver();
+    const { report, output, asked } = await run(driver);
+
+    expect(driver.calls).toEqual(['discover', 'lag', 'promote:switchover:secd', 'proxy:secd', 'traffic:secd:wait', 'discover']);
+    expect(asked).toEqual(['Proceed with the switchover to west? [y/N] ']);
+    expect(output.findIndex((l) => l.startsWith('Plan'))).toBeLessThan(output.findIndex((l) => l.includes('promote (switchover) ...')));
+    expect(report).toMatchObject({
+      driver: 'memory',
+      mode: 'switchover',
+      outcome: 'completed',
+      from: { role: 'pri', region: 'east' },
+      to: { role: 'secd', region: 'west' },
+      alreadyInPlace: ['proxy'],
+      notes: ['old primary rejoins as a replica'],
+    });
+    expect(report.steps.map((s) => s.name)).toEqual(['discover', 'measure replication lag', 'promote (switchover)', 'proxy', 'traffic', 'verify']);
+    expect(output).toContain('Note: old primary rejoins as a replica');
+  });
+
+  test('not confirmed: nothing changes', async () => {
+    const driver = new MemoryDriver();
+    const { report } = await run(driver, { confirm: async () => false });
+    expect(report.outcome).toBe('declined');
+    expect(driver.calls).toEqual(['discover', 'lag']);
+  });
+
+  test('--yes does not ask; --dry-run stops after the plan; --no-wait is passed on', async () => {
+    const dry = new MemoryDriver();
+    expect((await run(dry, { dryRun: true })).report.outcome).toBe('dry-run');
+    expect(dry.calls).toEqual(['discover', 'lag']);
+
+    const yes = new MemoryDriver();
+    const { asked } = await run(yes, { yes: true, wait: false });
+    expect(asked).toEqual([]);
+    expect(yes.calls).toContain('traffic:secd:nowait');
+  });
+
+  test('a failed preflight refuses before any change; --force overrides only forceable checks', async () => {
+    const driver = new MemoryDriver();
+    driver.lag = 60;
+    const refused = await run(driver);
+    expect(refused.report.outcome).toBe('refused');
+    expect(driver.calls).toEqual(['discover', 'lag']);
+
+    const forced = await run(driver, { force: true });
+    expect(forced.report.outcome).toBe('completed');
+  });
+
+  test('failover contacts only the target region and defaults to secd; re-running is a no-op', async () => {
+    const driver = new MemoryDriver();
+    driver.down.add('pri');
+    const first = await run(driver, { mode: 'failover', yes: true });
+    expect(first.report.outcome).toBe('completed');
+    expect(driver.contacted.every((r) => r.contact.length === 1 && r.contact[0] === 'secd')).toBe(true);
+    expect(first.output.join('\n')).toContain('UNPLANNED FAILOVER');
+
+    const second = await run(driver, { mode: 'failover', yes: true });
+    expect(second.report.outcome).toBe('no-op');
+    expect(second.report.alreadyInPlace).toEqual(['promote (failover)', 'proxy', 'traffic']);
+  });
+
+  test('switchover direction: default flips (failback); half-done runs are finished, not flipped', async () => {
+    const driver = new MemoryDriver();
+    driver.writer = 'secd';
+    driver.serving = 'secd';
+    expect((await run(driver, { yes: true })).report.to?.role).toBe('pri');
+
+    driver.writer = 'secd';
+    driver.serving = 'pri';
+    const resumed = await run(driver, { yes: true });
+    expect(resumed.report.to?.role).toBe('secd');
+    expect(resumed.report.direction).toMatch(/stopped half-way/);
+    expect(resumed.report.alreadyInPlace).toContain('promote (switchover)');
+  });
+
+  test('a failing step stops the run, is recorded, and the next run resumes', async () => {
+    const driver = new MemoryDriver();
+    driver.failOn = 'traffic';
+    const failed = await run(driver, { yes: true });
+    expect(failed.report.outcome).toBe('failed');
+    expect(failed.report.error).toBe('edge unreachable');
+    expect(failed.report.steps.at(-1)).toMatchObject({ name: 'traffic', error: 'edge unreachable' });
+    expect(failed.output.join('\n')).toContain('run the same command again to resume');
+
+    driver.failOn = undefined;
+    const resumed = await run(driver, { yes: true });
+    expect(resumed.report.outcome).toBe('completed');
+    expect(resumed.report.alreadyInPlace).toEqual(['promote (switchover)', 'proxy']);
+  });
+
+  test('verification catches a driver that claims success but changed nothing', async () => {
+    const driver = new MemoryDriver();
+    driver.switchTraffic = async () => ({ alreadyInPlace: false, detail: 'switched (not really)' });
+    const { report } = await run(driver, { yes: true });
+    expect(report.outcome).toBe('failed');
+    expect(report.error).toMatch(/verification failed: traffic still goes to pri\.edge\.test/);
+  });
+
+  test('an unknown --to is a usage error before anything is called', async () => {
+    const driver = new MemoryDriver();
+    await expect(run(driver, { to: 'mars-1' })).rejects.toThrow(UsageError);
+    await expect(run(driver, { to: 'mars-1' })).rejects.toThrow('--to mars-1 is not one of this deployment\'s regions: east (pri), west (secd)');
+    expect(driver.calls).toEqual([]);
+  });
+});

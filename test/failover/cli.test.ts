@@ -13,6 +13,8 @@ describe('failover CLI', () => {
       parseCliArgs(['--mode', 'failover', '--to', 'us-east-2', '--dry-run', '--yes', '--force', '--no-wait', '--report', 'out/r.json', '--local', '--max-lag-seconds', '2.5']),
     ).toEqual({ mode: 'failover', to: 'us-east-2', dryRun: true, yes: true, force: true, wait: false, report: 'out/r.json', local: true, maxLagSeconds: 2.5, help: false });
     expect(parseCliArgs([])).toMatchObject({ mode: undefined, dryRun: false, yes: false, wait: true, local: false });
+    // The pipeline passes `--mode "$FAILOVER_MODE" --to "$FAILOVER_TO"`; empty pipeline variables mean defaults.
+    expect(parseCliArgs(['--mode', '', '--to', ' '])).toMatchObject({ mode: undefined, to: undefined });
   });
 
   test('bad flags are usage errors that say what is wrong', () => {

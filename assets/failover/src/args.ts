@@ -77,9 +77,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     }
   }
   if (v.report === '') throw new UsageError('--report needs a file name');
+  // The pipeline passes its variables through as `--to "$FAILOVER_TO"`: an empty value means "not given".
+  const mode = v.mode?.trim() || undefined;
   return {
-    mode: v.mode === undefined ? undefined : parseMode(v.mode),
-    to: v.to,
+    mode: mode === undefined ? undefined : parseMode(mode),
+    to: v.to?.trim() || undefined,
     dryRun: v['dry-run'] === true,
     yes: v.yes === true,
     force: v.force === true,

@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# Tears ToDoMgmt down in both regions, in an order that succeeds; or stops the local rehearsal.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=util/scripts/common.sh
+source "${ROOT}/util/scripts/common.sh"
+
+usage() {
+  cat <<'EOF'
+Usage: ./delete.sh [--yes] [--dry-run] [--include-bootstrap]
+       ./delete.sh [--dry-run] --local
+
+Deletes every ToDoMgmt stack in the two regions of .env, in this order:
+  failover pipelines -> secondary app -> detach the non-writer cluster from the global cluster
+  -> secondary infra -> primary app -> primary infra (the global cluster goes after its last member)
+  -> pipeline stack and its cross-region support stack.
+Before a stack is deleted, the S3 buckets it created (found through the stack's resources, never by
+name) are emptied, all versions included; buckets the stack retains are deleted after it.
+Runs through CloudFormation directly: no build and no synth needed. Idempotent: stacks already
+gone are skipped, a stack in DELETE_FAILED is retried, so re-running finishes a partial teardown.
+
+Options:
+  --yes                do not ask for confirmation
+  --dry-run            show what would be deleted, change nothing
+  --include-bootstrap  also delete the CDKToolkit stack (and its buckets) in both regions; other
+                       CDK apps in this account and region may still need it
+  --local              stop the local rehearsal and remove .local/ (npm run local -- stop)
+  -h, --help           show this help
+EOF
+}
+
+LOCAL_MODE=0
+INCLUDE_BOOTSTRAP=0
+while (($# > 0)); do
+  case "$1" in
+    --yes | -y) ASSUME_YES=1 ;;
+    --dry-run) DRY_RUN=1 ;;
+    --include-bootstrap) INCLUDE_BOOTSTRAP=1 ;;
+    --local) LOCAL_MODE=1 ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) usage_error "unknown option: $1" ;;
+  esac
+  shift
+done
+
+trap 'on_exit $? "Re-run ./delete.sh: it skips what is already gone and retries the rest."' EXIT
+cd "$ROOT"
+
+# ---------------------------------------------------------------------------------------------
+if ((LOCAL_MODE)); then
+  have npm || die "npm not found: install Node.js 20 or newer (https://nodejs.org)"
+  if [[ ! -d node_modules ]]; then
+    if [[ ! -d .local ]]; then
+      log "The local rehearsal is not set up here (no .local/): nothing to stop."
+      exit 0
+    fi
+    run npm ci --no-audit --no-fund
+  fi
+  run npm run local -- stop
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Stacks in teardown order: "<stack name>|<region role>".
+support_stack() { printf '%s-support-%s' "$STACK_PIPELINE" "$SECD_REGION"; }
+
+teardown_table() {
+  printf '%s\n' \
+    "${STACK_FAILOVER_PRI}|pri" \
+    "${STACK_FAILOVER_SECD}|secd" \
+    "${STACK_APP_SECD}|secd" \
+    "${STACK_INFRA_SECD}|secd" \
+    "${STACK_APP_PRI}|pri" \
+    "${STACK_INFRA_PRI}|pri" \
+    "${STACK_PIPELINE}|pri" \
+    "$(support_stack)|secd"
+  if ((INCLUDE_BOOTSTRAP)); then
+    printf '%s\n' "${BOOTSTRAP_STACK}|pri" "${BOOTSTRAP_STACK}|secd"
+  fi
+}
+
+# cluster_json <region> <cluster id>: the describe-db-clusters entry, or nothing when gone.
+cluster_json() {
+  local out
+  if out=$(aws rds describe-db-clusters --db-cluster-identifier "$2" --region "$1" --output json 2>"$ERR_FILE"); then
+    jq -c '.DBClusters[0] // empty' <<<"$out"
+  elif grep -q 'DBClusterNotFound' "$ERR_FILE"; then
+    return 0
+  else
+    printf 'error: describe-db-clusters %s in %s failed: %s\n' "$2" "$1" "$(first_error_line)" >&2
+    return 1
+  fi
+}
+
+# global_cluster_json: asks the primary region, then the secondary (either may be down or empty).
+global_cluster_json() {
+  local region out
+  for region in "$PRI_REGION" "$SECD_REGION"; do
+    if out=$(aws rds describe-global-clusters --global-cluster-identifier "$GLOBAL_CLUSTER_ID" --region "$region" --output json 2>"$ERR_FILE"); then
+      jq -c '.GlobalClusters[0] // empty' <<<"$out"
+      return 0
+    elif ! grep -q 'GlobalClusterNotFound' "$ERR_FILE"; then
+      printf 'error: describe-global-clusters in %s failed: %s\n' "$region" "$(first_error_line)" >&2
+      return 1
+    fi
+  done
+}
+
+preflight() {
+  check_aws_cli
+  check_jq
+  load_dotenv "${ROOT}/.env"
+  validate_env
+  if ((${#PROBLEMS[@]} > 0)); then
+    preflight_report
+  fi
+  check_credentials
+  preflight_report
+
+  if [[ "$DELETION_PROTECTION" == true ]]; then
+    problem "DB_DELETION_PROTECTION=true in .env: set it to false and run ./deploy.sh (turns protection off), then re-run ./delete.sh"
+  fi
+  local role region cluster json
+  for role in pri secd; do
+    region=$(region_of_role "$role")
+    cluster=$CLUSTER_ID_PRI
+    [[ "$role" == secd ]] && cluster=$CLUSTER_ID_SECD
+    json=$(cluster_json "$region" "$cluster")
+    if [[ -n "$json" && "$(jq -r '.DeletionProtection' <<<"$json")" == true ]]; then
+      problem "cluster ${cluster} in ${region} has deletion protection on: aws rds modify-db-cluster --db-cluster-identifier ${cluster} --no-deletion-protection --apply-immediately --region ${region}"
+    fi
+  done
+  preflight_report
+}
+
+# ---------------------------------------------------------------------------------------------
+# Buckets: only those a stack created.
+
+# stack_buckets <region> <stack>: from the stack's resources while it exists; for a stack already
+# gone, from the aws:cloudformation:stack-name tag CloudFormation puts on the buckets it creates
+# (finds buckets a stack retained when an earlier run stopped right after deleting it).
+stack_buckets() {
+  local region=$1 name=$2 json
+  json=$(stack_json "$region" "$name")
+  if [[ -n "$json" ]]; then
+    aws cloudformation list-stack-resources --stack-name "$name" --region "$region" --output json |
+      jq -r '.StackResourceSummaries[] | select(.ResourceType == "AWS::S3::Bucket" and .ResourceStatus != "DELETE_COMPLETE" and (.PhysicalResourceId // "") != "") | .PhysicalResourceId'
+  else
+    aws resourcegroupstaggingapi get-resources --region "$region" --resource-type-filters s3 \
+      --tag-filters "Key=aws:cloudformation:stack-name,Values=${name}" --output json |
+      jq -r '.ResourceTagMappingList[].ResourceARN | sub("^arn:[^:]+:s3:::"; "")'
+  fi
+}
+
+bucket_exists() {
+  aws s3api head-bucket --bucket "$1" --region "$2" >/dev/null 2>&1
+}
+
+# empty_bucket <bucket> <region>: deletes every object version and delete marker, 1000 at a time.
+empty_bucket() {
+  local bucket=$1 region=$2 page payload count total=0
+  if ((DRY_RUN)); then
+    log "[dry-run] empty s3://${bucket} (every object version)"
+    return 0
+  fi
+  while true; do
+    if ! page=$(aws s3api list-object-versions --bucket "$bucket" --region "$region" --max-items 1000 --output json 2>"$ERR_FILE"); then
+      grep -q 'NoSuchBucket' "$ERR_FILE" && return 0
+      die "cannot list s3://${bucket}: $(first_error_line)"
+    fi
+    payload=$(jq -c '{Objects: [(.Versions // [])[], (.DeleteMarkers // [])[] | {Key, VersionId}], Quiet: true}' <<<"${page:-{\}}")
+    count=$(jq '.Objects | length' <<<"$payload")
+    ((count > 0)) || break
+    printf '%s' "$payload" >"${SCRIPTS_TMP}/delete-objects.json"
+    aws s3api delete-objects --bucket "$bucket" --region "$region" --delete "file://${SCRIPTS_TMP}/delete-objects.json" >/dev/null
+    total=$((total + count))
+  done
+  ((total == 0)) || info "emptied s3://${bucket} (${total} object versions)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# delete_stack <stack> <region>
+delete_stack() {
+  local name=$1 region=$2 status buckets bucket
+  status=$(stack_status "$region" "$name")
+  case "$status" in
+    NONE)
+      info "${name} (${region}): already gone"
+      buckets=$(stack_buckets "$region" "$name")
+      for bucket in $buckets; do
+        if bucket_exists "$bucket" "$region"; then
+          empty_bucket "$bucket" "$region"
+          run aws s3api delete-bucket --bucket "$bucket" --region "$region"
+        fi
+      done
+      return 0
+      ;;
+    DELETE_IN_PROGRESS) info "${name} (${region}): deletion already in progress, waiting" ;;
+    *_IN_PROGRESS) die "${name} in ${region} is ${status}: wait until it finishes, then re-run ./delete.sh" ;;
+    DELETE_FAILED) info "${name} (${region}): DELETE_FAILED earlier, retrying" ;;
+    *) info "${name} (${region}): ${status}" ;;
+  esac
+
+  buckets=$(stack_buckets "$region" "$name")
+  for bucket in $buckets; do empty_bucket "$bucket" "$region"; done
+  run aws cloudformation delete-stack --stack-name "$name" --region "$region"
+  if ((DRY_RUN)); then
+    return 0
+  fi
+  if ! aws cloudformation wait stack-delete-complete --stack-name "$name" --region "$region" 2>"$ERR_FILE"; then
+    printf 'error: %s in %s did not delete: %s\n' "$name" "$region" "$(first_error_line)" >&2
+    aws cloudformation describe-stack-events --stack-name "$name" --region "$region" --output json 2>/dev/null |
+      jq -r '[.StackEvents[] | select(.ResourceStatus == "DELETE_FAILED")][:5][] | "  \(.LogicalResourceId) (\(.ResourceType)): \(.ResourceStatusReason)"' >&2 || true
+    die "${name} is DELETE_FAILED: fix the reason above (CloudFormation console, Events tab) and re-run ./delete.sh"
+  fi
+  # Buckets with a Retain policy outlive their stack.
+  for bucket in $buckets; do
+    if bucket_exists "$bucket" "$region"; then
+      empty_bucket "$bucket" "$region"
+      run aws s3api delete-bucket --bucket "$bucket" --region "$region"
+    fi
+  done
+  info "${name} (${region}): deleted"
+}
+
+# Removes every member that is not the writer from the global cluster, and waits until it is out.
+# After a failover the writer is the secondary cluster: then the primary's cluster is removed.
+detach_from_global_cluster() {
+  local json arns arn region waited=0
+  json=$(global_cluster_json)
+  if [[ -z "$json" ]]; then
+    info "global cluster ${GLOBAL_CLUSTER_ID}: gone"
+    return 0
+  fi
+  info "writer: $(jq -r '[.GlobalClusterMembers[] | select(.IsWriter) | .DBClusterArn][0] // "none"' <<<"$json")"
+  arns=$(jq -r '.GlobalClusterMembers[] | select(.IsWriter | not) | .DBClusterArn' <<<"$json")
+  if [[ -z "$arns" ]]; then
+    info "no secondary member left"
+    return 0
+  fi
+  for arn in $arns; do
+    region=$(cut -d: -f4 <<<"$arn")
+    run_quiet aws rds remove-from-global-cluster --global-cluster-identifier "$GLOBAL_CLUSTER_ID" --db-cluster-identifier "$arn" --region "$region"
+  done
+  ((DRY_RUN)) && return 0
+  for arn in $arns; do
+    while json=$(global_cluster_json) && [[ -n "$json" ]] &&
+      jq -e --arg arn "$arn" 'any(.GlobalClusterMembers[]; .DBClusterArn == $arn)' <<<"$json" >/dev/null; do
+      ((waited < WAIT_TIMEOUT_SECONDS)) || die "${arn} is still in ${GLOBAL_CLUSTER_ID} after $(format_duration "$waited"): check the RDS console, then re-run"
+      info "waiting for ${arn##*:} to leave the global cluster ($(format_duration "$waited"))"
+      sleep "$POLL_SECONDS"
+      waited=$((waited + POLL_SECONDS))
+    done
+    info "${arn##*:} is no longer in ${GLOBAL_CLUSTER_ID}"
+  done
+}
+
+# The pri infra stack deletes the global cluster with its last member; this catches one left
+# behind (for example when the writer was the secondary cluster, deleted with the secondary infra).
+delete_global_cluster_if_empty() {
+  local json members
+  if ((DRY_RUN)); then
+    log "[dry-run] aws rds delete-global-cluster --global-cluster-identifier ${GLOBAL_CLUSTER_ID} (only if it is left without members)"
+    return 0
+  fi
+  json=$(global_cluster_json)
+  if [[ -z "$json" ]]; then
+    info "global cluster ${GLOBAL_CLUSTER_ID}: gone"
+    return 0
+  fi
+  members=$(jq '.GlobalClusterMembers | length' <<<"$json")
+  ((members == 0)) || die "global cluster ${GLOBAL_CLUSTER_ID} still has ${members} member(s): $(jq -r '[.GlobalClusterMembers[].DBClusterArn] | join(", ")' <<<"$json")"
+  local region
+  region=$(jq -r '.GlobalClusterArn // ""' <<<"$json" | cut -d: -f4)
+  run_quiet aws rds delete-global-cluster --global-cluster-identifier "$GLOBAL_CLUSTER_ID" --region "${region:-$PRI_REGION}"
+}
+
+# ---------------------------------------------------------------------------------------------
+log "==> Preflight"
+preflight
+
+mapfile -t TEARDOWN < <(teardown_table)
+EXISTING=()
+for entry in "${TEARDOWN[@]}"; do
+  IFS='|' read -r name role <<<"$entry"
+  region=$(region_of_role "$role")
+  status=$(stack_status "$region" "$name")
+  [[ "$status" == NONE ]] || EXISTING+=("${name} (${region}, ${status})")
+done
+GLOBAL_JSON=$(global_cluster_json)
+
+if ((${#EXISTING[@]} == 0)) && [[ -z "$GLOBAL_JSON" ]]; then
+  log "Nothing to delete: no ToDoMgmt stack and no global cluster in ${PRI_REGION} or ${SECD_REGION} (account ${ACCOUNT_ID})."
+  exit 0
+fi
+
+log "Account ${ACCOUNT_ID}: this deletes"
+for entry in "${EXISTING[@]}"; do info "$entry"; done
+if [[ -n "$GLOBAL_JSON" ]]; then
+  info "global cluster ${GLOBAL_CLUSTER_ID} and the data in it (clusters with a Snapshot removal policy leave a final snapshot)"
+fi
+if ((INCLUDE_BOOTSTRAP)); then
+  warn "--include-bootstrap: other CDK apps in these regions lose their bootstrap stack too"
+fi
+if ((!DRY_RUN)) && ! confirm "Delete all of the above?"; then
+  die "not confirmed: nothing was deleted (--yes skips the question)"
+fi
+
+STEP_TOTAL=$((${#TEARDOWN[@]} + 2))
+for entry in "${TEARDOWN[@]}"; do
+  IFS='|' read -r name role <<<"$entry"
+  region=$(region_of_role "$role")
+  if [[ "$name" == "$STACK_INFRA_SECD" ]]; then
+    step "Detach the non-writer cluster from ${GLOBAL_CLUSTER_ID}" detach_from_global_cluster
+  fi
+  step "Delete ${name} (${region})" delete_stack "$name" "$region"
+  if [[ "$name" == "$STACK_INFRA_PRI" ]]; then
+    step "Delete ${GLOBAL_CLUSTER_ID} if it is left" delete_global_cluster_if_empty
+  fi
+done
+
+log "ToDoMgmt is deleted from ${PRI_REGION} and ${SECD_REGION}."
+log "Final snapshots, if any: aws rds describe-db-cluster-snapshots --snapshot-type manual --region <region>"
+finish

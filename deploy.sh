@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Deploys ToDoMgmt to AWS (both regions), or runs the local two-region rehearsal with --local.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=util/scripts/common.sh
+source "${ROOT}/util/scripts/common.sh"
+
+usage() {
+  cat <<'EOF'
+Usage: ./deploy.sh [--yes] [--dry-run]
+       ./deploy.sh [--dry-run] --local [local rehearsal arguments...]
+
+Deploys ToDoMgmt to the two regions of .env (AWS_SRC_REGION = primary, AWS_DEST_REGION = secondary):
+  preflight (aws CLI, Node.js >= 20, npm, jq, credentials, .env, CDK bootstrap of both regions)
+  -> npm ci -> npm run build -> npm run test:nodb -> cdk synth
+  -> deploy: pipeline stack, primary infra + app, secondary infra + app, failover pipelines
+  -> prints the CloudFront URL, the token URL, how to get the client secret and the next steps.
+
+Re-running is safe: after a failure it continues (cdk deploy applies only what changed, so stacks
+already deployed are left as they are); after a success it changes nothing.
+
+Options:
+  --yes        do not ask before bootstrapping a region that is not bootstrapped yet
+  --dry-run    print the commands that would change something, run only read-only checks
+  --local ...  run the local rehearsal instead: npm run local -- <arguments>
+               (installs dependencies first when node_modules is missing)
+  -h, --help   show this help
+EOF
+}
+
+LOCAL_ARGS=()
+LOCAL_MODE=0
+while (($# > 0)); do
+  case "$1" in
+    --yes | -y) ASSUME_YES=1 ;;
+    --dry-run) DRY_RUN=1 ;;
+    --local)
+      LOCAL_MODE=1
+      shift
+      LOCAL_ARGS=("$@")
+      break
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) usage_error "unknown option: $1" ;;
+  esac
+  shift
+done
+
+trap 'on_exit $? "Fix the cause and re-run ./deploy.sh: it continues where it stopped."' EXIT
+cd "$ROOT"
+
+# ---------------------------------------------------------------------------------------------
+if ((LOCAL_MODE)); then
+  have npm || die "npm not found: install Node.js 20 or newer (https://nodejs.org)"
+  if [[ ! -d node_modules ]]; then
+    run npm ci --no-audit --no-fund
+  fi
+  run npm run local -- "${LOCAL_ARGS[@]}"
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+NEEDS_BOOTSTRAP=()
+
+preflight() {
+  check_aws_cli
+  check_node
+  check_jq
+  load_dotenv "${ROOT}/.env"
+  validate_env
+  # Without the aws CLI, jq or valid regions, the AWS checks below would only repeat the problem.
+  if ((${#PROBLEMS[@]} > 0)); then
+    preflight_report
+  fi
+  check_credentials
+  preflight_report
+
+  local region state
+  for region in "$PRI_REGION" "$SECD_REGION"; do
+    state=$(bootstrap_state "$region")
+    case "$state" in
+      ok) info "CDK bootstrap in ${region}: ok" ;;
+      missing | old)
+        local what='is not bootstrapped for CDK'
+        [[ "$state" == old ]] && what="has a CDK bootstrap older than version ${MIN_BOOTSTRAP_VERSION}"
+        if ((DRY_RUN)) || confirm "Region ${region} ${what}. Bootstrap it (npx cdk bootstrap aws://${ACCOUNT_ID}/${region})?"; then
+          NEEDS_BOOTSTRAP+=("$region")
+        else
+          problem "region ${region} ${what}: run 'npx cdk bootstrap aws://${ACCOUNT_ID}/${region}' or re-run ./deploy.sh --yes"
+        fi
+        ;;
+      *IN_PROGRESS)
+        problem "the ${BOOTSTRAP_STACK} stack in ${region} is ${state}: wait until it finishes, then re-run"
+        ;;
+      *)
+        problem "the ${BOOTSTRAP_STACK} stack in ${region} is ${state}: delete it (aws cloudformation delete-stack --stack-name ${BOOTSTRAP_STACK} --region ${region}) and re-run"
+        ;;
+    esac
+  done
+  preflight_report
+  info "account ${ACCOUNT_ID}, primary ${PRI_REGION}, secondary ${SECD_REGION}"
+}
+
+bootstrap_region() {
+  run npx cdk bootstrap "aws://${ACCOUNT_ID}/$1"
+}
+
+# The CDK app must define exactly the stacks, names and regions this script and delete.sh use:
+# otherwise stop before deploying anything.
+check_app_stacks() {
+  if ((DRY_RUN)); then
+    log "[dry-run] npx cdk list --app cdk.out --long --json  (checks the app's stack ids, names and regions)"
+    return 0
+  fi
+  local listing entry id name role region found mismatches=0
+  listing=$(npx cdk list --app cdk.out --long --json)
+  for entry in "${STACK_TABLE[@]}"; do
+    IFS='|' read -r id name role <<<"$entry"
+    region=$(region_of_role "$role")
+    # cdk list prints stage stacks as "<id> (<stack name>)"; compare on the id.
+    found=$(jq -r --arg id "$id" '[.[] | select((.id | split(" (")[0]) == $id) | "\(.name) \(.environment.region)"][0] // empty' <<<"$listing")
+    if [[ -z "$found" ]]; then
+      printf 'error: the CDK app has no stack %s\n' "$id" >&2
+      mismatches=$((mismatches + 1))
+    elif [[ "$found" != "${name} ${region}" ]]; then
+      printf 'error: the CDK app deploys %s as "%s", expected "%s %s" (names come from lib/names.ts)\n' "$id" "$found" "$name" "$region" >&2
+      mismatches=$((mismatches + 1))
+    fi
+  done
+  ((mismatches == 0)) || die "the CDK app and util/scripts/common.sh disagree on ${mismatches} stack(s); nothing was deployed"
+  info "the app defines all ${#STACK_TABLE[@]} stacks"
+}
+
+# deploy_stack <cdk id> <stack name> <role>: cdk deploy is idempotent (an unchanged stack is a
+# no-op), which is what makes a re-run continue after a failure. States cdk cannot deploy over are
+# refused here with the fix.
+deploy_stack() {
+  local id=$1 name=$2 region
+  region=$(region_of_role "$3")
+  local status
+  status=$(stack_status "$region" "$name")
+  case "$status" in
+    NONE) info "${name} (${region}): new stack" ;;
+    CREATE_COMPLETE | UPDATE_COMPLETE | UPDATE_ROLLBACK_COMPLETE | IMPORT_COMPLETE)
+      info "${name} (${region}): ${status}, cdk deploys only what changed"
+      ;;
+    ROLLBACK_COMPLETE) info "${name} (${region}): ROLLBACK_COMPLETE after a failed create, cdk replaces it" ;;
+    *_IN_PROGRESS) die "${name} in ${region} is ${status}: wait until it finishes (CloudFormation console), then re-run ./deploy.sh" ;;
+    UPDATE_ROLLBACK_FAILED) die "${name} in ${region} is UPDATE_ROLLBACK_FAILED: run 'aws cloudformation continue-update-rollback --stack-name ${name} --region ${region}', then re-run ./deploy.sh" ;;
+    *) die "${name} in ${region} is ${status}: delete it (./delete.sh, or the CloudFormation console), then re-run ./deploy.sh" ;;
+  esac
+  run npx cdk deploy --app cdk.out "$id" --require-approval never
+}
+
+print_summary() {
+  if ((DRY_RUN)); then
+    log "[dry-run] nothing was deployed."
+    return 0
+  fi
+  local url token_url pool_id client_id
+  url=$(stack_output "$PRI_REGION" "$STACK_APP_PRI" CloudfrontUrl || true)
+  [[ -n "$url" && "$url" != https://* ]] && url="https://${url}"
+  token_url=$(stack_output "$PRI_REGION" "$STACK_APP_PRI" TokenUrl || true)
+  [[ -n "$token_url" ]] || token_url="https://${COGNITO_PREFIX}-${ACCOUNT_ID}.auth.${PRI_REGION}.amazoncognito.com/oauth2/token"
+  pool_id=$(aws ssm get-parameter --name "${SSM_PREFIX}/pri/user-pool-id" --region "$PRI_REGION" --output json 2>/dev/null |
+    jq -r '.Parameter.Value // empty' || true)
+  client_id=''
+  if [[ -n "$pool_id" ]]; then
+    client_id=$(aws cognito-idp list-user-pool-clients --user-pool-id "$pool_id" --region "$PRI_REGION" --output json 2>/dev/null |
+      jq -r '.UserPoolClients[0].ClientId // empty' || true)
+  fi
+
+  cat <<EOF
+
+ToDoMgmt is deployed (account ${ACCOUNT_ID}; primary ${PRI_REGION}, secondary ${SECD_REGION}).
+
+  API (CloudFront):  ${url:-"(no CloudfrontUrl output on ${STACK_APP_PRI}: see the CloudFormation console)"}/v1
+  Token URL:         ${token_url}
+  Client id:         ${client_id:-"<client-id>"}
+  Client secret:     aws cognito-idp describe-user-pool-client --user-pool-id ${pool_id:-"<user-pool-id>"} --client-id ${client_id:-"<client-id>"} --region ${PRI_REGION} --query UserPoolClient.ClientSecret --output text
+
+  The table was created by the primary app stack. Optional check (idempotent):
+    aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ${CREATE_TABLE_FUNCTION} --cli-binary-format raw-in-base64-out --region ${PRI_REGION} /dev/stdout
+
+Next steps:
+  1. ./local_codecommit_setup.sh    push this project to ${REPOSITORY_NAME}: ${PIPELINE_NAME} then deploys from it
+  2. Fail over: start the ${FAILOVER_PIPELINE_PRI} pipeline (${PRI_REGION}) and approve it, or, with the primary region down,
+     ${FAILOVER_PIPELINE_SECD} (${SECD_REGION}):
+       aws codepipeline start-pipeline-execution --name ${FAILOVER_PIPELINE_PRI} --region ${PRI_REGION}
+     or from this machine: npm run failover -- --dry-run
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+log "==> Preflight"
+preflight
+
+STEP_TOTAL=$((5 + ${#NEEDS_BOOTSTRAP[@]} + ${#STACK_TABLE[@]}))
+step "Install dependencies (npm ci)" run npm ci --no-audit --no-fund
+for region in "${NEEDS_BOOTSTRAP[@]}"; do
+  step "Bootstrap CDK in ${region}" bootstrap_region "$region"
+done
+step "Type-check (npm run build)" run npm run build
+step "Tests that need no database (npm run test:nodb)" run npm run test:nodb
+# The account is exported so that the app synthesizes for it even when .env leaves AWS_ACCOUNT empty.
+step "Synthesize (cdk synth)" run env AWS_ACCOUNT="$ACCOUNT_ID" npx cdk synth --quiet
+step "Check the app's stacks" check_app_stacks
+for entry in "${STACK_TABLE[@]}"; do
+  IFS='|' read -r stack_id stack_name stack_role <<<"$entry"
+  step "Deploy ${stack_name} ($(region_of_role "$stack_role"))" deploy_stack "$stack_id" "$stack_name" "$stack_role"
+done
+print_summary
+finish

@@ -1,0 +1,61 @@
+// The fake AWS account the stub commands act on: just enough CloudFormation, RDS and S3 behaviour
+// that a wrong teardown order fails the way it fails on AWS (non-empty bucket, cluster still in a
+// global cluster), and that a second run sees what the first one did.
+
+export interface FakeResource {
+  readonly type: 'AWS::S3::Bucket' | 'AWS::RDS::DBCluster' | 'AWS::RDS::GlobalCluster' | 'AWS::Lambda::Function';
+  readonly physicalId: string;
+  /** DeletionPolicy Retain: the stack is deleted, the resource stays. */
+  readonly retain?: boolean;
+}
+
+export interface FakeStack {
+  status: string;
+  outputs?: { OutputKey: string; OutputValue: string }[];
+  resources?: FakeResource[];
+  /** The next N delete-stack calls end in DELETE_FAILED. */
+  deleteFailures?: number;
+}
+
+export interface FakeBucket {
+  region: string;
+  objects: number;
+  /** The aws:cloudformation:stack-name tag. */
+  stackTag?: string;
+}
+
+export interface FakeCluster {
+  arn: string;
+  deletionProtection: boolean;
+}
+
+export interface CdkStack {
+  readonly id: string;
+  readonly name: string;
+  readonly region: string;
+  readonly outputs?: { OutputKey: string; OutputValue: string }[];
+  readonly resources?: FakeResource[];
+}
+
+export interface FakeState {
+  /** null: no usable credentials. */
+  account: string | null;
+  /** CDKToolkit stacks live in `stacks` like any other; this is the version they report. */
+  bootstrapVersion: number;
+  stacks: Record<string, FakeStack>; // key: `${region}/${name}`
+  globalCluster: { id: string; arn: string; members: { arn: string; writer: boolean }[] } | null;
+  /** describe-global-clusters calls a removed member stays listed for (removal is not instant). */
+  removalLag: number;
+  pendingRemovals: Record<string, number>;
+  clusters: Record<string, FakeCluster>; // key: `${region}/${id}`
+  buckets: Record<string, FakeBucket>;
+  /** What `cdk list` reports and `cdk deploy` creates. */
+  cdkApp: CdkStack[];
+  ssm: Record<string, string>; // key: `${region}/${name}`
+  repositories: string[]; // `${region}/${name}`
+}
+
+export const ACCOUNT = '123456789012';
+export const PRI = 'us-east-1';
+export const SECD = 'us-east-2';
+export const clusterArn = (region: string, id: string) => `arn:aws:rds:${region}:${ACCOUNT}:cluster:${id}`;

@@ -23,6 +23,8 @@ export const AURORA_ENGINE = rds.DatabaseClusterEngine.auroraMysql({ version: rd
  * primary, a member of it in the secondary), the RDS Proxy in front of it, and the SSM parameters
  * the failover program reads.
  */
+const CLUSTER_LOG_TYPES = ['error', 'general', 'slowquery', 'audit'] as const;
+
 export class InfraStack extends Stack {
   readonly network: IsolatedVpc;
   readonly proxy: rds.DatabaseProxy;
@@ -87,13 +89,21 @@ export class InfraStack extends Stack {
       iamAuthentication: true,
       backup: { retention: Duration.days(config.db.backupRetentionDays) },
       deletionProtection: config.db.deletionProtection,
-      cloudwatchLogsExports: ['error', 'general', 'slowquery', 'audit'],
-      cloudwatchLogsRetention: logs.RetentionDays.ONE_MONTH,
+      cloudwatchLogsExports: [...CLUSTER_LOG_TYPES],
       // The primary holds the data: keep a final snapshot. A secondary is a copy, and Aurora cannot take a final
       // snapshot of a global database's secondary cluster, so it simply goes.
       removalPolicy: isPrimary ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
     });
     const cfnCluster = cluster.node.defaultChild as rds.CfnDBCluster;
+    // Created here, before the cluster, so they get a retention without a log-retention Lambda.
+    for (const type of CLUSTER_LOG_TYPES) {
+      const logGroup = new logs.LogGroup(this, `ClusterLogs-${type}`, {
+        logGroupName: `/aws/rds/cluster/${clusterId(role)}/${type}`,
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      cfnCluster.node.addDependency(logGroup);
+    }
 
     if (isPrimary) {
       // No L2 for Aurora global databases (yet): the L1 makes the primary cluster its source.

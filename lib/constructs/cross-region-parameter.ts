@@ -1,8 +1,9 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { managedPolicyFinding } from './acknowledge';
 
 export interface CrossRegionParameterProps {
   /** Full parameter name, e.g. `/todomgmt/pri/user-pool-arn`. */
@@ -47,6 +48,15 @@ export class CrossRegionParameter extends Construct {
       logGroup: CrossRegionParameter.providerLogs(this),
     });
     this.value = reader.getResponseField('Parameter.Value');
+
+    // The provider function is a singleton per stack, created with the first reader.
+    const provider = stack.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+    if (provider) {
+      Validations.of(provider).acknowledge({
+        id: managedPolicyFinding('AWSLambdaBasicExecutionRole'),
+        reason: 'AWS-managed minimal policy for the custom-resource provider to write its logs.',
+      });
+    }
   }
 
   /** One log group per stack for the shared AwsCustomResource provider function. */

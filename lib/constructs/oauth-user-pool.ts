@@ -64,6 +64,10 @@ export class OAuthUserPool extends Construct {
       reason: 'No human users sign in: tokens are issued to app clients by the client-credentials flow, where MFA does not apply.',
     });
     Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG8',
+      reason: 'The Plus plan buys threat protection for user sign-ins; this pool has app clients only.',
+    });
+    Validations.of(this.userPool).acknowledge({
       id: 'AwsSolutions-COG3',
       reason: 'Threat protection (Plus plan) watches user sign-ins; this pool has app clients only, so it would protect nothing.',
     });

@@ -8,6 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '../../assets/lambda/src/routes';
 import { DB_PORT, DB_USER, functionName, type RegionRole } from '../names';
+import { managedPolicyFinding } from './acknowledge';
 
 export const LAMBDA_SOURCE_DIR = path.join(__dirname, '..', '..', 'assets', 'lambda', 'src');
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -82,11 +83,11 @@ export class ToDoFunction extends Construct {
       reason: 'Node.js 22 is a deliberate choice: an LTS runtime supported well past this sample, same as the local rehearsal and CI.',
     });
     Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      id: managedPolicyFinding('AWSLambdaBasicExecutionRole'),
       reason: 'AWS-managed minimal policy for writing the function logs.',
     });
     Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      id: managedPolicyFinding('AWSLambdaVPCAccessExecutionRole'),
       reason: 'AWS-managed minimal policy a function needs to attach its network interfaces in the VPC.',
     });
   }

@@ -137,7 +137,9 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
     return finish(noOp ? 'no-op' : 'completed');
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (report.steps.length > 0) print('Stopped. Every step checks before it acts: fix the cause and run the same command again to resume.');
+    const changing = report.steps.some((s) => /^(promote|proxy|traffic)/.test(s.name));
+    if (changing) print('Stopped. Every step checks before it acts: fix the cause and run the same command again to resume.');
+    else print('Stopped before changing anything.');
     return finish('failed', message);
   }
 }

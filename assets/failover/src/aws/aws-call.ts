@@ -9,7 +9,7 @@ export type AwsService = 'rds' | 'cloudfront' | 'ssm' | 'cloudwatch';
 export const iamActionOf = (service: AwsService, command: object): string =>
   `${service}:${command.constructor.name.replace(/Command$/, '')}`;
 
-export type AwsErrorKind = 'access-denied' | 'not-found' | 'throttled' | 'unreachable' | 'conflict' | 'other';
+export type AwsErrorKind = 'no-credentials' | 'access-denied' | 'not-found' | 'throttled' | 'unreachable' | 'conflict' | 'other';
 
 export class AwsCallError extends Error {
   constructor(
@@ -50,6 +50,7 @@ export function classify(error: unknown): AwsErrorKind {
   const e = (error ?? {}) as SdkErrorShape;
   const name = e.name ?? '';
   const status = e.$metadata?.httpStatusCode;
+  if (name === 'CredentialsProviderError' || name === 'ExpiredTokenException' || name === 'ExpiredToken') return 'no-credentials';
   if (THROTTLING.has(name) || e.$retryable?.throttling === true || status === 429) return 'throttled';
   if (ACCESS_DENIED.has(name) || (status === 403 && /not authorized|access denied/i.test(e.message ?? ''))) return 'access-denied';
   if (/NotFound(Fault|Exception)?$/.test(name) || name === 'NoSuchDistribution' || name === 'ParameterNotFound') return 'not-found';
@@ -116,6 +117,14 @@ function explain(kind: AwsErrorKind, action: string, region: string, error: unkn
         `AccessDenied: the credentials in use may not call ${action} in ${region}. Grant ${action} ` +
           '(the failover pipeline\'s build role gets exactly FAILOVER_IAM_ACTIONS from assets/failover/src/aws/iam-actions.ts; ' +
           `redeploy it, or add the action to the role you run this with). AWS said: ${original}`,
+        error,
+      );
+    case 'no-credentials':
+      return new AwsCallError(
+        kind,
+        action,
+        region,
+        `No usable AWS credentials for ${action} in ${region}: configure a profile (AWS_PROFILE, aws sso login) or run it in the failover pipeline. ${original}`,
         error,
       );
     case 'not-found':

@@ -1,0 +1,232 @@
+// deploy.sh against stub commands and a fake account: order of calls, preflight, resume, dry run, --local.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ACCOUNT, PRI, SECD } from './fake/state';
+import { DEPLOY_ORDER, deployedIds, MUTATING, Sandbox, type Tool } from './harness';
+
+jest.setTimeout(120_000);
+
+let sandbox: Sandbox;
+afterEach(async () => sandbox?.cleanup());
+
+const stackNames = (s: Sandbox) => Object.keys(s.state.stacks).sort();
+
+test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the seven stacks; then prints how to use it', async () => {
+  sandbox = await Sandbox.create();
+  const run = await sandbox.run('deploy.sh');
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+
+  const significant = run.calls.filter((c) => !c.startsWith('aws cloudformation describe-stacks --stack-name ToDoMgmt'));
+  expect(significant.slice(0, 9)).toEqual([
+    'node --version',
+    `aws sts get-caller-identity --region ${PRI} --output json`,
+    `aws cloudformation describe-stacks --stack-name CDKToolkit --region ${PRI} --output json`,
+    `aws cloudformation describe-stacks --stack-name CDKToolkit --region ${SECD} --output json`,
+    'npm ci --no-audit --no-fund',
+    'npm run build',
+    'npm run test:nodb',
+    'npx cdk synth --quiet',
+    'npx cdk list --app cdk.out --long --json',
+  ]);
+  expect(deployedIds(run.calls)).toEqual(DEPLOY_ORDER);
+  expect(run.calls.filter((c) => c.startsWith('npx cdk deploy')).every((c) => c.includes('--app cdk.out') && c.includes('--require-approval never'))).toBe(true);
+  expect(run.calls.some((c) => c.includes('bootstrap'))).toBe(false);
+
+  // Progress with elapsed time for each of the 12 steps.
+  expect(run.stdout.match(/^==> \[\d+\/12\] /gm)).toHaveLength(12);
+  expect(run.stdout.match(/^ {4}done in \d+(m\d\d)?s$/gm)).toHaveLength(12);
+  expect(run.stdout).toMatch(/Finished in \d+(m\d\d)?s\./);
+
+  expect(run.stdout).toContain('API (CloudFront):  https://d1example.cloudfront.net/v1');
+  expect(run.stdout).toContain(`Token URL:         https://todomgmt-dev-api-${ACCOUNT}.auth.${PRI}.amazoncognito.com/oauth2/token`);
+  expect(run.stdout).toContain(`aws cognito-idp describe-user-pool-client --user-pool-id us-east-1_Pool123 --client-id client123 --region ${PRI} --query UserPoolClient.ClientSecret --output text`);
+  expect(run.stdout).toContain(`aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ToDoMgmt-app-pri-CreateTableFunction --cli-binary-format raw-in-base64-out --region ${PRI} /dev/stdout`);
+  expect(run.stdout).toContain('./local_codecommit_setup.sh');
+  expect(run.stdout).toContain(`aws codepipeline start-pipeline-execution --name ToDoMgmt-failover-pri --region ${PRI}`);
+  expect(stackNames(sandbox)).toEqual(
+    [`${PRI}/CDKToolkit`, `${SECD}/CDKToolkit`, ...sandbox.state.cdkApp.map((s) => `${s.region}/${s.name}`)].sort(),
+  );
+});
+
+describe('preflight: one line per problem with its fix, nothing changed', () => {
+  const cases: [string, (s: Sandbox) => void, RegExp[]][] = [
+    ['no aws CLI', (s) => s.removeTool('aws'), [/aws CLI not found: install AWS CLI v2/]],
+    ['no jq', (s) => s.removeTool('jq'), [/jq not found: install it/]],
+    ['no node', (s) => s.removeTool('node'), [/node not found: install Node\.js 20 or newer/]],
+    ['node 18', (s) => (s.options = { ...s.options, nodeVersion: 'v18.19.0' }), [/node v18\.19\.0 is too old: Node\.js 20 or newer is required/]],
+    ['no credentials', (s) => (s.state.account = null), [/AWS credentials not usable \(Unable to locate credentials\..*\): run 'aws configure' or 'aws sso login', or set AWS_PROFILE/]],
+    ['credentials for another account', (s) => writeEnv(s, 'AWS_ACCOUNT=999999999999'), [/your credentials are for account 123456789012 but \.env has AWS_ACCOUNT=999999999999/]],
+    ['one region twice', (s) => writeEnv(s, `AWS_DEST_REGION=${PRI}`), [/AWS_SRC_REGION and AWS_DEST_REGION must differ/]],
+    [
+      'several problems at once',
+      (s) => {
+        s.removeTool('jq');
+        s.options = { ...s.options, nodeVersion: 'v16.0.0' };
+        writeEnv(s, 'AWS_SRC_REGION=useast1');
+      },
+      [/node v16\.0\.0 is too old/, /jq not found/, /AWS_SRC_REGION=useast1 is not an AWS region name \(e\.g\. us-east-1\): fix it in \.env/],
+    ],
+    [
+      'a broken bootstrap stack',
+      (s) => (s.state.stacks[`${SECD}/CDKToolkit`].status = 'ROLLBACK_COMPLETE'),
+      [new RegExp(`the CDKToolkit stack in ${SECD} is ROLLBACK_COMPLETE: delete it \\(aws cloudformation delete-stack --stack-name CDKToolkit --region ${SECD}\\) and re-run`)],
+    ],
+  ];
+
+  test.each(cases)('%s', async (_label, breakIt, expected) => {
+    sandbox = await Sandbox.create();
+    breakIt(sandbox);
+    const run = await sandbox.run('deploy.sh', ['--yes']);
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toBe(`Preflight found ${expected.length} problem(s):`);
+    expect(lines.slice(1, -1)).toHaveLength(expected.length);
+    for (const pattern of expected) expect(lines.filter((l) => pattern.test(l))).toHaveLength(1);
+    expect(lines.at(-1)).toBe('Nothing was changed. Fix the above and re-run.');
+    expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+  });
+});
+
+function writeEnv(s: Sandbox, line: string): void {
+  const file = path.join(s.project, '.env');
+  const key = line.split('=')[0];
+  const kept = fs.readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith(`${key}=`));
+  fs.writeFileSync(file, [...kept, line, ''].join('\n'));
+}
+
+describe('bootstrap', () => {
+  const unbootstrapped = async () => {
+    sandbox = await Sandbox.create();
+    delete sandbox.state.stacks[`${SECD}/CDKToolkit`];
+  };
+
+  test('a region without CDKToolkit: asks; "no" stops before anything runs, with the command to run', async () => {
+    await unbootstrapped();
+    const run = await sandbox.run('deploy.sh', [], { input: 'n\n' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`Region ${SECD} is not bootstrapped for CDK. Bootstrap it (npx cdk bootstrap aws://${ACCOUNT}/${SECD})? [y/N]`);
+    expect(run.stderr).toContain(`region ${SECD} is not bootstrapped for CDK: run 'npx cdk bootstrap aws://${ACCOUNT}/${SECD}' or re-run ./deploy.sh --yes`);
+    expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+  });
+
+  test.each([
+    ['answering yes', [], 'y\n'],
+    ['--yes', ['--yes'], ''],
+  ])('%s bootstraps it after npm ci and before the first deploy', async (_label, args, input) => {
+    await unbootstrapped();
+    // Stop right after the bootstrap step: the rest is the happy path above.
+    sandbox.options = { ...sandbox.options, failOn: ['npm run build'] };
+    const run = await sandbox.run('deploy.sh', args, { input });
+    expect(run.status).toBe(1);
+    const mutating = run.calls.filter((c) => MUTATING.test(c));
+    expect(mutating).toEqual(['npm ci --no-audit --no-fund', `npx cdk bootstrap aws://${ACCOUNT}/${SECD}`, 'npm run build']);
+    expect(run.stdout).toMatch(/==> \[2\/13\] Bootstrap CDK in us-east-2/);
+    expect(sandbox.state.stacks[`${SECD}/CDKToolkit`].status).toBe('CREATE_COMPLETE');
+  });
+
+  test('a bootstrap older than version 6 counts as not bootstrapped', async () => {
+    sandbox = await Sandbox.create();
+    sandbox.state.bootstrapVersion = 4;
+    const run = await sandbox.run('deploy.sh', [], { input: '' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`region ${PRI} has a CDK bootstrap older than version 6`);
+  });
+});
+
+describe('resume and re-run', () => {
+  test('a failed deploy stops at that stack; re-running continues and finishes, and a third run changes nothing', async () => {
+    sandbox = await Sandbox.create();
+    sandbox.options = { ...sandbox.options, failOn: ['cdk deploy --app cdk.out ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd'] };
+    const failed = await sandbox.run('deploy.sh');
+    expect(failed.status).not.toBe(0);
+    expect(deployedIds(failed.calls)).toEqual(DEPLOY_ORDER.slice(0, 4));
+    expect(failed.stderr).toMatch(/FAILED: step "Deploy ToDoMgmt-infra-secd \(us-east-2\)" after \d+s \(total \d+(m\d\d)?s\)\. Fix the cause and re-run \.\/deploy\.sh: it continues where it stopped\./);
+    expect(failed.stdout).not.toContain('ToDoMgmt is deployed');
+    expect(Object.keys(sandbox.state.stacks)).not.toContain(`${SECD}/ToDoMgmt-infra-secd`);
+
+    // The decision: no status-based skipping. cdk deploy is the idempotent step (an unchanged
+    // stack is a no-op), so re-running deploys every stack again and also picks up code changes.
+    sandbox.options = { ...sandbox.options, failOn: [] };
+    const resumed = await sandbox.run('deploy.sh');
+    expect(resumed.status).toBe(0);
+    expect(deployedIds(resumed.calls)).toEqual(DEPLOY_ORDER);
+    expect(resumed.stdout).toContain('ToDoMgmt-infra-pri (us-east-1): CREATE_COMPLETE, cdk deploys only what changed');
+    expect(resumed.stdout).toContain('ToDoMgmt-infra-secd (us-east-2): new stack');
+    const afterResume = JSON.stringify(sandbox.state.stacks);
+
+    const again = await sandbox.run('deploy.sh');
+    expect(again.status).toBe(0);
+    expect(again.stdout).not.toContain('new stack');
+    expect(Object.keys(sandbox.state.stacks)).toEqual(Object.keys(JSON.parse(afterResume)));
+  });
+
+  test.each([
+    ['UPDATE_ROLLBACK_FAILED', /run 'aws cloudformation continue-update-rollback --stack-name ToDoMgmt-app-pri --region us-east-1', then re-run \.\/deploy\.sh/],
+    ['UPDATE_IN_PROGRESS', /ToDoMgmt-app-pri in us-east-1 is UPDATE_IN_PROGRESS: wait until it finishes/],
+    ['DELETE_FAILED', /ToDoMgmt-app-pri in us-east-1 is DELETE_FAILED: delete it \(\.\/delete\.sh/],
+  ])('a stack in %s is not deployed over; the message says what to do', async (status, message) => {
+    sandbox = await Sandbox.create();
+    sandbox.state.stacks[`${PRI}/ToDoMgmt-app-pri`] = { status };
+    const run = await sandbox.run('deploy.sh');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(deployedIds(run.calls)).toEqual(DEPLOY_ORDER.slice(0, 2));
+  });
+
+  test('an app whose stack names or regions differ from util/scripts/common.sh is refused before any deploy', async () => {
+    sandbox = await Sandbox.create();
+    sandbox.state.cdkApp = sandbox.state.cdkApp.map((s) =>
+      s.name === 'ToDoMgmt-infra-secd' ? { ...s, name: 'SecdDeploy-ToDoMgmt-infra-secd' } : s.name === 'ToDoMgmt-failover-secd' ? { ...s, region: PRI } : s,
+    );
+    const run = await sandbox.run('deploy.sh');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('the CDK app deploys ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd as "SecdDeploy-ToDoMgmt-infra-secd us-east-2", expected "ToDoMgmt-infra-secd us-east-2"');
+    expect(run.stderr).toContain('the CDK app deploys ToDoMgmt-failover-secd as "ToDoMgmt-failover-secd us-east-1", expected "ToDoMgmt-failover-secd us-east-2"');
+    expect(run.stderr).toContain('disagree on 2 stack(s); nothing was deployed');
+    expect(deployedIds(run.calls)).toEqual([]);
+  });
+});
+
+test('--dry-run prints every command in order and runs only read-only queries', async () => {
+  sandbox = await Sandbox.create();
+  delete sandbox.state.stacks[`${PRI}/CDKToolkit`];
+  const before = JSON.stringify(sandbox.state);
+  const run = await sandbox.run('deploy.sh', ['--dry-run']);
+  expect(run.status).toBe(0);
+  expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+  expect(run.calls.every((c) => /^(node --version|aws (sts get-caller-identity|cloudformation describe-stacks) )/.test(c))).toBe(true);
+  const printed = run.stdout.split('\n').filter((l) => l.startsWith('[dry-run] ')).map((l) => l.slice('[dry-run] '.length));
+  expect(printed).toEqual([
+    'npm ci --no-audit --no-fund',
+    `npx cdk bootstrap aws://${ACCOUNT}/${PRI}`,
+    'npm run build',
+    'npm run test:nodb',
+    `env AWS_ACCOUNT=${ACCOUNT} npx cdk synth --quiet`,
+    "npx cdk list --app cdk.out --long --json  (checks the app's stack ids, names and regions)",
+    ...DEPLOY_ORDER.map((id) => `npx cdk deploy --app cdk.out ${id} --require-approval never`),
+    'nothing was deployed.',
+  ]);
+  expect(run.stderr).not.toContain('[y/N]'); // a dry run asks nothing
+  expect(JSON.stringify(sandbox.state)).toBe(before);
+});
+
+describe('--local', () => {
+  test('hands the remaining arguments to the local rehearsal and touches no AWS', async () => {
+    sandbox = await Sandbox.create(['npm'] as Tool[]);
+    const run = await sandbox.run('deploy.sh', ['--local', 'up', '--yes', '--fresh']);
+    expect(run.status).toBe(0);
+    expect(run.calls).toEqual(['npm run local -- up --yes --fresh']);
+  });
+
+  test('installs dependencies first when node_modules is missing; --dry-run only prints', async () => {
+    sandbox = await Sandbox.create(['npm'] as Tool[]);
+    fs.rmSync(path.join(sandbox.project, 'node_modules'), { recursive: true });
+    const dry = await sandbox.run('deploy.sh', ['--dry-run', '--local']);
+    expect(dry.calls).toEqual([]);
+    expect(dry.stdout).toBe('[dry-run] npm ci --no-audit --no-fund\n[dry-run] npm run local --\n');
+    const run = await sandbox.run('deploy.sh', ['--local']);
+    expect(run.status).toBe(0);
+    expect(run.calls).toEqual(['npm ci --no-audit --no-fund', 'npm run local --']);
+  });
+});

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { AppConfig } from './config';
 import { IsolatedVpc } from './constructs/isolated-vpc';
 import { PublishedParameters } from './constructs/published-parameters';
+import { ReplicaSecret } from './constructs/replica-secret';
 import { clusterId, DB_PORT, DB_USER, dbSecretName, GLOBAL_CLUSTER_ID, kmsAlias, proxyName, type RegionRole } from './names';
 
 export interface InfraStackProps extends StackProps {
@@ -57,7 +58,7 @@ export class InfraStack extends Stack {
           username: DB_USER,
           replicaRegions: [{ region: config.regions.secd }],
         })
-      : secretsmanager.Secret.fromSecretNameV2(this, 'DbSecretReplica', dbSecretName);
+      : new ReplicaSecret(this, 'DbSecretReplica', { secretName: dbSecretName }).secret;
     if (isPrimary) {
       (secret as rds.DatabaseSecret).applyRemovalPolicy(RemovalPolicy.DESTROY);
       Validations.of(secret).acknowledge({

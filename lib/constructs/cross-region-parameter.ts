@@ -1,9 +1,8 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { managedPolicyFinding } from './acknowledge';
+import { acknowledgeSdkCallProvider, sdkCallLogGroup } from './sdk-call-provider';
 
 export interface CrossRegionParameterProps {
   /** Full parameter name, e.g. `/todomgmt/pri/user-pool-arn`. */
@@ -45,27 +44,10 @@ export class CrossRegionParameter extends Construct {
         new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] }),
       ]),
       installLatestAwsSdk: false,
-      logGroup: CrossRegionParameter.providerLogs(this),
+      logGroup: sdkCallLogGroup(this),
     });
     this.value = reader.getResponseField('Parameter.Value');
 
-    // The provider function is a singleton per stack, created with the first reader.
-    const provider = stack.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
-    if (provider) {
-      Validations.of(provider).acknowledge({
-        id: managedPolicyFinding('AWSLambdaBasicExecutionRole'),
-        reason: 'AWS-managed minimal policy for the custom-resource provider to write its logs.',
-      });
-    }
-  }
-
-  /** One log group per stack for the shared AwsCustomResource provider function. */
-  private static providerLogs(scope: Construct): logs.ILogGroup {
-    const stack = Stack.of(scope);
-    const id = 'CrossRegionParameterLogs';
-    return (
-      (stack.node.tryFindChild(id) as logs.LogGroup | undefined) ??
-      new logs.LogGroup(stack, id, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })
-    );
+    acknowledgeSdkCallProvider(this);
   }
 }

@@ -1,0 +1,87 @@
+// Shared by the handler tests: a real MariaDB per test file, the app user the functions connect as
+// (no SUPER, so read_only applies to it), event fixtures, and envelope readers.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { logger } from '../../assets/lambda/src/shared/logger';
+import { startMariaDb, type MariaDbServer } from '../../util/local/mariadb';
+
+export const APP_DB = { database: 'todos', user: 'todo_app', password: 'local-only-password' } as const;
+
+/** Starts MariaDB, creates the app database and user, and points the functions' env at it. */
+export async function startTestDatabase(): Promise<MariaDbServer> {
+  // The logger was created when the handlers were imported; keep test output readable.
+  logger.setLogLevel('SILENT');
+  const server = await startMariaDb({ log: () => undefined });
+  await server.createAppDatabase(APP_DB);
+  useDatabase(server.port);
+  return server;
+}
+
+/** The env the functions read at cold start (closeDb() makes them read it again). */
+export function useDatabase(port: number, extra: Record<string, string> = {}): void {
+  Object.assign(process.env, {
+    DB_HOST: '127.0.0.1',
+    DB_PORT: String(port),
+    DB_NAME: APP_DB.database,
+    DB_USER: APP_DB.user,
+    DB_AUTH: 'password',
+    DB_PASSWORD: APP_DB.password,
+    DB_CONNECT_TIMEOUT_MS: '1000',
+    LOG_LEVEL: 'SILENT',
+    ...extra,
+  });
+}
+
+export function fixture<T = APIGatewayProxyEvent>(name: string, overrides: Partial<APIGatewayProxyEvent> = {}): T {
+  const event = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', `${name}.json`), 'utf8'));
+  return { ...event, ...overrides } as T;
+}
+
+/** An API event from a fixture with another JSON body (or raw text when given a string). */
+export function apiWithBody(name: string, body: unknown): APIGatewayProxyEvent {
+  return fixture(name, { body: typeof body === 'string' ? body : JSON.stringify(body), isBase64Encoded: false });
+}
+
+export function apiWithQuery(name: string, query: Record<string, string> | null): APIGatewayProxyEvent {
+  const multi = query ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])) : null;
+  return fixture(name, { queryStringParameters: query, multiValueQueryStringParameters: multi });
+}
+
+export interface ReadEnvelope {
+  statusCode: number;
+  status: 'ok' | 'error';
+  response: any;
+  headers?: Record<string, string | number | boolean>;
+}
+
+/** Reads either result shape into one: API results carry the envelope as a JSON body. */
+export function read(result: unknown): ReadEnvelope {
+  const r = result as APIGatewayProxyResult & { status?: 'ok' | 'error'; response?: unknown };
+  if (typeof r.body === 'string') {
+    const envelope = JSON.parse(r.body);
+    expect(Object.keys(envelope).sort()).toEqual(['response', 'status']);
+    return { statusCode: r.statusCode, status: envelope.status, response: envelope.response, headers: r.headers };
+  }
+  expect(Object.keys(r).sort()).toEqual(['response', 'status', 'statusCode']);
+  return { statusCode: r.statusCode, status: r.status!, response: r.response };
+}
+
+export async function rowCount(server: MariaDbServer): Promise<number> {
+  const rows = await server.query<{ n: number }[]>(`SELECT COUNT(*) AS n FROM ${APP_DB.database}.ToDos`);
+  return Number(rows[0].n);
+}
+
+/** Connections the app user holds on the server right now. */
+export async function appConnections(server: MariaDbServer): Promise<number> {
+  const rows = await server.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?', [
+    APP_DB.user,
+  ]);
+  return Number(rows[0].n);
+}
+
+/** Total connections ever accepted by the server (the Connections status counter). */
+export async function connectionsAccepted(server: MariaDbServer): Promise<number> {
+  const rows = await server.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'Connections'");
+  return Number(rows[0].Value);
+}

@@ -18,6 +18,8 @@ export interface StatePaths {
   readonly topology: string;
   /** The edge's active origin `{ origin, version }`, changed only by compare-and-swap. */
   readonly edge: string;
+  /** Held (as `operation.lock`) while a region's role changes: failover steps, revive, reconcile. */
+  readonly operation: string;
   readonly supervisorPid: string;
   readonly supervisorLog: string;
   readonly controlSocket: string;
@@ -38,6 +40,7 @@ export function statePaths(root: string): StatePaths {
     runtime: path.join(r, 'runtime.json'),
     topology: path.join(r, 'topology.json'),
     edge: path.join(r, 'edge.json'),
+    operation: path.join(r, 'operation'),
     supervisorPid: path.join(r, 'supervisor.pid'),
     supervisorLog: path.join(r, 'supervisor.log'),
     controlSocket: path.join(r, 'control.sock'),

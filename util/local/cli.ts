@@ -1,0 +1,290 @@
+// `npm run local -- <command>`: the local two-region rehearsal. `./deploy.sh --local` runs `start`,
+// `./delete.sh --local` runs `stop`.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { TODO_FUNCTIONS, type ToDoFunctionName } from '../../assets/lambda/src/routes';
+import { ConfigError, loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
+import { REGION_ROLES, type RegionRole } from '../../lib/names';
+import { readEdgeConfig } from './edge-config';
+import { describeRegion, inspectRegion } from './inspect';
+import { runningPid, stopMariaDbAt } from './mariadb';
+import { liveRuntime, type Endpoints } from './runtime';
+import { loadSecrets } from './secrets';
+import { isAlive, readJson, statePaths } from './state';
+import { AlreadyRunningError, controlRequest, Rehearsal } from './supervisor';
+import { readTopology } from './topology';
+import { walkthrough } from './walkthrough';
+
+const USAGE = `Usage: npm run local -- <command>
+
+  start [--detach]            start both regions, the token endpoint and the edge (default command);
+                              stays in the foreground until Ctrl-C, or runs in the background with --detach
+  stop                        stop a running rehearsal and remove its state (${'LOCAL_STATE_DIR'}, default .local/)
+  status [--json]             who writes, what runs, replication state, where the edge points
+  kill-region <region>        disaster rehearsal: kill that region's database and API (SIGKILL)
+  revive-region <region>      bring it back fenced: read-only, then writer or replica as the topology says
+  invoke <Function> [json] [--region <region>]
+                              run a function directly, like aws lambda invoke (default: the writer region)
+  token                       print a fresh access token (for curl's Authorization header)
+
+<region> is a role (pri, secd) or a region name from .env (AWS_SRC_REGION, AWS_DEST_REGION).
+Ports and the state dir come from .env (LOCAL_*_PORT, LOCAL_STATE_DIR); 0 = any free port.
+Fail over with: npm run failover -- --local [--mode switchover|failover] [--to <region>] [--yes]`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'start', ...rest] = argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
+  const config = loadLocalConfig(readEnv());
+  switch (command) {
+    case 'start':
+      return rest.includes('--supervise') ? supervise(config, false) : rest.includes('--detach') ? startDetached(config) : supervise(config, true);
+    case 'stop':
+      return stop(config);
+    case 'status':
+      return status(config, rest.includes('--json'));
+    case 'kill-region':
+    case 'revive-region':
+      return regionAction(config, command === 'kill-region' ? 'kill' : 'revive', roleOf(config, rest[0]));
+    case 'invoke':
+      return invoke(config, rest);
+    case 'token':
+      return printToken(config);
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+function roleOf(config: LocalConfig, value: string | undefined): RegionRole {
+  if (!value) throw new UsageError('give a region: pri, secd, or a region name from .env');
+  const role = REGION_ROLES.find((r) => r === value || config.regions[r] === value);
+  if (!role) throw new UsageError(`unknown region '${value}': use pri, secd, ${config.regions.pri} or ${config.regions.secd}`);
+  return role;
+}
+
+/** Foreground supervisor: the `start` command, and the body of a detached one (`--supervise`). */
+async function supervise(config: LocalConfig, interactive: boolean): Promise<number> {
+  const paths = statePaths(config.stateDir);
+  const running = liveRuntime(paths.runtime);
+  if (running) return alreadyRunning(config, running.supervisorPid);
+  let rehearsal: Rehearsal;
+  try {
+    rehearsal = await Rehearsal.start({ config, log: (line) => console.log(line) });
+  } catch (error) {
+    if (error instanceof AlreadyRunningError) return alreadyRunning(config, error.pid);
+    throw error;
+  }
+  console.log(walkthrough({ endpoints: rehearsal.endpoints, writer: readTopology(paths.topology)!.writer, stateDir: paths.root }));
+  if (interactive) console.log('Running in the foreground: Ctrl-C stops everything (state is kept for the next start).');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        console.log(`${signal} again: forcing exit`);
+        process.exit(130);
+      }
+      stopping = true;
+      console.log(`\n${signal}: stopping the rehearsal...`);
+      rehearsal.stop().then(
+        () => {
+          console.log('stopped; no process left behind.');
+          resolve(0);
+        },
+        (error: Error) => {
+          console.error(`stop failed: ${error.message}`);
+          resolve(1);
+        },
+      );
+    };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+  });
+}
+
+function alreadyRunning(config: LocalConfig, pid: number): number {
+  const paths = statePaths(config.stateDir);
+  const endpoints = readJson<Endpoints>(paths.endpoints);
+  const topology = readTopology(paths.topology);
+  console.log(`The local rehearsal already runs (supervisor pid ${pid}); not starting a second one.`);
+  if (endpoints && topology) console.log(walkthrough({ endpoints, writer: topology.writer, stateDir: paths.root }));
+  console.log('Stop it with: npm run local -- stop');
+  return 0;
+}
+
+/** Starts a supervisor in the background and returns once it is healthy (or failed). */
+async function startDetached(config: LocalConfig): Promise<number> {
+  const paths = statePaths(config.stateDir);
+  const running = liveRuntime(paths.runtime);
+  if (running) return alreadyRunning(config, running.supervisorPid);
+  fs.mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  const logFd = fs.openSync(paths.supervisorLog, 'a', 0o600);
+  const logStart = fs.fstatSync(logFd).size;
+  const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), __filename, 'start', '--supervise'], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: { ...process.env, LOCAL_STATE_DIR: paths.root },
+  });
+  fs.closeSync(logFd);
+  child.unref();
+  let exit: string | undefined;
+  child.once('exit', (code, signal) => (exit = `exited (code ${code}, signal ${signal})`));
+  const deadline = Date.now() + 240_000;
+  console.log(`starting in the background (pid ${child.pid}, log ${paths.supervisorLog})...`);
+  while (Date.now() < deadline) {
+    const runtime = liveRuntime(paths.runtime);
+    if (runtime?.supervisorPid === child.pid && fs.existsSync(paths.endpoints)) {
+      const log = fs.readFileSync(paths.supervisorLog, 'utf8').slice(logStart);
+      if (/ready in/.test(log)) {
+        process.stdout.write(log.slice(log.indexOf('\nToDoMgmt local rehearsal') >= 0 ? log.indexOf('\nToDoMgmt local rehearsal') : 0));
+        console.log(`Running in the background (supervisor pid ${child.pid}). Stop it with: npm run local -- stop`);
+        return 0;
+      }
+    }
+    if (exit) {
+      const log = fs.readFileSync(paths.supervisorLog, 'utf8').slice(logStart);
+      if (/already runs/.test(log)) {
+        process.stdout.write(log);
+        return 0;
+      }
+      console.error(`the supervisor ${exit} while starting:\n${log.trim().split('\n').slice(-30).join('\n')}`);
+      return 1;
+    }
+    await sleep(200);
+  }
+  console.error(`not ready after 240 s; see ${paths.supervisorLog}`);
+  return 1;
+}
+
+/** Stops the supervisor (SIGTERM, it stops everything in order), sweeps leftovers, removes the state dir. */
+async function stop(config: LocalConfig): Promise<number> {
+  const paths = statePaths(config.stateDir);
+  if (!fs.existsSync(paths.root)) {
+    console.log(`nothing to stop: ${paths.root} does not exist`);
+    return 0;
+  }
+  const pid = Number(readJson<number>(paths.supervisorPid) ?? 0);
+  if (pid && isAlive(pid)) {
+    console.log(`stopping the supervisor (pid ${pid})...`);
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 60_000;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+    if (isAlive(pid)) {
+      console.log('it did not stop within 60 s: killing it');
+      process.kill(pid, 'SIGKILL');
+    }
+  }
+  // A supervisor that was SIGKILLed leaves its databases behind; its API processes exit by themselves.
+  for (const role of REGION_ROLES) {
+    const dataDir = paths.dbDataDir(role);
+    if (runningPid(dataDir)) {
+      console.log(`stopping the leftover MariaDB of ${role}`);
+      await stopMariaDbAt(dataDir);
+    }
+  }
+  const ours = ['secrets.json', 'topology.json', 'edge.json', 'supervisor.log', 'pri', 'secd', 'build'];
+  const entries = fs.readdirSync(paths.root);
+  if (entries.length > 0 && !entries.some((e) => ours.includes(e))) {
+    console.error(`${paths.root} does not look like a rehearsal state dir; not removing it`);
+    return 1;
+  }
+  fs.rmSync(paths.root, { recursive: true, force: true });
+  console.log(`stopped; removed ${paths.root}`);
+  return 0;
+}
+
+async function status(config: LocalConfig, asJson: boolean): Promise<number> {
+  const paths = statePaths(config.stateDir);
+  const runtime = liveRuntime(paths.runtime);
+  const topology = readTopology(paths.topology);
+  const edge = readEdgeConfig(paths.edge);
+  if (!runtime) {
+    const text = fs.existsSync(paths.root)
+      ? `not running (state kept in ${paths.root}; writer ${topology?.writer ?? '?'}); start with: npm run local -- start`
+      : 'not running; start with: npm run local -- start';
+    if (asJson) console.log(JSON.stringify({ running: false, topology, edge }, null, 2));
+    else console.log(text);
+    return 3;
+  }
+  const secrets = loadSecrets(paths.secrets);
+  const regions = await Promise.all(REGION_ROLES.map((role) => inspectRegion(role, runtime.regions[role], secrets)));
+  const supervisor = await controlRequest(runtime.controlSocket, 'GET', '/status').catch((e: Error) => ({ error: e.message }));
+  if (asJson) {
+    console.log(JSON.stringify({ running: true, supervisorPid: runtime.supervisorPid, topology, edge, regions, supervisor }, null, 2));
+    return 0;
+  }
+  const writer = topology?.writer ?? 'pri';
+  console.log(`running (supervisor pid ${runtime.supervisorPid}, state ${paths.root})`);
+  console.log(`writer: ${config.regions[writer]} (${writer}), generation ${topology?.generation}`);
+  console.log(`edge ${runtime.edgeUrl} -> ${edge ? `${edge.origin.region} (${edge.origin.role}) ${edge.origin.url}, version ${edge.version}` : 'no origin'}`);
+  for (const r of regions) console.log(`  ${describeRegion(r, writer)}`);
+  if (edge && edge.origin.role !== writer) console.log(`WARNING: the edge does not point at the writer; run: npm run failover -- --local`);
+  return 0;
+}
+
+async function regionAction(config: LocalConfig, action: 'kill' | 'revive', role: RegionRole): Promise<number> {
+  const runtime = requireRunning(config);
+  console.log(`${action === 'kill' ? 'killing' : 'reviving'} ${config.regions[role]} (${role})...`);
+  await controlRequest(runtime.controlSocket, 'POST', `/regions/${role}/${action}`, undefined, 120_000);
+  return status(config, false);
+}
+
+async function invoke(config: LocalConfig, args: string[]): Promise<number> {
+  const runtime = requireRunning(config);
+  const regionFlag = args.indexOf('--region');
+  const role = regionFlag >= 0 ? roleOf(config, args[regionFlag + 1]) : (readTopology(statePaths(config.stateDir).topology)?.writer ?? 'pri');
+  const positional = args.filter((_, i) => i !== regionFlag && i !== regionFlag + 1);
+  const fn = positional[0] as ToDoFunctionName;
+  if (!fn || !(fn in TODO_FUNCTIONS)) throw new UsageError(`give a function: ${Object.keys(TODO_FUNCTIONS).join(', ')}`);
+  let payload: unknown = {};
+  if (positional[1]) {
+    try {
+      payload = JSON.parse(positional[1]);
+    } catch (error) {
+      throw new UsageError(`the payload is not JSON: ${(error as Error).message}`);
+    }
+  }
+  const answer = (await controlRequest(runtime.controlSocket, 'POST', `/invoke/${role}/${fn}`, payload)) as { result: unknown };
+  console.log(JSON.stringify(answer.result));
+  return 0;
+}
+
+async function printToken(config: LocalConfig): Promise<number> {
+  const paths = statePaths(config.stateDir);
+  requireRunning(config);
+  const endpoints = readJson<Endpoints>(paths.endpoints)!;
+  const res = await fetch(endpoints.tokenUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${endpoints.clientId}:${endpoints.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  });
+  const body = (await res.json()) as { access_token?: string; error?: string };
+  if (!body.access_token) throw new Error(`the token endpoint answered ${res.status}: ${JSON.stringify(body)}`);
+  console.log(body.access_token);
+  return 0;
+}
+
+function requireRunning(config: LocalConfig) {
+  const runtime = liveRuntime(statePaths(config.stateDir).runtime);
+  if (!runtime) throw new UsageError('the local rehearsal is not running; start it with: npm run local -- start (or ./deploy.sh --local)');
+  return runtime;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
+    else if (error instanceof ConfigError) console.error(error.message);
+    else console.error(`error: ${error.message}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
+

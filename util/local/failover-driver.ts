@@ -1,0 +1,271 @@
+// The failover program's driver for the local rehearsal: the same orchestration as on AWS
+// (`npm run failover -- --local ...`), acting on the two local MariaDB servers, topology.json and the
+// edge's versioned config instead of Aurora, RDS Proxy and CloudFront.
+//   switchover: fence the old primary (read_only, in-flight writes finish or are cut before being
+//               acknowledged), wait until the target applied every GTID, promote it, point the old
+//               primary at it: no acknowledged write is lost.
+//   failover:   never contacts the old primary: apply what already arrived, promote. The old primary
+//               is fenced by the supervisor as soon as it is seen (it boots read-only anyway) and
+//               rejoins as a replica; if it holds writes that never arrived it is rebuilt (dump kept).
+import type { FailoverDriver, Move, RegionView, StepOptions, StepOutcome, Topology, TrafficOrigin } from '../../assets/failover/src/driver';
+import { loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
+import { REGION_ROLES, type RegionRole } from '../../lib/names';
+import { readEdgeConfig, updateEdgeOrigin } from './edge-config';
+import { inspectRegion, type RegionInspection } from './inspect';
+import {
+  connectAdmin,
+  drainRelayLog,
+  fence,
+  findDivergence,
+  promote,
+  replicateFrom,
+  serverState,
+  waitForGtid,
+  type Sql,
+} from './replication';
+import { liveRuntime, type Runtime } from './runtime';
+import { loadSecrets, type LocalSecrets } from './secrets';
+import { statePaths, withFileLock, type StatePaths } from './state';
+import { readTopology, setWriter } from './topology';
+
+export interface LocalDriverOptions {
+  /** Defaults to LOCAL_STATE_DIR from .env / the environment (`.local`). */
+  readonly stateDir?: string;
+  /** Bound for "the target applied every transaction" (MASTER_GTID_WAIT). */
+  readonly catchUpTimeoutSeconds?: number;
+}
+
+export async function createLocalDriver(options: LocalDriverOptions = {}): Promise<FailoverDriver> {
+  const config = loadLocalConfig(readEnv());
+  return new LocalFailoverDriver({ ...config, stateDir: options.stateDir ?? config.stateDir }, options.catchUpTimeoutSeconds ?? 30);
+}
+
+const apiDomain = (url: string) => new URL(url).host;
+
+export class LocalFailoverDriver implements FailoverDriver {
+  readonly name = 'local';
+  readonly regionNames: Readonly<Record<RegionRole, string>>;
+  private readonly paths: StatePaths;
+
+  constructor(
+    config: LocalConfig,
+    private readonly catchUpTimeoutSeconds: number,
+  ) {
+    this.regionNames = config.regions;
+    this.paths = statePaths(config.stateDir);
+  }
+
+  private runtime(): Runtime {
+    const runtime = liveRuntime(this.paths.runtime);
+    if (!runtime) throw new Error(`the local rehearsal is not running (no live supervisor for ${this.paths.root}): npm run local -- start`);
+    return runtime;
+  }
+
+  private secrets(): LocalSecrets {
+    return loadSecrets(this.paths.secrets);
+  }
+
+  async discover({ contact }: { readonly contact: readonly RegionRole[] }): Promise<Topology> {
+    const runtime = liveRuntime(this.paths.runtime);
+    const sources = [`file:${this.paths.runtime}`, `file:${this.paths.topology}`, `file:${this.paths.edge}`];
+    const regions = {} as Record<RegionRole, RegionView>;
+    const secrets = runtime ? this.secrets() : undefined;
+    for (const role of REGION_ROLES) {
+      const base = { role, region: this.regionNames[role], clusterId: `mariadb-${role}`, proxyName: 'none (direct connection)' };
+      if (!runtime || !secrets) {
+        regions[role] = { ...base, reachable: false };
+        continue;
+      }
+      const apiOriginDomain = apiDomain(runtime.regions[role].apiUrl);
+      if (!contact.includes(role)) {
+        regions[role] = { ...base, reachable: false, apiOriginDomain };
+        continue;
+      }
+      regions[role] = viewOf(base, apiOriginDomain, await inspectRegion(role, runtime.regions[role], secrets));
+    }
+    const edge = readEdgeConfig(this.paths.edge);
+    const traffic: TrafficOrigin | undefined = edge
+      ? { originId: edge.origin.role, domainName: apiDomain(edge.origin.url), version: String(edge.version), deployed: true }
+      : undefined;
+    return {
+      globalClusterId: 'local GTID replication',
+      edgeId: `local edge ${runtime?.edgeUrl ?? '(not running)'}`,
+      regions,
+      ...(traffic ? { traffic } : {}),
+      sources,
+    };
+  }
+
+  async replicationLagSeconds(move: Move): Promise<number | undefined> {
+    const runtime = this.runtime();
+    const secrets = this.secrets();
+    return this.withAdmin(runtime, move.to, secrets, async (target) => {
+      const state = await serverState(target);
+      if (!state.replica) return undefined;
+      if (state.replica.lastSqlErrno !== 0) {
+        throw new Error(`replication into ${this.regionNames[move.to]} is broken (${state.replica.lastSqlError}); fix it before moving the writer there`);
+      }
+      if (move.mode === 'switchover' && move.topology.regions[move.from].reachable) {
+        const primary = await this.withAdmin(runtime, move.from, secrets, serverState);
+        if (gtidCovered(state.gtidSlavePos, primary.gtidBinlogPos)) return 0;
+      }
+      return state.replica.secondsBehind ?? undefined;
+    });
+  }
+
+  async promote(move: Move, { progress }: StepOptions): Promise<StepOutcome> {
+    const runtime = this.runtime();
+    const secrets = this.secrets();
+    const target = this.regionNames[move.to];
+    const source = this.regionNames[move.from];
+    // One role change at a time, also against the supervisor's revive and reconcile.
+    return withFileLock(
+      this.paths.operation,
+      async () => {
+        const topology = readTopology(this.paths.topology);
+        const targetState = await this.withAdmin(runtime, move.to, secrets, serverState);
+        if (topology?.writer === move.to && !targetState.readOnly && !targetState.replica) {
+          const notes = move.mode === 'switchover' ? await this.repointOldPrimary(runtime, move, secrets, progress) : [];
+          return { alreadyInPlace: true, detail: `${target} is already the writer (generation ${topology.generation})`, notes };
+        }
+        if (move.mode === 'detach') throw new Error('detach has no local equivalent: use --mode failover (the old primary is fenced when it comes back)');
+        return move.mode === 'switchover'
+          ? this.switchover(runtime, move, secrets, progress)
+          : this.failover(runtime, move, secrets, progress, `${source} was not contacted`);
+      },
+      60_000,
+    );
+  }
+
+  private async switchover(runtime: Runtime, move: Move, secrets: LocalSecrets, progress: (m: string) => void): Promise<StepOutcome> {
+    const [from, to] = [this.regionNames[move.from], this.regionNames[move.to]];
+    progress(`fencing ${from}: read_only=1, waiting for in-flight writes, closing app sessions`);
+    const position = await this.withAdmin(runtime, move.from, secrets, (sql) => fence(sql, secrets.appUser));
+    progress(`${from} fenced at GTID ${position || '(empty)'}; waiting until ${to} applied it (max ${this.catchUpTimeoutSeconds} s)`);
+    try {
+      await this.withAdmin(runtime, move.to, secrets, (sql) => waitForGtid(sql, position, this.catchUpTimeoutSeconds));
+    } catch (error) {
+      // Nothing moved yet: give the writes back to the old primary rather than leave no writer at all.
+      await this.withAdmin(runtime, move.from, secrets, (sql) => sql.query('SET GLOBAL read_only = 0')).catch(() => undefined);
+      throw new Error(`${(error as Error).message}; ${from} was unfenced and is still the writer`);
+    }
+    await this.withAdmin(runtime, move.to, secrets, promote);
+    const { topology } = await setWriter(this.paths.topology, move.to, 'switchover', `fenced ${from} at ${position}`);
+    progress(`${to} promoted (generation ${topology.generation})`);
+    const notes = await this.repointOldPrimary(runtime, move, secrets, progress);
+    return { alreadyInPlace: false, detail: `${to} is the writer; it had applied every transaction of ${from} up to ${position || '(none)'}`, notes };
+  }
+
+  /** The old primary becomes a replica of the new one; a failure is a note, not a failed switchover. */
+  private async repointOldPrimary(runtime: Runtime, move: Move, secrets: LocalSecrets, progress: (m: string) => void): Promise<string[]> {
+    const [from, to] = [this.regionNames[move.from], this.regionNames[move.to]];
+    try {
+      return await this.withAdmin(runtime, move.from, secrets, async (old) => {
+        const state = await serverState(old);
+        if (state.readOnly && state.replica?.masterPort === runtime.regions[move.to].dbPort && state.replica.sqlRunning === 'Yes') return [];
+        const missing = await this.withAdmin(runtime, move.to, secrets, (primary) => findDivergence(old, primary));
+        if (missing.length > 0) {
+          return [`${from} holds transactions ${to} never received (${missing.join(', ')}); the supervisor rebuilds it from ${to} and keeps a dump of its data`];
+        }
+        await replicateFrom(old, { port: runtime.regions[move.to].dbPort }, secrets);
+        progress(`${from} is now a read-only replica of ${to}`);
+        return [];
+      });
+    } catch (error) {
+      return [`${from} stays fenced (read-only) but could not be made a replica of ${to} yet: ${(error as Error).message}. The supervisor retries every 2 s.`];
+    }
+  }
+
+  private async failover(runtime: Runtime, move: Move, secrets: LocalSecrets, progress: (m: string) => void, why: string): Promise<StepOutcome> {
+    const [from, to] = [this.regionNames[move.from], this.regionNames[move.to]];
+    progress(`${why}; applying what ${to} already received before promoting it`);
+    const received = await this.withAdmin(runtime, move.to, secrets, (sql) => drainRelayLog(sql, this.catchUpTimeoutSeconds));
+    await this.withAdmin(runtime, move.to, secrets, promote);
+    const { topology } = await setWriter(this.paths.topology, move.to, 'failover', `promoted without ${from} at ${received || '(nothing received)'}`);
+    progress(`${to} promoted (generation ${topology.generation})`);
+    return {
+      alreadyInPlace: false,
+      detail: `${to} is the writer with everything it had received from ${from} (${received || 'none'})`,
+      notes: [
+        `${from} was not contacted. It boots read-only (topology.json says ${to} writes) and rejoins as a replica: npm run local -- revive-region ${move.from}. ` +
+          `Writes ${from} acknowledged after ${received || 'that point'} are lost; if it holds any, it is rebuilt from ${to} and its data is kept as a dump under ${this.paths.regionDir(move.from)}.`,
+      ],
+    };
+  }
+
+  async ensureProxy(move: Move): Promise<StepOutcome> {
+    // No RDS Proxy locally: each regional API connects straight to its own database. What matters is
+    // that the target's API answers.
+    const runtime = this.runtime();
+    const inspection = await inspectRegion(move.to, runtime.regions[move.to], this.secrets());
+    if (!inspection.apiHealthy) {
+      throw new Error(`the ${this.regionNames[move.to]} API does not answer (${inspection.apiError}); npm run local -- revive-region ${move.to}`);
+    }
+    return { alreadyInPlace: true, detail: `no proxy locally: the ${this.regionNames[move.to]} API (${runtime.regions[move.to].apiUrl}) connects to its database directly and answers` };
+  }
+
+  async switchTraffic(move: Move, { progress }: StepOptions & { readonly wait: boolean }): Promise<StepOutcome> {
+    const runtime = this.runtime();
+    const edge = readEdgeConfig(this.paths.edge);
+    if (!edge) throw new Error(`${this.paths.edge} is missing: is the rehearsal running?`);
+    const url = runtime.regions[move.to].apiUrl;
+    if (edge.origin.role === move.to && edge.origin.url === url) {
+      return { alreadyInPlace: true, detail: `the edge already sends traffic to ${this.regionNames[move.to]} (${url}), version ${edge.version}` };
+    }
+    // Conditional on the version the plan was made from, like UpdateDistribution with IfMatch.
+    const expected = move.topology.traffic ? Number(move.topology.traffic.version) : edge.version;
+    const next = await updateEdgeOrigin(this.paths.edge, expected, { role: move.to, region: this.regionNames[move.to], url });
+    progress(`edge config version ${expected} -> ${next.version}: origin ${url}`);
+    return { alreadyInPlace: false, detail: `the edge sends traffic to ${this.regionNames[move.to]} (${url}) from the next request (version ${next.version})` };
+  }
+
+  private async withAdmin<T>(runtime: Runtime, role: RegionRole, secrets: LocalSecrets, fn: (sql: Sql) => Promise<T>): Promise<T> {
+    let connection;
+    try {
+      connection = await connectAdmin(runtime.regions[role].dbPort, secrets);
+    } catch (error) {
+      throw new Error(`cannot reach the ${this.regionNames[role]} database on 127.0.0.1:${runtime.regions[role].dbPort} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    try {
+      return await fn(connection);
+    } finally {
+      await connection.end().catch(() => undefined);
+    }
+  }
+}
+
+function viewOf(base: Pick<RegionView, 'role' | 'region' | 'clusterId' | 'proxyName'>, apiOriginDomain: string, r: RegionInspection): RegionView {
+  if (!r.dbReachable || !r.db) return { ...base, reachable: false, apiOriginDomain };
+  const replica = r.db.replica;
+  const status = !r.db.readOnly
+    ? 'available'
+    : replica
+      ? replica.lastSqlErrno || replica.lastIoErrno
+        ? `replicating with errors (${replica.lastSqlError || replica.lastIoError})`
+        : 'available (replica)'
+      : 'fenced (read-only, not replicating)';
+  return {
+    ...base,
+    reachable: true,
+    apiOriginDomain,
+    isWriter: !r.db.readOnly,
+    inGlobalCluster: !r.db.readOnly || replica !== undefined,
+    clusterStatus: r.apiHealthy ? status : `${status}; API not answering`,
+    engineVersion: r.db.version,
+    instanceCount: 1,
+  };
+}
+
+/** True when every domain's sequence in `needed` is at or below the one in `have`. */
+function gtidCovered(have: string, needed: string): boolean {
+  const parse = (list: string) =>
+    new Map(
+      list
+        .split(',')
+        .map((s) => s.trim().split('-'))
+        .filter((p) => p.length === 3)
+        .map(([domain, , seq]) => [domain, BigInt(seq)] as const),
+    );
+  const h = parse(have);
+  return [...parse(needed)].every(([domain, seq]) => (h.get(domain) ?? -1n) >= seq);
+}

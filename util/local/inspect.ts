@@ -1,0 +1,60 @@
+// Reads one local region's live state without changing anything: is its database up, read-only,
+// replicating from whom; does its API answer. Shared by `npm run local -- status` and the failover
+// driver's discover().
+import type { RegionRole } from '../../lib/names';
+import { HEALTH_PATH } from './regional-api';
+import { connectAdmin, serverState, type ServerState } from './replication';
+import type { RegionRuntime } from './runtime';
+import type { LocalSecrets } from './secrets';
+
+export interface RegionInspection {
+  readonly role: RegionRole;
+  readonly name: string;
+  readonly apiUrl: string;
+  readonly dbPort: number;
+  readonly dbReachable: boolean;
+  readonly dbError?: string;
+  readonly db?: ServerState;
+  readonly apiHealthy: boolean;
+  readonly apiError?: string;
+}
+
+export async function inspectRegion(role: RegionRole, region: RegionRuntime, secrets: LocalSecrets, timeoutMs = 1500): Promise<RegionInspection> {
+  const [db, api] = await Promise.all([inspectDb(region.dbPort, secrets, timeoutMs), inspectApi(region.apiUrl, timeoutMs)]);
+  return { role, name: region.name, apiUrl: region.apiUrl, dbPort: region.dbPort, ...db, ...api };
+}
+
+async function inspectDb(port: number, secrets: LocalSecrets, timeoutMs: number) {
+  try {
+    const connection = await connectAdmin(port, secrets, timeoutMs);
+    try {
+      return { dbReachable: true, db: await serverState(connection) };
+    } finally {
+      connection.destroy();
+    }
+  } catch (error) {
+    return { dbReachable: false, dbError: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+  }
+}
+
+async function inspectApi(apiUrl: string, timeoutMs: number) {
+  try {
+    const res = await fetch(`${apiUrl}${HEALTH_PATH}`, { signal: AbortSignal.timeout(timeoutMs) });
+    return res.status === 200 ? { apiHealthy: true } : { apiHealthy: false, apiError: `HTTP ${res.status}` };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    return { apiHealthy: false, apiError: cause?.code ?? (error as Error).message };
+  }
+}
+
+/** One line per region for humans. */
+export function describeRegion(r: RegionInspection, writer: RegionRole): string {
+  const db = !r.dbReachable
+    ? `db DOWN (${r.dbError})`
+    : r.db!.readOnly
+      ? `db read-only${r.db!.replica ? `, replica (IO ${r.db!.replica.ioRunning}, SQL ${r.db!.replica.sqlRunning}${r.db!.replica.lastIoError || r.db!.replica.lastSqlError ? `: ${r.db!.replica.lastIoError || r.db!.replica.lastSqlError}` : ''})` : ', not replicating'}`
+      : 'db WRITABLE';
+  const api = r.apiHealthy ? 'api up' : `api DOWN (${r.apiError})`;
+  const expected = r.role === writer ? 'writer' : 'replica';
+  return `${`${r.name} (${r.role})`.padEnd(20)} ${expected.padEnd(8)} ${api}; ${db}; gtid ${r.db?.gtidCurrentPos || '-'}`;
+}

@@ -1,0 +1,41 @@
+// What a running rehearsal publishes about itself: `endpoints.json` (the documented contract for
+// users and scripts) and `runtime.json` (ports and pids for the CLI, status and the failover driver).
+import type { RegionRole } from '../../lib/names';
+import { readJson } from './state';
+import { isAlive } from './state';
+
+/** The shape the README documents; scripts read it with jq. */
+export interface Endpoints {
+  readonly edgeUrl: string;
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scope: string;
+  readonly regions: Readonly<Record<RegionRole, { readonly name: string; readonly apiUrl: string; readonly dbPort: number }>>;
+}
+
+export interface RegionRuntime {
+  readonly name: string;
+  readonly apiUrl: string;
+  readonly apiPort: number;
+  readonly dbPort: number;
+  readonly dbDataDir: string;
+}
+
+export interface Runtime {
+  readonly supervisorPid: number;
+  readonly startedAt: string;
+  readonly stateDir: string;
+  readonly dbName: string;
+  readonly issuer: string;
+  readonly edgeUrl: string;
+  readonly tokenUrl: string;
+  readonly controlSocket: string;
+  readonly regions: Readonly<Record<RegionRole, RegionRuntime>>;
+}
+
+/** The runtime of a live supervisor, or undefined (never started, stopped, or crashed). */
+export function liveRuntime(file: string): Runtime | undefined {
+  const runtime = readJson<Runtime>(file);
+  return runtime && isAlive(runtime.supervisorPid) ? runtime : undefined;
+}

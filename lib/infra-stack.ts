@@ -139,8 +139,15 @@ export class InfraStack extends Stack {
       requireTLS: true,
       debugLogging: false,
     });
-    // Both directions of the one allowed path (the function group has no other egress).
-    this.functionSecurityGroup.connections.allowTo(this.proxy, ec2.Port.tcp(DB_PORT), 'ToDoMgmt functions to the RDS Proxy');
+    // The one allowed path, both directions. The egress rule is written inline (a peer by id) so that the
+    // group's rule list replaces EC2's default allow-all egress.
+    const [proxySecurityGroup] = this.proxy.connections.securityGroups;
+    proxySecurityGroup.addIngressRule(this.functionSecurityGroup, ec2.Port.tcp(DB_PORT), 'ToDoMgmt functions to the RDS Proxy');
+    this.functionSecurityGroup.addEgressRule(
+      ec2.Peer.securityGroupId(proxySecurityGroup.securityGroupId),
+      ec2.Port.tcp(DB_PORT),
+      'ToDoMgmt functions to the RDS Proxy',
+    );
 
     new PublishedParameters(this, 'Parameters', {
       role,

@@ -37,10 +37,20 @@ export interface SynthesizedApp {
   template(stack: Stack): Template;
 }
 
-export function synthApp(overrides: Env = {}): SynthesizedApp {
-  const config = loadConfig({ ...TEST_ENV, ...overrides });
+export interface SynthOptions {
+  readonly env?: Env;
+  /**
+   * false: skip esbuild for the functions (the CDK then stages no code). Assertions on templates do
+   * not need the bundles; the compliance and CLI tests bundle for real.
+   */
+  readonly bundle?: boolean;
+}
+
+export function synthApp(options: SynthOptions = {}): SynthesizedApp {
+  const config = loadConfig({ ...TEST_ENV, ...options.env });
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-cdk-'));
-  const app = new App({ outdir, context: cdkJsonContext() });
+  const context = { ...cdkJsonContext(), ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) };
+  const app = new App({ outdir, context });
   const stacks = buildToDoMgmtApp(app, config);
   const assembly = app.synth();
   const templates = new Map<Stack, Template>();

@@ -119,23 +119,26 @@ export interface RunOptions {
   readonly env?: Record<string, string>;
 }
 
-// The stub: sends the path of a request file (cwd, name, argv; NUL-separated), reads back the exit
-// code; stdout and stderr come back in files next to the request.
+// The stub: sends argc, then cwd, name and argv NUL-separated; reads back "<code> <out bytes> <err
+// bytes>", stdout, stderr and, for code "exec", the argv of a program to exec instead. Only bash
+// builtins: every fork counts on a busy CI machine.
 const STUB = (name: string, port: number) => `#!/bin/bash
-req=$(mktemp "\${TMPDIR:-/tmp}/stub.XXXXXX")
-printf '%s\\0' "$PWD" ${name} "$@" >"$req"
+LC_ALL=C
 exec 3<>/dev/tcp/127.0.0.1/${port}
-printf '%s\\n' "$req" >&3
-IFS= read -r code <&3
-exec 3>&-
-cat "$req.out"
-cat "$req.err" >&2
-if [ "$code" = exec ]; then
-  mapfile -d '' argv <"$req.exec"
-  rm -f "$req" "$req".*
+printf '%s\\n' "$#" >&3
+printf '%s\\0' "$PWD" ${name} "$@" >&3
+IFS=' ' read -r code outlen errlen <&3
+out='' err=''
+if ((outlen > 0)); then IFS= read -r -N "$outlen" out <&3; fi
+if ((errlen > 0)); then IFS= read -r -N "$errlen" err <&3; fi
+printf '%s' "$out"
+printf '%s' "$err" >&2
+if [[ "$code" == exec ]]; then
+  argv=()
+  while IFS= read -r -d '' arg <&3; do argv+=("$arg"); done
+  exec 3>&-
   exec "\${argv[@]}"
 fi
-rm -f "$req" "$req".*
 exit "$code"
 `;
 
@@ -186,12 +189,16 @@ export class Sandbox {
     }
 
     this.server = net.createServer((socket) => {
-      let buffer = '';
-      socket.on('data', (chunk) => {
-        buffer += chunk.toString();
-        if (!buffer.includes('\n')) return;
-        const request = buffer.split('\n')[0];
-        socket.end(`${this.answer(request)}\n`);
+      let buffer = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        const newline = buffer.indexOf(0x0a);
+        if (newline < 0) return;
+        const argc = Number(buffer.subarray(0, newline).toString());
+        const fields = buffer.subarray(newline + 1).toString().split('\0');
+        if (fields.length < argc + 3) return; // cwd, name, argv, and the empty tail after the last NUL
+        const [cwd, name, ...args] = fields.slice(0, argc + 2);
+        socket.end(this.answer(cwd, name, args));
       });
       socket.on('error', () => undefined);
     });
@@ -200,8 +207,7 @@ export class Sandbox {
     for (const tool of tools) this.addTool(tool);
   }
 
-  private answer(request: string): string {
-    const [cwd, name, ...args] = fs.readFileSync(request, 'utf8').split('\0').slice(0, -1);
+  private answer(cwd: string, name: string, args: string[]): Buffer {
     this.calls.push(callLine(name, args));
     let reply;
     try {
@@ -209,13 +215,11 @@ export class Sandbox {
     } catch (e) {
       reply = { code: 70, stdout: '', stderr: `fake crashed: ${(e as Error).stack}\n` };
     }
-    fs.writeFileSync(`${request}.out`, reply.stdout);
-    fs.writeFileSync(`${request}.err`, reply.stderr);
-    if (reply.exec) {
-      fs.writeFileSync(`${request}.exec`, reply.exec.map((a) => `${a}\0`).join(''));
-      return 'exec';
-    }
-    return String(reply.code);
+    const out = Buffer.from(reply.stdout);
+    const err = Buffer.from(reply.stderr);
+    const code = reply.exec ? 'exec' : String(reply.code);
+    const exec = Buffer.from((reply.exec ?? []).map((a) => `${a}\0`).join(''));
+    return Buffer.concat([Buffer.from(`${code} ${out.length} ${err.length}\n`), out, err, exec]);
   }
 
   addTool(tool: Tool): void {

@@ -306,12 +306,12 @@ first_error_line() {
 # ---------------------------------------------------------------------------------------------
 # Read-only CloudFormation queries.
 
-# stack_json <region> <stack>: the describe-stacks entry, or nothing when the stack does not exist.
+# describe_stack <region> <stack>: describe-stacks output, or nothing when the stack does not exist.
 # Any other error (permissions, throttling) fails: "could not tell" must never read as "gone".
-stack_json() {
-  local region=$1 name=$2 out
-  if out=$(aws cloudformation describe-stacks --stack-name "$name" --region "$region" --output json 2>"$ERR_FILE"); then
-    jq -c '.Stacks[0] // empty' <<<"$out"
+describe_stack() {
+  local region=$1 name=$2
+  if aws cloudformation describe-stacks --stack-name "$name" --region "$region" --output json 2>"$ERR_FILE"; then
+    return 0
   elif grep -q 'does not exist' "$ERR_FILE"; then
     return 0
   else
@@ -320,14 +320,21 @@ stack_json() {
   fi
 }
 
+# stack_json <region> <stack>: the stack's describe-stacks entry, or nothing.
+stack_json() {
+  local out
+  out=$(describe_stack "$1" "$2") || return 1
+  [[ -z "$out" ]] || jq -c '.Stacks[0] // empty' <<<"$out"
+}
+
 # stack_status <region> <stack>: the status, or NONE.
 stack_status() {
-  local json
-  json=$(stack_json "$1" "$2") || return 1
-  if [[ -z "$json" ]]; then
+  local out
+  out=$(describe_stack "$1" "$2") || return 1
+  if [[ -z "$out" ]]; then
     printf 'NONE'
   else
-    jq -r '.StackStatus' <<<"$json"
+    jq -r '.Stacks[0].StackStatus // "NONE"' <<<"$out"
   fi
 }
 

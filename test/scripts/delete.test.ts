@@ -1,0 +1,198 @@
+// delete.sh against stub commands and a fake account in which a wrong order fails as on AWS:
+// a cluster still in a global cluster, or a non-empty bucket, makes its stack DELETE_FAILED.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ACCOUNT, clusterArn, PRI, SECD } from './fake/state';
+import { deletedStacks, deployedState, freshState, MUTATING, Sandbox, type Tool } from './harness';
+
+jest.setTimeout(120_000);
+
+let sandbox: Sandbox;
+afterEach(async () => sandbox?.cleanup());
+
+const TEARDOWN = [
+  `${PRI}/ToDoMgmt-failover`,
+  `${SECD}/ToDoMgmt-failover-secd`,
+  `${SECD}/ToDoMgmt-app-secd`,
+  `${SECD}/ToDoMgmt-infra-secd`,
+  `${PRI}/ToDoMgmt-app-pri`,
+  `${PRI}/ToDoMgmt-infra-pri`,
+  `${PRI}/ToDoMgmt`,
+  `${SECD}/ToDoMgmt-support-${SECD}`,
+];
+const PRI_ARN = clusterArn(PRI, 'todomgmt-infra-pri-db-cluster');
+const SECD_ARN = clusterArn(SECD, 'todomgmt-infra-secd-db-cluster');
+const indexOf = (calls: string[], prefix: string) => calls.findIndex((c) => c.startsWith(prefix));
+
+/** What must be left after a full teardown: the bootstrap stacks and buckets the app did not create. */
+function expectCleanAccount(s: Sandbox): void {
+  expect(Object.keys(s.state.stacks).sort()).toEqual([`${PRI}/CDKToolkit`, `${SECD}/CDKToolkit`]);
+  expect(s.state.globalCluster).toBeNull();
+  expect(s.state.clusters).toEqual({});
+  expect(Object.keys(s.state.buckets).sort()).toEqual([`cdk-hnb659fds-assets-${ACCOUNT}-${PRI}`, `cdk-hnb659fds-assets-${ACCOUNT}-${SECD}`, 'todomgmt-someone-elses-bucket']);
+  expect(s.state.buckets['todomgmt-someone-elses-bucket'].objects).toBe(7);
+}
+
+test('after confirmation, tears down in the order that works; a second run finds nothing to do', async () => {
+  sandbox = await Sandbox.create(undefined, deployedState('pri'));
+  const run = await sandbox.run('delete.sh', [], { input: 'y\n' });
+  expect(run.stderr).toContain('Delete all of the above? [y/N]');
+  expect(run.status).toBe(0);
+  expect(deletedStacks(run.calls)).toEqual(TEARDOWN);
+
+  // The secondary cluster leaves the global cluster (in its own region) before its stack goes,
+  // and the script waits until it is out.
+  const removal = indexOf(run.calls, 'aws rds remove-from-global-cluster');
+  expect(run.calls[removal]).toBe(`aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`);
+  expect(removal).toBeGreaterThan(indexOf(run.calls, `aws cloudformation delete-stack --stack-name ToDoMgmt-app-secd`));
+  expect(removal).toBeLessThan(indexOf(run.calls, `aws cloudformation delete-stack --stack-name ToDoMgmt-infra-secd`));
+  const polls = run.calls.slice(removal, indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-infra-secd'));
+  expect(polls.filter((c) => c.startsWith('aws rds describe-global-clusters')).length).toBeGreaterThanOrEqual(2);
+  expect(run.stdout).toContain('todomgmt-infra-secd-db-cluster is no longer in todomgmt-global-db-cluster');
+
+  // Buckets: found through the stack's resources, emptied (all versions, 1000 at a time) before the
+  // stack is deleted; a retained bucket is deleted after its stack. Never a broad listing.
+  const empties = run.calls.filter((c) => c.startsWith('aws s3api delete-objects --bucket todomgmt-failover-artifacts'));
+  expect(empties).toHaveLength(3); // 2345 versions
+  expect(indexOf(run.calls, 'aws s3api delete-objects --bucket todomgmt-failover-artifacts')).toBeLessThan(indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-failover '));
+  expect(indexOf(run.calls, 'aws s3api delete-bucket --bucket todomgmt-app-pri-edge-logs')).toBeGreaterThan(indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-app-pri'));
+  expect(run.calls.some((c) => /list-buckets|s3 ls|someone-elses|CDKToolkit --region .* delete|delete-stack --stack-name CDKToolkit/.test(c))).toBe(false);
+  expect(run.stdout.match(/^==> \[\d+\/10\] /gm)).toHaveLength(10);
+  expect(run.stdout.match(/^ {4}done in \d+(m\d\d)?s$/gm)).toHaveLength(10);
+  expectCleanAccount(sandbox);
+
+  const again = await sandbox.run('delete.sh', ['--yes']);
+  expect(again.status).toBe(0);
+  expect(again.stdout).toContain(`Nothing to delete: no ToDoMgmt stack and no global cluster in ${PRI} or ${SECD} (account ${ACCOUNT}).`);
+  expect(again.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+});
+
+test('after a failover (writer in the secondary region) the primary cluster is the one detached', async () => {
+  sandbox = await Sandbox.create(undefined, deployedState('secd'));
+  const run = await sandbox.run('delete.sh', ['--yes']);
+  expect(run.status).toBe(0);
+  expect(run.stdout).toContain(`writer: ${SECD_ARN}`);
+  expect(run.calls.filter((c) => c.startsWith('aws rds remove-from-global-cluster'))).toEqual([
+    `aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${PRI_ARN} --region ${PRI}`,
+  ]);
+  expect(deletedStacks(run.calls)).toEqual(TEARDOWN);
+  expectCleanAccount(sandbox);
+});
+
+test('a stack that fails to delete stops the run with the reason; re-running retries it and finishes', async () => {
+  sandbox = await Sandbox.create(undefined, deployedState());
+  sandbox.state.stacks[`${PRI}/ToDoMgmt-app-pri`].deleteFailures = 1;
+  const failed = await sandbox.run('delete.sh', ['--yes']);
+  expect(failed.status).toBe(1);
+  expect(failed.stderr).toContain('error: ToDoMgmt-app-pri in us-east-1 did not delete: Waiter StackDeleteComplete failed');
+  expect(failed.stderr).toContain('  Resource0 (AWS::S3::Bucket): injected failure');
+  expect(failed.stderr).toContain('FAILED: step "Delete ToDoMgmt-app-pri (us-east-1)"');
+  expect(failed.stderr).toContain('Re-run ./delete.sh: it skips what is already gone and retries the rest.');
+  expect(Object.keys(sandbox.state.stacks)).toEqual(expect.arrayContaining([`${PRI}/ToDoMgmt-app-pri`, `${PRI}/ToDoMgmt-infra-pri`, `${PRI}/ToDoMgmt`]));
+
+  const resumed = await sandbox.run('delete.sh', ['--yes']);
+  expect(resumed.status).toBe(0);
+  expect(resumed.stdout).toContain('ToDoMgmt-app-secd (us-east-2): already gone');
+  expect(resumed.stdout).toContain('ToDoMgmt-app-pri (us-east-1): DELETE_FAILED earlier, retrying');
+  expect(deletedStacks(resumed.calls)).toEqual(TEARDOWN.slice(4));
+  expectCleanAccount(sandbox);
+});
+
+test('a bucket retained by a stack that is already gone is found by its stack tag and deleted', async () => {
+  const state = freshState();
+  state.buckets['todomgmt-app-pri-edge-logs'] = { region: PRI, objects: 9, stackTag: 'ToDoMgmt-app-pri' };
+  state.stacks[`${PRI}/ToDoMgmt`] = { status: 'CREATE_COMPLETE' };
+  sandbox = await Sandbox.create(undefined, state);
+  const run = await sandbox.run('delete.sh', ['--yes']);
+  expect(run.status).toBe(0);
+  expect(run.calls).toContain(`aws resourcegroupstaggingapi get-resources --region ${PRI} --resource-type-filters s3 --tag-filters Key=aws:cloudformation:stack-name,Values=ToDoMgmt-app-pri --output json`);
+  expect(run.calls).toContain(`aws s3api delete-bucket --bucket todomgmt-app-pri-edge-logs --region ${PRI}`);
+  expectCleanAccount(sandbox);
+});
+
+test('"no" at the confirmation deletes nothing', async () => {
+  sandbox = await Sandbox.create(undefined, deployedState());
+  const before = JSON.stringify(sandbox.state);
+  const run = await sandbox.run('delete.sh', [], { input: 'n\n' });
+  expect(run.status).toBe(1);
+  expect(run.stdout).toContain('Account 123456789012: this deletes');
+  expect(run.stdout).toContain('    ToDoMgmt-infra-secd (us-east-2, CREATE_COMPLETE)');
+  expect(run.stderr).toContain('error: not confirmed: nothing was deleted (--yes skips the question)');
+  expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+  expect(JSON.stringify(sandbox.state)).toBe(before);
+});
+
+test('--include-bootstrap also deletes CDKToolkit in both regions, with its retained staging buckets', async () => {
+  sandbox = await Sandbox.create();
+  const run = await sandbox.run('delete.sh', ['--yes', '--include-bootstrap']);
+  expect(run.status).toBe(0);
+  expect(run.stderr).toContain('--include-bootstrap: other CDK apps in these regions lose their bootstrap stack too');
+  expect(deletedStacks(run.calls)).toEqual([`${PRI}/CDKToolkit`, `${SECD}/CDKToolkit`]);
+  expect(sandbox.state.stacks).toEqual({});
+  expect(Object.keys(sandbox.state.buckets)).toEqual(['todomgmt-someone-elses-bucket']);
+});
+
+describe('refuses while the database is protected', () => {
+  test('DB_DELETION_PROTECTION=true in .env', async () => {
+    sandbox = await Sandbox.create(undefined, deployedState());
+    const env = path.join(sandbox.project, '.env');
+    fs.writeFileSync(env, fs.readFileSync(env, 'utf8').replace('DB_DELETION_PROTECTION=false', 'DB_DELETION_PROTECTION=true'));
+    const run = await sandbox.run('delete.sh', ['--yes']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('DB_DELETION_PROTECTION=true in .env: set it to false and run ./deploy.sh (turns protection off), then re-run ./delete.sh');
+    expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+  });
+
+  test('a cluster with deletion protection on', async () => {
+    sandbox = await Sandbox.create(undefined, deployedState());
+    sandbox.state.clusters[`${SECD}/todomgmt-infra-secd-db-cluster`].deletionProtection = true;
+    const run = await sandbox.run('delete.sh', ['--yes']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`cluster todomgmt-infra-secd-db-cluster in ${SECD} has deletion protection on: aws rds modify-db-cluster --db-cluster-identifier todomgmt-infra-secd-db-cluster --no-deletion-protection --apply-immediately --region ${SECD}`);
+    expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+  });
+});
+
+test('a stack in the middle of an update is not deleted under it', async () => {
+  sandbox = await Sandbox.create(undefined, deployedState());
+  sandbox.state.stacks[`${SECD}/ToDoMgmt-app-secd`].status = 'UPDATE_IN_PROGRESS';
+  const run = await sandbox.run('delete.sh', ['--yes']);
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain('ToDoMgmt-app-secd in us-east-2 is UPDATE_IN_PROGRESS: wait until it finishes, then re-run ./delete.sh');
+  expect(deletedStacks(run.calls)).toEqual(TEARDOWN.slice(0, 2));
+});
+
+test('--dry-run lists the plan and the commands, asks nothing and changes nothing', async () => {
+  sandbox = await Sandbox.create(undefined, deployedState());
+  const before = JSON.stringify(sandbox.state);
+  const run = await sandbox.run('delete.sh', ['--dry-run']);
+  expect(run.status).toBe(0);
+  expect(run.stderr).not.toContain('[y/N]');
+  expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+  expect(JSON.stringify(sandbox.state)).toBe(before);
+  const printed = run.stdout.split('\n').filter((l) => l.startsWith('[dry-run] '));
+  expect(printed).toContain('[dry-run] empty s3://todomgmt-failover-artifacts (every object version)');
+  expect(printed.filter((l) => l.includes('delete-stack')).map((l) => l.replace(/.*--stack-name (\S+) --region (\S+)$/, '$2/$1'))).toEqual(TEARDOWN);
+  expect(printed).toContain(`[dry-run] aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`);
+});
+
+describe('--local', () => {
+  test('stops the local rehearsal (which removes .local/) and touches no AWS', async () => {
+    sandbox = await Sandbox.create(['npm'] as Tool[]);
+    const run = await sandbox.run('delete.sh', ['--local']);
+    expect(run.status).toBe(0);
+    expect(run.calls).toEqual(['npm run local -- stop']);
+  });
+
+  test('without node_modules: nothing to stop when .local/ is absent; installs first when it is there', async () => {
+    sandbox = await Sandbox.create(['npm'] as Tool[]);
+    fs.rmSync(path.join(sandbox.project, 'node_modules'), { recursive: true });
+    const nothing = await sandbox.run('delete.sh', ['--local']);
+    expect(nothing.status).toBe(0);
+    expect(nothing.stdout).toContain('nothing to stop');
+    expect(nothing.calls).toEqual([]);
+    fs.mkdirSync(path.join(sandbox.project, '.local'));
+    const run = await sandbox.run('delete.sh', ['--local']);
+    expect(run.calls).toEqual(['npm ci --no-audit --no-fund', 'npm run local -- stop']);
+  });
+});

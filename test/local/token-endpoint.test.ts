@@ -34,10 +34,10 @@ test('issues an RS256 access token with Cognito claims that verifies against the
   const res = await post('grant_type=client_credentials');
   expect(res.status).toBe(200);
   expect(res.headers.get('cache-control')).toBe('no-store');
-  const body = await res.json();
+  const body = (await res.json()) as any;
   expect(body).toEqual({ access_token: expect.any(String), expires_in: 3600, token_type: 'Bearer' });
 
-  const jwks = await (await fetch(endpoint.jwksUrl)).json();
+  const jwks = (await (await fetch(endpoint.jwksUrl)).json()) as any;
   expect(jwks.keys).toHaveLength(1);
   expect(jwks.keys[0]).not.toHaveProperty('d');
   const header = decodeProtectedHeader(body.access_token);
@@ -77,7 +77,7 @@ test('refuses other grants, unknown scopes and non-form bodies', async () => {
 
   const json = await post('{"grant_type":"client_credentials"}', { authorization: basic(clientId, clientSecret), 'content-type': 'application/json' });
   expect(json.status).toBe(400);
-  expect((await json.json()).error).toBe('invalid_request');
+  expect(((await json.json()) as any).error).toBe('invalid_request');
 
   const get = await fetch(endpoint.tokenUrl);
   expect(get.status).toBe(405);
@@ -87,6 +87,6 @@ test('keeps the signing key across restarts, private to the owner', async () => 
   const file = path.join(dir, 'key.json');
   expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   const again = await loadOrCreateSigningKey(file);
-  const jwks = await (await fetch(endpoint.jwksUrl)).json();
+  const jwks = (await (await fetch(endpoint.jwksUrl)).json()) as any;
   expect(again.kid).toBe(jwks.keys[0].kid);
 });

@@ -1,0 +1,137 @@
+// Starts the whole local rehearsal once per test file: free ports, a temp state dir, real MariaDB,
+// real HTTP. Teardown is awaited and checks that no process it started is left.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { realClock } from '../../assets/failover/src/clock';
+import type { FailoverMode } from '../../lib/config';
+import { loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
+import type { RegionRole } from '../../lib/names';
+import { runFailover } from '../../assets/failover/src/run';
+import { createLocalDriver } from '../../util/local/failover-driver';
+import { connectAdmin } from '../../util/local/replication';
+import type { Endpoints } from '../../util/local/runtime';
+import { loadSecrets } from '../../util/local/secrets';
+import { statePaths } from '../../util/local/state';
+import { Rehearsal } from '../../util/local/supervisor';
+
+export interface TestRehearsal {
+  readonly rehearsal: Rehearsal;
+  readonly config: LocalConfig;
+  readonly endpoints: Endpoints;
+  readonly log: string[];
+  token(scope?: string): Promise<string>;
+  /** Runs a SQL query as admin on one region's database. */
+  sql<T = Record<string, unknown>>(role: RegionRole, query: string, params?: unknown[]): Promise<T[]>;
+  api(url: string, init?: { method?: string; token?: string; body?: unknown; raw?: string }): Promise<{ status: number; region: string | null; json: any }>;
+  failover(mode: FailoverMode, to?: string): Promise<Awaited<ReturnType<typeof runFailover>>>;
+  stop(): Promise<void>;
+}
+
+export async function startTestRehearsal(): Promise<TestRehearsal> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tdl-'));
+  const config = loadLocalConfig({
+    ...readEnv(),
+    LOCAL_STATE_DIR: stateDir,
+    LOCAL_EDGE_PORT: '0',
+    LOCAL_TOKEN_PORT: '0',
+    LOCAL_PRI_API_PORT: '0',
+    LOCAL_SECD_API_PORT: '0',
+    LOCAL_PRI_DB_PORT: '0',
+    LOCAL_SECD_DB_PORT: '0',
+  });
+  const log: string[] = [];
+  let rehearsal: Rehearsal;
+  try {
+    rehearsal = await Rehearsal.start({ config, log: (line) => log.push(line) });
+  } catch (error) {
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    throw new Error(`${(error as Error).message}\n--- log ---\n${log.join('\n')}`);
+  }
+  const endpoints = rehearsal.endpoints;
+  const secrets = loadSecrets(statePaths(stateDir).secrets);
+
+  return {
+    rehearsal,
+    config,
+    endpoints,
+    log,
+    async token(scope?: string) {
+      const res = await fetch(endpoints.tokenUrl, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${endpoints.clientId}:${endpoints.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: `grant_type=client_credentials${scope ? `&scope=${encodeURIComponent(scope)}` : ''}`,
+      });
+      if (res.status !== 200) throw new Error(`token: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { access_token: string }).access_token;
+    },
+    async sql(role, query, params) {
+      const connection = await connectAdmin(endpoints.regions[role].dbPort, secrets);
+      try {
+        await connection.query('USE ??', [config.dbName]);
+        const [rows] = await connection.query(query, params);
+        return rows as never;
+      } finally {
+        await connection.end();
+      }
+    },
+    async api(url, init = {}) {
+      const headers: Record<string, string> = {};
+      if (init.token) headers.authorization = init.token;
+      const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(url, { method: init.method ?? 'GET', headers, body });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = text;
+      }
+      return { status: res.status, region: res.headers.get('x-todomgmt-region'), json };
+    },
+    async failover(mode, to) {
+      const driver = await createLocalDriver({ stateDir });
+      const lines: string[] = [];
+      const report = await runFailover(driver, {
+        mode,
+        to,
+        dryRun: false,
+        yes: true,
+        force: false,
+        wait: true,
+        confirm: async () => false,
+        print: (line) => lines.push(line),
+        clock: realClock,
+      });
+      if (report.outcome !== 'completed' && report.outcome !== 'no-op') {
+        throw new Error(`failover ${mode} → ${to ?? 'default'}: ${report.outcome} ${report.error ?? ''}\n${lines.join('\n')}`);
+      }
+      return report;
+    },
+    async stop() {
+      await rehearsal.stop();
+      const leftovers = processesMentioning(stateDir);
+      fs.rmSync(stateDir, { recursive: true, force: true });
+      if (leftovers.length > 0) throw new Error(`processes left behind: ${leftovers.join('; ')}`);
+    },
+  };
+}
+
+/** Every live process whose command line names the state dir (databases, API children). */
+export function processesMentioning(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2];
+      if (cmdline.includes(needle) && state !== 'Z' && Number(pid) !== process.pid) found.push(`${pid}: ${cmdline.slice(0, 120)}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}

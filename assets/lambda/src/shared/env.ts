@@ -46,7 +46,7 @@ export function readDbSettings(env: Env = process.env): DbSettings {
     user: required(env, 'DB_USER'),
     auth,
     password: auth === 'password' ? password : undefined,
-    tls: auth === 'iam' || boolean(env, 'DB_TLS', false),
+    tls: boolean(env, 'DB_TLS', false) || auth === 'iam',
     region,
     connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 3000, 100, 60_000),
     queryTimeoutMs: integer(env, 'DB_QUERY_TIMEOUT_MS', 5000, 100, 300_000),

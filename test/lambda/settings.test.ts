@@ -1,0 +1,112 @@
+// Cold-start settings and IAM auth, without a database: env validation, the token cache, the driver
+// options for the RDS Proxy, and a real (offline) token signature.
+import { poolOptions } from '../../assets/lambda/src/shared/db';
+import { readDbSettings } from '../../assets/lambda/src/shared/env';
+import { IamTokenCache, rdsSigner, TOKEN_RENEW_AFTER_MS } from '../../assets/lambda/src/shared/iam-token';
+
+const base = { DB_HOST: 'proxy.example', DB_NAME: 'todos', DB_USER: 'app', AWS_REGION: 'us-east-1' };
+
+describe('readDbSettings', () => {
+  test('IAM by default, TLS on, short timeouts', () => {
+    expect(readDbSettings(base)).toEqual({
+      host: 'proxy.example',
+      port: 3306,
+      database: 'todos',
+      user: 'app',
+      auth: 'iam',
+      password: undefined,
+      tls: true,
+      region: 'us-east-1',
+      connectTimeoutMs: 3000,
+      queryTimeoutMs: 5000,
+      poolSize: 2,
+    });
+  });
+
+  test('password auth for local runs', () => {
+    const s = readDbSettings({ ...base, AWS_REGION: undefined, DB_AUTH: 'password', DB_PASSWORD: 'pw', DB_PORT: '3307' });
+    expect(s).toMatchObject({ auth: 'password', password: 'pw', tls: false, port: 3307 });
+  });
+
+  test.each([
+    [{ DB_HOST: '' }, 'environment variable DB_HOST is required'],
+    [{ DB_NAME: undefined }, 'environment variable DB_NAME is required'],
+    [{ DB_USER: ' ' }, 'environment variable DB_USER is required'],
+    [{ DB_AUTH: 'kerberos' }, "environment variable DB_AUTH must be 'iam' or 'password' (got 'kerberos')"],
+    [{ DB_AUTH: 'password' }, 'environment variable DB_PASSWORD is required when DB_AUTH=password'],
+    [{ AWS_REGION: undefined }, 'environment variable AWS_REGION is required when DB_AUTH=iam'],
+    [{ DB_PORT: '99999' }, 'environment variable DB_PORT must be an integer from 1 to 65535'],
+    [{ DB_PORT: '33o6' }, 'environment variable DB_PORT must be an integer from 1 to 65535'],
+    [{ DB_CONNECT_TIMEOUT_MS: '5s' }, 'environment variable DB_CONNECT_TIMEOUT_MS must be an integer'],
+    [{ DB_TLS: 'yes' }, 'environment variable DB_TLS must be true or false'],
+  ])('%j fails with a message that names the variable', (override, message) => {
+    expect(() => readDbSettings({ ...base, ...override })).toThrow(message);
+  });
+});
+
+describe('IamTokenCache', () => {
+  test('signs once, reuses the token for 10 minutes, then renews it', async () => {
+    let now = 1_000_000;
+    let n = 0;
+    const cache = new IamTokenCache(async () => `token-${++n}`, () => now);
+    expect(() => cache.current()).toThrow('before it was signed');
+    expect(await cache.fresh()).toBe('token-1');
+    now += TOKEN_RENEW_AFTER_MS - 1;
+    expect(await cache.fresh()).toBe('token-1');
+    now += 1;
+    expect(await cache.fresh()).toBe('token-2');
+    expect(cache.current()).toBe('token-2');
+  });
+
+  test('concurrent callers share one signing; a failed signing is retried next time', async () => {
+    let calls = 0;
+    let fail = true;
+    const cache = new IamTokenCache(async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 10));
+      if (fail) throw new Error('no credentials');
+      return 'ok';
+    });
+    await expect(Promise.all([cache.fresh(), cache.fresh(), cache.fresh()])).rejects.toThrow('no credentials');
+    expect(calls).toBe(1);
+    fail = false;
+    expect(await Promise.all([cache.fresh(), cache.fresh()])).toEqual(['ok', 'ok']);
+    expect(calls).toBe(2);
+  });
+});
+
+describe('driver options for the RDS Proxy', () => {
+  test('IAM: verified TLS and the token as clear-text password, renewed per new connection', async () => {
+    let n = 0;
+    const tokens = new IamTokenCache(async () => `tok${++n}`);
+    const options = poolOptions(readDbSettings(base), tokens);
+    expect(options.ssl).toEqual({ rejectUnauthorized: true, minVersion: 'TLSv1.2' });
+    expect(options.password).toBeUndefined();
+    expect(options.charset).toBe('UTF8MB4_UNICODE_CI');
+    await tokens.fresh();
+    const plugin = (options.authPlugins!.mysql_clear_password as any)({ connection: {}, command: {} });
+    expect(plugin()).toEqual(Buffer.from('tok1\0'));
+  });
+
+  test('password: no TLS unless asked, no clear-text plugin', () => {
+    const options = poolOptions(readDbSettings({ ...base, DB_AUTH: 'password', DB_PASSWORD: 'pw' }));
+    expect(options).toMatchObject({ password: 'pw', ssl: undefined, authPlugins: undefined, connectTimeout: 3000, connectionLimit: 2 });
+  });
+
+  test('the signer presigns an rds-db:connect token offline', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session' });
+    try {
+      const token = await rdsSigner({ host: 'proxy.example', port: 3306, user: 'app', region: 'us-east-2' })();
+      expect(token.startsWith('proxy.example:3306/?')).toBe(true);
+      const query = new URLSearchParams(token.slice(token.indexOf('?') + 1));
+      expect(query.get('Action')).toBe('connect');
+      expect(query.get('DBUser')).toBe('app');
+      expect(query.get('X-Amz-Credential')).toMatch(/^AKIDEXAMPLE\/\d{8}\/us-east-2\/rds-db\/aws4_request$/);
+      expect(query.get('X-Amz-Expires')).toBe('900');
+      expect(query.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      process.env = saved;
+    }
+  });
+});

@@ -44,6 +44,8 @@ export interface SynthOptions {
    * not need the bundles; the compliance and CLI tests bundle for real.
    */
   readonly bundle?: boolean;
+  /** Changes the app before synthesis (negative controls: prove a check can fail). */
+  readonly tamper?: (stacks: ToDoMgmtStacks) => void;
 }
 
 export function synthApp(options: SynthOptions = {}): SynthesizedApp {
@@ -52,7 +54,14 @@ export function synthApp(options: SynthOptions = {}): SynthesizedApp {
   const context = { ...cdkJsonContext(), ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) };
   const app = new App({ outdir, context });
   const stacks = buildToDoMgmtApp(app, config);
-  const assembly = app.synth();
+  options.tamper?.(stacks);
+  let assembly: CloudAssembly;
+  try {
+    assembly = app.synth();
+  } catch (error) {
+    fs.rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
   const templates = new Map<Stack, Template>();
   return {
     config,

@@ -6,7 +6,7 @@
 //                 module-scope pool
 //   (b) original  the sample's pattern: a new connection for every query, closed right after
 //                 (its Secrets Manager call per query is left out, which only flatters it)
-//   (c) raw pool  mysql2 pool.execute with the same SQL: the floor for any handler on this driver
+//   (c) raw pool  mysql2 pool.query with the same SQL and driver options: the floor for any handler on this driver
 //
 // Requests run one at a time, as a Lambda execution environment serves them.
 import { gzipSync } from 'node:zlib';
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     const originalQuery = async (sql: string, params: (string | number)[]) => {
       const c = await mysql.createConnection(connection);
       try {
-        const [rows] = await c.execute(sql, params);
+        const [rows] = await c.query(sql, params);
         return rows;
       } finally {
         c.destroy();
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
         label: 'GET /v1?id= (read one)',
         ours: async (i) => expectStatus(await getToDos(apiGet(idFor(i)) as never), 200),
         original: async (i) => void (await originalQuery(SELECT_ONE, [idFor(i)])),
-        raw: async (i) => void (await pool.execute(SELECT_ONE, [idFor(i)])),
+        raw: async (i) => void (await pool.query(SELECT_ONE, [idFor(i)])),
       },
       {
         label: 'POST /v1 (create: INSERT + SELECT)',
@@ -142,8 +142,8 @@ async function main(): Promise<void> {
           await originalQuery(SELECT_ONE, [r.insertId]);
         },
         raw: async (i) => {
-          const [r] = await pool.execute<mysql.ResultSetHeader>(INSERT, [`bench ${i}`, 'wip']);
-          await pool.execute(SELECT_ONE, [r.insertId]);
+          const [r] = await pool.query<mysql.ResultSetHeader>(INSERT, [`bench ${i}`, 'wip']);
+          await pool.query(SELECT_ONE, [r.insertId]);
         },
       },
     ];

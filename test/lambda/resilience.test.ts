@@ -7,7 +7,9 @@ import { handler as createTable } from '../../assets/lambda/src/handlers/create-
 import { handler as getToDos } from '../../assets/lambda/src/handlers/get-todos';
 import { handler as removeToDos } from '../../assets/lambda/src/handlers/remove-todos';
 import { handler as upsertToDos } from '../../assets/lambda/src/handlers/upsert-todos';
+import * as mysql from 'mysql2/promise';
 import { closeDb } from '../../assets/lambda/src/shared/db';
+import { ConflictError, translateDbError } from '../../assets/lambda/src/shared/errors';
 import { logger } from '../../assets/lambda/src/shared/logger';
 import {
   APP_DB,
@@ -211,3 +213,34 @@ async function captureLogs(fn: () => Promise<void>): Promise<Array<Record<string
   }
   return printed.flatMap((p) => p.split('\n')).filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l));
 }
+
+test('a server with sql_mode NO_BACKSLASH_ESCAPES is refused (500, logged) before anything is written', async () => {
+  await closeDb();
+  const count = await rowCount(server);
+  await server.query("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')");
+  try {
+    const lines = await captureLogs(async () => {
+      const r = read(await upsertToDos({ task: "it\\'s; DELETE FROM ToDos; --", status: 'wip' }, { awsRequestId: 'req-mode' }));
+      expect(r).toEqual({ statusCode: 500, status: 'error', response: 'internal error (request id req-mode)' });
+    });
+    expect(JSON.stringify(lines)).toContain('NO_BACKSLASH_ESCAPES');
+    expect(await rowCount(server)).toBe(count);
+  } finally {
+    await server.query("SET GLOBAL sql_mode = REPLACE(@@GLOBAL.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+    await closeDb();
+  }
+  expect(read(await getToDos(fixture('api-get-list'))).statusCode).toBe(200);
+});
+
+test('a duplicate key from the server maps to 409', async () => {
+  const app = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: APP_DB.user, password: APP_DB.password, database: APP_DB.database });
+  try {
+    await app.query("INSERT INTO ToDos (id, Task, Status) VALUES (777, 'a', 'b')");
+    const error = await app.query("INSERT INTO ToDos (id, Task, Status) VALUES (777, 'a', 'b')").catch((e: unknown) => e);
+    const translated = translateDbError(error);
+    expect(translated).toBeInstanceOf(ConflictError);
+    expect((translated as ConflictError).statusCode).toBe(409);
+  } finally {
+    await app.end();
+  }
+});

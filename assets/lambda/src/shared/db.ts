@@ -1,6 +1,12 @@
 // The one module that talks to the database. A small pool lives at module scope: created on the first
 // query of an execution environment (cold start) and reused by every later invocation, so a warm
 // request costs one round trip instead of connect + auth + query + close.
+//
+// Statements use placeholders and the text protocol: the driver escapes each value into the statement.
+// Server-side prepared statements would pin every client session to one database connection in the
+// RDS Proxy, which is the multiplexing the proxy is there for. The driver's escaping relies on
+// backslashes, so a connection whose sql_mode has NO_BACKSLASH_ESCAPES is refused before it runs
+// anything (see guardSqlMode).
 import * as mysql from 'mysql2/promise';
 import { readDbSettings, type DbSettings } from './env';
 import { isConnectionError, provesNothingWasSent, translateDbError } from './errors';
@@ -21,6 +27,15 @@ interface DbState {
   readonly settings: DbSettings;
   readonly pool: mysql.Pool;
   readonly tokens?: IamTokenCache;
+  /** Set when a connection reported NO_BACKSLASH_ESCAPES: every query then fails (500, logged). */
+  unsafeSqlMode: boolean;
+}
+
+export class UnsafeSqlModeError extends Error {
+  constructor() {
+    super('the database session uses sql_mode NO_BACKSLASH_ESCAPES, which the driver cannot escape values for; remove it from the parameter group');
+    this.name = 'UnsafeSqlModeError';
+  }
 }
 
 let state: DbState | undefined;
@@ -32,8 +47,21 @@ function open(): DbState {
       ? new IamTokenCache(rdsSigner({ host: settings.host, port: settings.port, user: settings.user, region: settings.region! }))
       : undefined;
   const pool = mysql.createPool(poolOptions(settings, tokens));
+  const opened: DbState = { settings, pool, tokens, unsafeSqlMode: false };
+  guardSqlMode(opened);
   logger.debug('database pool created', { host: settings.host, port: settings.port, database: settings.database, auth: settings.auth });
-  return { settings, pool, tokens };
+  return opened;
+}
+
+// Runs first on every new connection (commands on a connection run in order, so before any of ours).
+function guardSqlMode(db: DbState): void {
+  db.pool.pool.on('connection', (connection) => {
+    connection.query<mysql.RowDataPacket[]>('SELECT @@SESSION.sql_mode AS mode', (error, rows) => {
+      if (error || !/NO_BACKSLASH_ESCAPES/i.test(String(rows[0]?.mode ?? ''))) return;
+      db.unsafeSqlMode = true;
+      connection.destroy();
+    });
+  });
 }
 
 export function poolOptions(settings: DbSettings, tokens?: IamTokenCache): mysql.PoolOptions {
@@ -56,7 +84,7 @@ export function poolOptions(settings: DbSettings, tokens?: IamTokenCache): mysql
     // RDS Proxy presents an ACM certificate that Node's default CA store trusts: no CA bundle to ship.
     ssl: settings.tls ? { rejectUnauthorized: true, minVersion: 'TLSv1.2' } : undefined,
     // IAM auth: the proxy asks for the token in clear text (inside TLS); the callback is synchronous,
-    // so execute() renews the cached token before every checkout.
+    // so query() renews the cached token before every checkout.
     authPlugins: tokens ? { mysql_clear_password: () => () => Buffer.from(`${tokens.current()}\0`) } : undefined,
   };
 }
@@ -66,15 +94,17 @@ function current(): DbState {
   return state;
 }
 
-/** Runs one parameterized statement (server-side prepared: values never become SQL text). */
-export async function execute<T>(sql: string, params: readonly SqlParam[], options: QueryOptions): Promise<T> {
+/** Runs one statement with `?` placeholders; values are escaped by the driver, never concatenated. */
+export async function query<T>(sql: string, params: readonly SqlParam[], options: QueryOptions): Promise<T> {
   const db = current();
   if (db.tokens) await db.tokens.fresh();
   for (let attempt = 1; ; attempt++) {
     try {
-      const [rows] = await db.pool.execute({ sql, timeout: db.settings.queryTimeoutMs }, params as SqlParam[]);
+      if (db.unsafeSqlMode) throw new UnsafeSqlModeError();
+      const [rows] = await db.pool.query({ sql, values: [...params], timeout: db.settings.queryTimeoutMs });
       return rows as T;
     } catch (error) {
+      if (db.unsafeSqlMode) throw new UnsafeSqlModeError();
       const retry = attempt === 1 && isConnectionError(error) && !isConnectFailure(error) && (options.idempotent || provesNothingWasSent(error));
       if (retry) {
         logger.warn('database connection dropped; retrying once on a new connection', { code: (error as { code?: string }).code });

@@ -1,7 +1,7 @@
-// The ToDos table and every statement on it. Parameterized only: values are sent separately from the
-// SQL text, so quotes, backslashes or SQL fragments in a task are just characters.
+// The ToDos table and every statement on it. Placeholders only: every value goes through the driver's
+// escaping, so quotes, backslashes or SQL fragments in a task are just characters.
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
-import { execute } from './db';
+import { query } from './db';
 import { NotFoundError } from './errors';
 import { encodeCursor, STATUS_MAX_CHARS, TASK_MAX_CHARS } from './validation';
 
@@ -49,25 +49,24 @@ const toToDo = (row: ToDoRow): ToDo => ({
 });
 
 export async function createTable(): Promise<{ table: string; created: boolean }> {
-  const result = await execute<ResultSetHeader>(CREATE_TABLE_SQL, [], { idempotent: true });
+  const result = await query<ResultSetHeader>(CREATE_TABLE_SQL, [], { idempotent: true });
   // An existing table makes CREATE TABLE IF NOT EXISTS a no-op with a warning (Note 1050).
   return { table: TABLE_NAME, created: result.warningStatus === 0 };
 }
 
 export async function getToDo(id: number): Promise<ToDo> {
-  const rows = await execute<ToDoRow[]>(`${SELECT_COLUMNS} WHERE id = ?`, [id], { idempotent: true });
+  const rows = await query<ToDoRow[]>(`${SELECT_COLUMNS} WHERE id = ?`, [id], { idempotent: true });
   if (rows.length === 0) throw new NotFoundError(`ToDo ${id} not found`);
   return toToDo(rows[0]);
 }
 
 /** Newest first, keyset-paginated on id (stable while rows are added or removed). */
 export async function listToDos(limit: number, beforeId?: number): Promise<ToDoPage> {
-  // One row more than asked tells whether another page exists. LIMIT is bound as a string: MySQL 8
-  // rejects a DOUBLE-typed LIMIT parameter, which is how the driver sends JS numbers.
+  // One row more than asked tells whether another page exists.
   const rows =
     beforeId === undefined
-      ? await execute<ToDoRow[]>(`${SELECT_COLUMNS} ORDER BY id DESC LIMIT ?`, [String(limit + 1)], { idempotent: true })
-      : await execute<ToDoRow[]>(`${SELECT_COLUMNS} WHERE id < ? ORDER BY id DESC LIMIT ?`, [beforeId, String(limit + 1)], {
+      ? await query<ToDoRow[]>(`${SELECT_COLUMNS} ORDER BY id DESC LIMIT ?`, [limit + 1], { idempotent: true })
+      : await query<ToDoRow[]>(`${SELECT_COLUMNS} WHERE id < ? ORDER BY id DESC LIMIT ?`, [beforeId, limit + 1], {
           idempotent: true,
         });
   const items = rows.slice(0, limit).map(toToDo);
@@ -76,7 +75,7 @@ export async function listToDos(limit: number, beforeId?: number): Promise<ToDoP
 }
 
 export async function createToDo(task: string, status: string): Promise<ToDo> {
-  const result = await execute<ResultSetHeader>(`INSERT INTO ${TABLE_NAME} (Task, Status) VALUES (?, ?)`, [task, status], {
+  const result = await query<ResultSetHeader>(`INSERT INTO ${TABLE_NAME} (Task, Status) VALUES (?, ?)`, [task, status], {
     idempotent: false,
   });
   return getToDo(result.insertId);
@@ -85,7 +84,7 @@ export async function createToDo(task: string, status: string): Promise<ToDo> {
 export async function updateToDo(id: number, changes: { task?: string; status?: string }): Promise<ToDo> {
   // COALESCE keeps a column that the request leaves out. affectedRows counts matched rows (the driver
   // sets CLIENT_FOUND_ROWS), so an update that changes nothing still finds its row.
-  const result = await execute<ResultSetHeader>(
+  const result = await query<ResultSetHeader>(
     `UPDATE ${TABLE_NAME} SET Task = COALESCE(?, Task), Status = COALESCE(?, Status) WHERE id = ?`,
     [changes.task ?? null, changes.status ?? null, id],
     { idempotent: true },
@@ -96,6 +95,6 @@ export async function updateToDo(id: number, changes: { task?: string; status?: 
 
 export async function deleteToDo(id: number): Promise<void> {
   // Not idempotent in its answer: a blind retry after a lost reply would turn a success into a 404.
-  const result = await execute<ResultSetHeader>(`DELETE FROM ${TABLE_NAME} WHERE id = ?`, [id], { idempotent: false });
+  const result = await query<ResultSetHeader>(`DELETE FROM ${TABLE_NAME} WHERE id = ?`, [id], { idempotent: false });
   if (result.affectedRows === 0) throw new NotFoundError(`ToDo ${id} not found`);
 }

@@ -155,3 +155,10 @@ test('fail back with the real CLI: npm run failover -- --local --yes', async () 
   const noop = await t.failover('switchover', 'pri');
   expect(noop.outcome).toBe('no-op');
 });
+
+test('a second start on the same state dir is refused and leaves the running one intact', async () => {
+  const { Rehearsal, AlreadyRunningError } = await import('../../util/local/supervisor');
+  await expect(Rehearsal.start({ config: t.config, log: () => undefined })).rejects.toBeInstanceOf(AlreadyRunningError);
+  expect(fs.existsSync(statePaths(t.config.stateDir).endpoints)).toBe(true);
+  expect((await t.api(`${edge}?id=${ids.first}`, { token })).status).toBe(200);
+});

@@ -66,16 +66,13 @@ export class LocalFailoverDriver implements FailoverDriver {
   }
 
   async discover({ contact }: { readonly contact: readonly RegionRole[] }): Promise<Topology> {
-    const runtime = liveRuntime(this.paths.runtime);
+    // Not running at all is not "both regions down": say what to do instead of refusing obscurely.
+    const runtime = this.runtime();
     const sources = [`file:${this.paths.runtime}`, `file:${this.paths.topology}`, `file:${this.paths.edge}`];
     const regions = {} as Record<RegionRole, RegionView>;
-    const secrets = runtime ? this.secrets() : undefined;
+    const secrets = this.secrets();
     for (const role of REGION_ROLES) {
       const base = { role, region: this.regionNames[role], clusterId: `mariadb-${role}`, proxyName: 'none (direct connection)' };
-      if (!runtime || !secrets) {
-        regions[role] = { ...base, reachable: false };
-        continue;
-      }
       const apiOriginDomain = apiDomain(runtime.regions[role].apiUrl);
       if (!contact.includes(role)) {
         regions[role] = { ...base, reachable: false, apiOriginDomain };
@@ -89,7 +86,7 @@ export class LocalFailoverDriver implements FailoverDriver {
       : undefined;
     return {
       globalClusterId: 'local GTID replication',
-      edgeId: `local edge ${runtime?.edgeUrl ?? '(not running)'}`,
+      edgeId: `local edge ${runtime.edgeUrl}`,
       regions,
       ...(traffic ? { traffic } : {}),
       sources,

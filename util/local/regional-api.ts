@@ -117,7 +117,7 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
     });
   }
 
-  const port = await listen(server, Number(requireEnv(env, 'TODOMGMT_API_PORT')), '127.0.0.1', `${region} API`);
+  const port = await listen(server, Number(requireEnv(env, 'TODOMGMT_API_PORT')), '127.0.0.1', `${region} API (LOCAL_${role.toUpperCase()}_API_PORT)`);
   log(`API listening on http://127.0.0.1:${port}`);
   process.send?.({ type: 'listening', port } satisfies ApiMessage);
 }

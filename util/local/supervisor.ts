@@ -95,6 +95,7 @@ export class Rehearsal {
   /** Starts everything and returns once the edge answers through the active region. */
   static async start(options: RehearsalOptions): Promise<Rehearsal> {
     const rehearsal = new Rehearsal(options.config, options.log);
+    // Throws AlreadyRunningError before anything is touched: the running one keeps all its files.
     await rehearsal.claimStateDir();
     process.once('exit', rehearsal.exitHook);
     try {
@@ -287,6 +288,9 @@ export class Rehearsal {
       // We own its lifecycle (orderly stop on Ctrl-C, SIGKILL on kill-region), not the launcher.
       detached: true,
       log: (m) => this.log(`[${p.name} db] ${m}`),
+    }).catch((error: Error) => {
+      const key = `LOCAL_${role.toUpperCase()}_DB_PORT`;
+      throw new Error(/port \d+ is in use/.test(error.message) ? `${p.name} database (${key}): ${error.message}; free it or set ${key}=0 in .env` : error.message);
     });
     p.db = db;
     p.dbPort = db.port;

@@ -107,7 +107,10 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<M
           temporaryDir: temporary ? dataDir : undefined,
         });
         const server = handle({ child, port, socket, dataDir, logFile, serverId, temporary });
-        if (fresh) await server.query("DROP USER IF EXISTS ''@'localhost', ''@'" + os.hostname().replace(/'/g, '') + "'");
+        // Anonymous accounts would shadow the app user; dropped without a binlog event (no GTID to replicate).
+        if (fresh) {
+          await server.query("SET STATEMENT sql_log_bin=0 FOR DROP USER IF EXISTS ''@'localhost', ''@?", [os.hostname()]);
+        }
         return server;
       } catch (error) {
         if (attempt < attempts && error instanceof PortInUseError) continue;

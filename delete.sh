@@ -12,8 +12,9 @@ Usage: ./delete.sh [--yes] [--dry-run] [--include-bootstrap]
        ./delete.sh [--dry-run] --local
 
 Deletes every ToDoMgmt stack in the two regions of .env, in this order:
-  failover pipelines -> secondary app -> detach the non-writer cluster from the global cluster
-  -> secondary infra -> primary app -> primary infra (the global cluster goes after its last member)
+  failover pipelines -> secondary app -> detach the clusters from the global cluster (the
+  non-writer first, then the writer) -> secondary infra -> primary app -> primary infra (the
+  empty global cluster goes with it)
   -> pipeline stack and its cross-region support stack.
 Before a stack is deleted, the S3 buckets it created (found through the stack's resources, never by
 name) are emptied, all versions included; buckets the stack retains are deleted after it.
@@ -227,40 +228,46 @@ delete_stack() {
   info "${name} (${region}): deleted"
 }
 
-# Removes every member that is not the writer from the global cluster, and waits until it is out.
-# After a failover the writer is the secondary cluster: then the primary's cluster is removed.
+# remove_member <cluster arn>: removes it from the global cluster (in the member's own region) and
+# waits until it is out.
+remove_member() {
+  local arn=$1 region json waited=0
+  region=$(cut -d: -f4 <<<"$arn")
+  run_quiet aws rds remove-from-global-cluster --global-cluster-identifier "$GLOBAL_CLUSTER_ID" --db-cluster-identifier "$arn" --region "$region"
+  ((DRY_RUN)) && return 0
+  while json=$(global_cluster_json) && [[ -n "$json" ]] &&
+    jq -e --arg arn "$arn" 'any(.GlobalClusterMembers[]; .DBClusterArn == $arn)' <<<"$json" >/dev/null; do
+    ((waited < WAIT_TIMEOUT_SECONDS)) || die "${arn} is still in ${GLOBAL_CLUSTER_ID} after $(format_duration "$waited"): check the RDS console, then re-run"
+    info "waiting for ${arn##*:} to leave the global cluster ($(format_duration "$waited"))"
+    sleep "$POLL_SECONDS"
+    waited=$((waited + POLL_SECONDS))
+  done
+  info "${arn##*:} is no longer in ${GLOBAL_CLUSTER_ID}"
+}
+
+# RDS refuses to delete a cluster that is still in a global cluster, and the writer can only leave
+# as the last member. So: the non-writer first (after a failover that is the primary region's
+# cluster), then the writer. Each cluster is then standalone and its stack deletes it (the
+# primary's with a final snapshot); the empty global cluster goes with the primary infra stack.
 detach_from_global_cluster() {
-  local json arns arn region waited=0
+  local json writer others arn
   json=$(global_cluster_json)
   if [[ -z "$json" ]]; then
     info "global cluster ${GLOBAL_CLUSTER_ID}: gone"
     return 0
   fi
-  info "writer: $(jq -r '[.GlobalClusterMembers[] | select(.IsWriter) | .DBClusterArn][0] // "none"' <<<"$json")"
-  arns=$(jq -r '.GlobalClusterMembers[] | select(.IsWriter | not) | .DBClusterArn' <<<"$json")
-  if [[ -z "$arns" ]]; then
-    info "no secondary member left"
-    return 0
+  writer=$(jq -r '[.GlobalClusterMembers[] | select(.IsWriter) | .DBClusterArn][0] // empty' <<<"$json")
+  others=$(jq -r '.GlobalClusterMembers[] | select(.IsWriter | not) | .DBClusterArn' <<<"$json")
+  info "writer: ${writer:-none}"
+  for arn in $others; do remove_member "$arn"; done
+  if [[ -n "$writer" ]]; then
+    remove_member "$writer"
+  elif [[ -z "$others" ]]; then
+    info "no member left"
   fi
-  for arn in $arns; do
-    region=$(cut -d: -f4 <<<"$arn")
-    run_quiet aws rds remove-from-global-cluster --global-cluster-identifier "$GLOBAL_CLUSTER_ID" --db-cluster-identifier "$arn" --region "$region"
-  done
-  ((DRY_RUN)) && return 0
-  for arn in $arns; do
-    while json=$(global_cluster_json) && [[ -n "$json" ]] &&
-      jq -e --arg arn "$arn" 'any(.GlobalClusterMembers[]; .DBClusterArn == $arn)' <<<"$json" >/dev/null; do
-      ((waited < WAIT_TIMEOUT_SECONDS)) || die "${arn} is still in ${GLOBAL_CLUSTER_ID} after $(format_duration "$waited"): check the RDS console, then re-run"
-      info "waiting for ${arn##*:} to leave the global cluster ($(format_duration "$waited"))"
-      sleep "$POLL_SECONDS"
-      waited=$((waited + POLL_SECONDS))
-    done
-    info "${arn##*:} is no longer in ${GLOBAL_CLUSTER_ID}"
-  done
 }
 
-# The pri infra stack deletes the global cluster with its last member; this catches one left
-# behind (for example when the writer was the secondary cluster, deleted with the secondary infra).
+# The primary infra stack deletes the (now empty) global cluster; this catches one left behind.
 delete_global_cluster_if_empty() {
   local json members
   if ((DRY_RUN)); then
@@ -285,11 +292,15 @@ preflight
 
 mapfile -t TEARDOWN < <(teardown_table)
 EXISTING=()
+BUCKETS=()
 for entry in "${TEARDOWN[@]}"; do
   IFS='|' read -r name role <<<"$entry"
   region=$(region_of_role "$role")
   status=$(stack_status "$region" "$name")
-  [[ "$status" == NONE ]] || EXISTING+=("${name} (${region}, ${status})")
+  if [[ "$status" != NONE ]]; then
+    EXISTING+=("${name} (${region}, ${status})")
+    for bucket in $(stack_buckets "$region" "$name"); do BUCKETS+=("s3://${bucket} (${name})"); done
+  fi
 done
 GLOBAL_JSON=$(global_cluster_json)
 
@@ -301,7 +312,12 @@ fi
 log "Account ${ACCOUNT_ID}: this deletes"
 for entry in "${EXISTING[@]}"; do info "$entry"; done
 if [[ -n "$GLOBAL_JSON" ]]; then
-  info "global cluster ${GLOBAL_CLUSTER_ID} and the data in it (clusters with a Snapshot removal policy leave a final snapshot)"
+  info "global cluster ${GLOBAL_CLUSTER_ID} and the data in it (the primary cluster leaves a final snapshot)"
+fi
+if ((${#BUCKETS[@]} > 0)); then
+  log "and empties and deletes these buckets, retained ones included (copy what you want to keep first,"
+  log "e.g. the failover reports: aws s3 sync s3://<bucket> ./failover-reports):"
+  for bucket in "${BUCKETS[@]}"; do info "$bucket"; done
 fi
 if ((INCLUDE_BOOTSTRAP)); then
   warn "--include-bootstrap: other CDK apps in these regions lose their bootstrap stack too"
@@ -315,7 +331,7 @@ for entry in "${TEARDOWN[@]}"; do
   IFS='|' read -r name role <<<"$entry"
   region=$(region_of_role "$role")
   if [[ "$name" == "$STACK_INFRA_SECD" ]]; then
-    step "Detach the non-writer cluster from ${GLOBAL_CLUSTER_ID}" detach_from_global_cluster
+    step "Detach the clusters from ${GLOBAL_CLUSTER_ID} (non-writer first)" detach_from_global_cluster
   fi
   step "Delete ${name} (${region})" delete_stack "$name" "$region"
   if [[ "$name" == "$STACK_INFRA_PRI" ]]; then

@@ -4,12 +4,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PRI } from './fake/state';
-import { MUTATING, Sandbox, type Tool } from './harness';
+import { MUTATING, Sandbox, systemTool, type Tool } from './harness';
 
 jest.setTimeout(120_000);
 
 const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
-const git = (cwd: string, ...args: string[]) => execFileSync('/usr/bin/git', args, { cwd, encoding: 'utf8', env: GIT_ENV }).trim();
+const git = (cwd: string, ...args: string[]) => execFileSync(systemTool('git'), args, { cwd, encoding: 'utf8', env: GIT_ENV }).trim();
 
 let sandbox: Sandbox;
 let bare: string;

@@ -40,15 +40,21 @@ test('after confirmation, tears down in the order that works; a second run finds
   expect(run.status).toBe(0);
   expect(deletedStacks(run.calls)).toEqual(TEARDOWN);
 
-  // The secondary cluster leaves the global cluster (in its own region) before its stack goes,
-  // and the script waits until it is out.
+  // Both clusters leave the global cluster, each in its own region, the non-writer first, before
+  // the secondary infra stack goes (RDS refuses to delete a member); the script waits for each.
+  const removals = run.calls.filter((c) => c.startsWith('aws rds remove-from-global-cluster'));
+  expect(removals).toEqual([
+    `aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`,
+    `aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${PRI_ARN} --region ${PRI}`,
+  ]);
   const removal = indexOf(run.calls, 'aws rds remove-from-global-cluster');
-  expect(run.calls[removal]).toBe(`aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`);
   expect(removal).toBeGreaterThan(indexOf(run.calls, `aws cloudformation delete-stack --stack-name ToDoMgmt-app-secd`));
-  expect(removal).toBeLessThan(indexOf(run.calls, `aws cloudformation delete-stack --stack-name ToDoMgmt-infra-secd`));
-  const polls = run.calls.slice(removal, indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-infra-secd'));
-  expect(polls.filter((c) => c.startsWith('aws rds describe-global-clusters')).length).toBeGreaterThanOrEqual(2);
+  const secdInfra = indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-infra-secd');
+  expect(run.calls.lastIndexOf(removals[1])).toBeLessThan(secdInfra);
+  const polls = run.calls.slice(removal, secdInfra);
+  expect(polls.filter((c) => c.startsWith('aws rds describe-global-clusters')).length).toBeGreaterThanOrEqual(4);
   expect(run.stdout).toContain('todomgmt-infra-secd-db-cluster is no longer in todomgmt-global-db-cluster');
+  expect(run.stdout).toContain('todomgmt-infra-pri-db-cluster is no longer in todomgmt-global-db-cluster');
 
   // Buckets: found through the stack's resources, emptied (all versions, 1000 at a time) before the
   // stack is deleted; a retained bucket is deleted after its stack. Never a broad listing.
@@ -56,6 +62,7 @@ test('after confirmation, tears down in the order that works; a second run finds
   expect(empties).toHaveLength(3); // 2345 versions
   expect(indexOf(run.calls, 'aws s3api delete-objects --bucket todomgmt-failover-artifacts')).toBeLessThan(indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-failover '));
   expect(indexOf(run.calls, 'aws s3api delete-bucket --bucket todomgmt-app-pri-edge-logs')).toBeGreaterThan(indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-app-pri'));
+  expect(indexOf(run.calls, 'aws s3api delete-bucket --bucket todomgmt-failover-artifacts')).toBeGreaterThan(indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-failover '));
   expect(run.calls.some((c) => /list-buckets|s3 ls|someone-elses|CDKToolkit --region .* delete|delete-stack --stack-name CDKToolkit/.test(c))).toBe(false);
   expect(run.stdout.match(/^==> \[\d+\/10\] /gm)).toHaveLength(10);
   expect(run.stdout.match(/^ {4}done in \d+(m\d\d)?s$/gm)).toHaveLength(10);
@@ -67,13 +74,14 @@ test('after confirmation, tears down in the order that works; a second run finds
   expect(again.calls.filter((c) => MUTATING.test(c))).toEqual([]);
 });
 
-test('after a failover (writer in the secondary region) the primary cluster is the one detached', async () => {
+test('after a failover (writer in the secondary region) the primary cluster is detached first', async () => {
   sandbox = await Sandbox.create(undefined, deployedState('secd'));
   const run = await sandbox.run('delete.sh', ['--yes']);
   expect(run.status).toBe(0);
   expect(run.stdout).toContain(`writer: ${SECD_ARN}`);
   expect(run.calls.filter((c) => c.startsWith('aws rds remove-from-global-cluster'))).toEqual([
     `aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${PRI_ARN} --region ${PRI}`,
+    `aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`,
   ]);
   expect(deletedStacks(run.calls)).toEqual(TEARDOWN);
   expectCleanAccount(sandbox);
@@ -117,6 +125,9 @@ test('"no" at the confirmation deletes nothing', async () => {
   expect(run.status).toBe(1);
   expect(run.stdout).toContain('Account 123456789012: this deletes');
   expect(run.stdout).toContain('    ToDoMgmt-infra-secd (us-east-2, CREATE_COMPLETE)');
+  expect(run.stdout).toContain('and empties and deletes these buckets, retained ones included');
+  expect(run.stdout).toContain('    s3://todomgmt-failover-artifacts (ToDoMgmt-failover)');
+  expect(run.stdout).not.toContain('someone-elses');
   expect(run.stderr).toContain('error: not confirmed: nothing was deleted (--yes skips the question)');
   expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
   expect(JSON.stringify(sandbox.state)).toBe(before);
@@ -155,11 +166,11 @@ describe('refuses while the database is protected', () => {
 
 test('a stack in the middle of an update is not deleted under it', async () => {
   sandbox = await Sandbox.create(undefined, deployedState());
-  sandbox.state.stacks[`${SECD}/ToDoMgmt-app-secd`].status = 'UPDATE_IN_PROGRESS';
+  sandbox.state.stacks[`${SECD}/ToDoMgmt-failover-secd`].status = 'UPDATE_IN_PROGRESS';
   const run = await sandbox.run('delete.sh', ['--yes']);
   expect(run.status).toBe(1);
-  expect(run.stderr).toContain('ToDoMgmt-app-secd in us-east-2 is UPDATE_IN_PROGRESS: wait until it finishes, then re-run ./delete.sh');
-  expect(deletedStacks(run.calls)).toEqual(TEARDOWN.slice(0, 2));
+  expect(run.stderr).toContain('ToDoMgmt-failover-secd in us-east-2 is UPDATE_IN_PROGRESS: wait until it finishes, then re-run ./delete.sh');
+  expect(deletedStacks(run.calls)).toEqual(TEARDOWN.slice(0, 1));
 });
 
 test('--dry-run lists the plan and the commands, asks nothing and changes nothing', async () => {

@@ -18,6 +18,13 @@ const STUBBED: readonly Tool[] = ['aws', 'node', 'npm', 'npx', 'git', 'git-remot
 const HIDDEN = new Set<string>([...STUBBED, 'jq', 'cdk', 'nodejs', 'corepack', 'pip', 'pip3']);
 const SYSTEM_DIRS = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
 
+/** A system tool the tests need (CI installs jq and git with apt-get). */
+export function systemTool(name: string): string {
+  const found = SYSTEM_DIRS.map((d) => path.join(d, name)).find((f) => fs.existsSync(f));
+  if (!found) throw new Error(`${name} is not installed: the script tests need it (apt-get install ${name})`);
+  return found;
+}
+
 export const DOTENV = `# test .env
 AWS_SRC_REGION=${PRI}
 AWS_DEST_REGION=${SECD}
@@ -48,8 +55,8 @@ export const CDK_APP: CdkStack[] = [
   },
   { id: 'ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd', name: 'ToDoMgmt-infra-secd', region: SECD, resources: [{ type: 'AWS::RDS::DBCluster', physicalId: 'todomgmt-infra-secd-db-cluster' }] },
   { id: 'ToDoMgmt/SecdDeploy/ToDoMgmt-app-secd', name: 'ToDoMgmt-app-secd', region: SECD },
-  { id: 'ToDoMgmt-failover', name: 'ToDoMgmt-failover', region: PRI, resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-failover-artifacts' }] },
-  { id: 'ToDoMgmt-failover-secd', name: 'ToDoMgmt-failover-secd', region: SECD, resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-failover-secd-artifacts' }] },
+  { id: 'ToDoMgmt-failover', name: 'ToDoMgmt-failover', region: PRI, resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-failover-artifacts', retain: true }] },
+  { id: 'ToDoMgmt-failover-secd', name: 'ToDoMgmt-failover-secd', region: SECD, resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-failover-secd-artifacts', retain: true }] },
 ];
 export const DEPLOY_ORDER = CDK_APP.map((s) => s.id);
 
@@ -154,7 +161,7 @@ export class Sandbox {
   state: FakeState;
   /** Every stub call of every run, in order. */
   readonly calls: string[] = [];
-  options: CallOptions = { failOn: [], nodeVersion: 'v20.20.2' };
+  options: CallOptions = { failOn: [], nodeVersion: 'v20.20.2', git: systemTool('git') };
   private server: net.Server | undefined;
   private port = 0;
 
@@ -224,7 +231,7 @@ export class Sandbox {
 
   addTool(tool: Tool): void {
     const target = path.join(this.bin, tool);
-    if (tool === 'jq') fs.symlinkSync('/usr/bin/jq', target);
+    if (tool === 'jq') fs.symlinkSync(systemTool('jq'), target);
     else fs.writeFileSync(target, STUB(tool, this.port), { mode: 0o755 });
   }
 

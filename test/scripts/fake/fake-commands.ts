@@ -18,6 +18,8 @@ export interface CallOptions {
   readonly failOn: readonly string[];
   readonly nodeVersion: string;
   readonly gitRemote?: string;
+  /** The real git the git stub runs. */
+  readonly git: string;
 }
 
 class Exit extends Error {
@@ -229,8 +231,9 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
       if (r.type === 'AWS::RDS::DBCluster') {
         const arn = state.clusters[`${region}/${r.physicalId}`]?.arn;
         const g = state.globalCluster;
-        if (arn && g && g.members.some((m) => m.arn === arn) && g.members.length > 1) {
-          return failWith(`InvalidGlobalClusterStateFault: ${r.physicalId} is part of a global cluster`);
+        // RDS: "This cluster is a part of a global cluster, please remove it from globalcluster first".
+        if (arn && g && g.members.some((m) => m.arn === arn)) {
+          return failWith(`InvalidDBClusterStateFault: ${r.physicalId} is a part of a global cluster, please remove it from globalcluster first`);
         }
       }
     }
@@ -304,7 +307,7 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
     case 'git':
       throw new Exit({
         code: 0, stdout: '', stderr: '',
-        exec: ['/usr/bin/git', ...args.map((a) => (/^(codecommit::|https:\/\/git-codecommit\.)/.test(a) ? (options.gitRemote ?? '/nonexistent') : a))],
+        exec: [options.git, ...args.map((a) => (/^(codecommit::|https:\/\/git-codecommit\.)/.test(a) ? (options.gitRemote ?? '/nonexistent') : a))],
       });
     default:
       // npm, git-remote-codecommit: recorded, nothing else.

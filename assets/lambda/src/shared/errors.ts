@@ -96,6 +96,8 @@ const ER_CONNECTION_KILLED = 1927;
 const ER_QUERY_INTERRUPTED = 1317;
 const ER_DATA_TOO_LONG = 1406;
 const ER_TRUNCATED_WRONG_VALUE_FOR_FIELD = 1366;
+// RDS Proxy: "Timed-out waiting to acquire database connection" (e.g. while Aurora fails over).
+const RDS_PROXY_BORROW_TIMEOUT = 9501;
 
 const READ_ONLY_ERRNOS = new Set([ER_OPTION_PREVENTS_STATEMENT, ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, ER_READ_ONLY_MODE]);
 const UNAVAILABLE_ERRNOS = new Set([
@@ -105,6 +107,7 @@ const UNAVAILABLE_ERRNOS = new Set([
   ER_LOCK_DEADLOCK,
   ER_CONNECTION_KILLED,
   ER_QUERY_INTERRUPTED,
+  RDS_PROXY_BORROW_TIMEOUT,
 ]);
 
 /** Network and protocol failures: the statement may or may not have reached the server. */

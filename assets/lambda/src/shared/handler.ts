@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { HttpMethod, ToDoFunctionName } from '../routes';
 import { describeError, MethodNotAllowedError } from './errors';
-import { parseEvent, type ParsedRequest, type ToDoEvent } from './events';
+import { isApiEvent, parseEvent, type ParsedRequest, type ToDoEvent } from './events';
 import { logger } from './logger';
 import { respond, type HandlerResult } from './response';
 
@@ -29,8 +29,10 @@ export function toDoHandler(props: ToDoHandlerProps): ToDoHandler {
     const started = Date.now();
     const wasColdStart = coldStart;
     coldStart = false;
-    let source: 'api' | 'direct' = isObject(event) && ('httpMethod' in event || 'requestContext' in event) ? 'api' : 'direct';
+    let source: 'api' | 'direct' = isApiEvent(event) ? 'api' : 'direct';
     const requestId = context?.awsRequestId ?? apiRequestId(event) ?? randomUUID();
+    // A real Lambda context adds function name, version, memory and request id to every log line.
+    if (context?.functionName && context.awsRequestId) logger.addContext(context as Context);
     logger.appendKeys({ requestId, function: props.name, coldStart: wasColdStart });
     try {
       const request = parseEvent(event);

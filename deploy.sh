@@ -161,15 +161,22 @@ print_summary() {
     log "[dry-run] nothing was deployed."
     return 0
   fi
-  local url token_url pool_id client_id
-  url=$(stack_output "$PRI_REGION" "$STACK_APP_PRI" CloudfrontUrl || true)
-  [[ -n "$url" && "$url" != https://* ]] && url="https://${url}"
-  token_url=$(stack_output "$PRI_REGION" "$STACK_APP_PRI" TokenUrl || true)
+  # The primary app stack's outputs (CloudfrontUrl, TokenUrl, UserPoolId, UserPoolClientId); the
+  # user pool id is also in SSM, where it survives a change of outputs.
+  local app_json url token_url pool_id client_id
+  app_json=$(stack_json "$PRI_REGION" "$STACK_APP_PRI" || true)
+  output() { [[ -z "$app_json" ]] || jq -r --arg p "$1" '[.Outputs // [] | .[] | select(.OutputKey | startswith($p)) | .OutputValue][0] // empty' <<<"$app_json"; }
+  url=$(output CloudfrontUrl)
+  if [[ -n "$url" && "$url" != https://* ]]; then url="https://${url}"; fi
+  token_url=$(output TokenUrl)
   [[ -n "$token_url" ]] || token_url="https://${COGNITO_PREFIX}-${ACCOUNT_ID}.auth.${PRI_REGION}.amazoncognito.com/oauth2/token"
-  pool_id=$(aws ssm get-parameter --name "${SSM_PREFIX}/pri/user-pool-id" --region "$PRI_REGION" --output json 2>/dev/null |
-    jq -r '.Parameter.Value // empty' || true)
-  client_id=''
-  if [[ -n "$pool_id" ]]; then
+  pool_id=$(output UserPoolId)
+  if [[ -z "$pool_id" ]]; then
+    pool_id=$(aws ssm get-parameter --name "${SSM_PREFIX}/pri/user-pool-id" --region "$PRI_REGION" --output json 2>/dev/null |
+      jq -r '.Parameter.Value // empty' || true)
+  fi
+  client_id=$(output UserPoolClientId)
+  if [[ -z "$client_id" && -n "$pool_id" ]]; then
     client_id=$(aws cognito-idp list-user-pool-clients --user-pool-id "$pool_id" --region "$PRI_REGION" --output json 2>/dev/null |
       jq -r '.UserPoolClients[0].ClientId // empty' || true)
   fi

@@ -11,6 +11,21 @@ afterEach(async () => sandbox?.cleanup());
 
 const stackNames = (s: Sandbox) => Object.keys(s.state.stacks).sort();
 
+test('without the outputs, the summary falls back to SSM, the user pool clients and the token URL .env implies', async () => {
+  sandbox = await Sandbox.create();
+  sandbox.state.cdkApp = sandbox.state.cdkApp.map((s) => (s.name === 'ToDoMgmt-app-pri' ? { ...s, outputs: [] } : s));
+  sandbox.options = { ...sandbox.options, failOn: [] };
+  const run = await sandbox.run('deploy.sh');
+  expect(run.status).toBe(0);
+  expect(run.stdout).toContain('API (CloudFront):  (no CloudfrontUrl output on ToDoMgmt-app-pri: see the CloudFormation console)/v1');
+  expect(run.stdout).toContain(`Token URL:         https://todomgmt-dev-api-${ACCOUNT}.auth.${PRI}.amazoncognito.com/oauth2/token`);
+  expect(run.calls.slice(-2)).toEqual([
+    `aws ssm get-parameter --name /todomgmt/pri/user-pool-id --region ${PRI} --output json`,
+    `aws cognito-idp list-user-pool-clients --user-pool-id us-east-1_Pool123 --region ${PRI} --output json`,
+  ]);
+  expect(run.stdout).toContain('--user-pool-id us-east-1_Pool123 --client-id client123');
+});
+
 test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the seven stacks; then prints how to use it', async () => {
   sandbox = await Sandbox.create();
   const run = await sandbox.run('deploy.sh');
@@ -42,6 +57,7 @@ test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the
   expect(run.stdout).toContain(`Token URL:         https://todomgmt-dev-api-${ACCOUNT}.auth.${PRI}.amazoncognito.com/oauth2/token`);
   expect(run.stdout).toContain(`aws cognito-idp describe-user-pool-client --user-pool-id us-east-1_Pool123 --client-id client123 --region ${PRI} --query UserPoolClient.ClientSecret --output text`);
   expect(run.stdout).toContain(`aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ToDoMgmt-app-pri-CreateTableFunction --cli-binary-format raw-in-base64-out --region ${PRI} /dev/stdout`);
+  expect(run.calls.some((c) => /^aws (ssm|cognito-idp) /.test(c))).toBe(false); // the outputs were enough
   expect(run.stdout).toContain('./local_codecommit_setup.sh');
   expect(run.stdout).toContain(`aws codepipeline start-pipeline-execution --name ToDoMgmt-failover-pri --region ${PRI}`);
   expect(stackNames(sandbox)).toEqual(

@@ -50,6 +50,9 @@ export const CDK_APP: CdkStack[] = [
     outputs: [
       { OutputKey: 'CloudfrontUrlA1B2C3', OutputValue: 'd1example.cloudfront.net' },
       { OutputKey: 'ApiEndpoint', OutputValue: 'https://abc.execute-api.us-east-1.amazonaws.com/prod/' },
+      { OutputKey: 'TokenUrl', OutputValue: `https://todomgmt-dev-api-${ACCOUNT}.auth.${PRI}.amazoncognito.com/oauth2/token` },
+      { OutputKey: 'UserPoolId', OutputValue: 'us-east-1_Pool123' },
+      { OutputKey: 'UserPoolClientId', OutputValue: 'client123' },
     ],
     resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-app-pri-edge-logs', retain: true }],
   },

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -80,9 +81,21 @@ export class AppStack extends Stack {
     new CfnOutput(this, 'ApiEndpoint', { value: this.api.api.url, description: 'Regional API (stage URL); the routes live under /v1' });
 
     if (role === 'pri') {
-      const edge = new ApiDistribution(this, 'Edge', { apiDomainName: this.api.domainName });
+      const edge = new ApiDistribution(this, 'Edge', {
+        apiDomainName: this.api.domainName,
+        customDomain: config.edgeDomain && {
+          domainName: config.edgeDomain.domainName,
+          certificate: acm.Certificate.fromCertificateArn(this, 'EdgeCertificate', config.edgeDomain.certificateArn),
+        },
+      });
       published['distribution-id'] = edge.distribution.distributionId;
       new CfnOutput(this, 'CloudfrontUrl', { value: edge.distribution.distributionDomainName });
+      if (config.edgeDomain) {
+        new CfnOutput(this, 'ApiDomainName', {
+          value: config.edgeDomain.domainName,
+          description: 'Point a CNAME (or a Route 53 alias) for this name at the CloudfrontUrl',
+        });
+      }
       new CfnOutput(this, 'CloudfrontDistributionId', { value: edge.distribution.distributionId });
 
       new CreateTableTrigger(this, 'CreateTable', {

@@ -19,6 +19,8 @@ export interface AppConfig {
   };
   readonly cognitoDomainPrefix: string;
   readonly failoverMode: FailoverMode;
+  /** Optional custom domain for the CloudFront distribution; with it, viewers must use TLS 1.2 or later. */
+  readonly edgeDomain?: { readonly domainName: string; readonly certificateArn: string };
 }
 
 export type FailoverMode = 'switchover' | 'failover' | 'detach';
@@ -108,6 +110,21 @@ export function loadConfig(env: Env): AppConfig {
   const failoverMode = get('FAILOVER_MODE', 'switchover') as FailoverMode;
   check(FAILOVER_MODES.includes(failoverMode), `FAILOVER_MODE=${failoverMode} is invalid: use ${FAILOVER_MODES.join(' | ')}`);
 
+  const edgeDomainName = env.CLOUDFRONT_DOMAIN_NAME?.trim() || undefined;
+  const edgeCertificateArn = env.CLOUDFRONT_CERTIFICATE_ARN?.trim() || undefined;
+  check(
+    (edgeDomainName === undefined) === (edgeCertificateArn === undefined),
+    'CLOUDFRONT_DOMAIN_NAME and CLOUDFRONT_CERTIFICATE_ARN go together: set both (custom domain) or neither (*.cloudfront.net)',
+  );
+  check(
+    edgeDomainName === undefined || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(edgeDomainName),
+    `CLOUDFRONT_DOMAIN_NAME=${edgeDomainName} is not a lowercase DNS name (e.g. api.example.com)`,
+  );
+  check(
+    edgeCertificateArn === undefined || /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/.test(edgeCertificateArn),
+    `CLOUDFRONT_CERTIFICATE_ARN=${edgeCertificateArn} must be an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from there)`,
+  );
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     account,
@@ -116,6 +133,7 @@ export function loadConfig(env: Env): AppConfig {
     db: { name: dbName, minCapacity, maxCapacity, backupRetentionDays, deletionProtection },
     cognitoDomainPrefix,
     failoverMode,
+    edgeDomain: edgeDomainName && edgeCertificateArn ? { domainName: edgeDomainName, certificateArn: edgeCertificateArn } : undefined,
   };
 }
 

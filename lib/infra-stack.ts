@@ -77,6 +77,7 @@ export class InfraStack extends Stack {
         ? rds.Credentials.fromSecret(secret)
         : rds.Credentials.fromPassword(DB_USER, SecretValue.unsafePlainText('not-rendered-see-below')),
       defaultDatabaseName: isPrimary ? config.db.name : undefined,
+      // Minor upgrades off: both regions of a global database must move to a new version together, on purpose.
       writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: false }),
       // A secondary without a reader cannot be switched over to; the primary keeps costs down with the writer alone.
       readers: isPrimary ? [] : [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, autoMinorVersionUpgrade: false })],

@@ -172,3 +172,28 @@ describe('ToDoMgmt-app-secd', () => {
     }
   });
 });
+
+describe('custom domain for CloudFront (CLOUDFRONT_DOMAIN_NAME + CLOUDFRONT_CERTIFICATE_ARN)', () => {
+  const certificateArn = 'arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+
+  test('viewers must use TLS 1.2 or later on the custom name (and cdk-nag needs no acknowledgement for it)', () => {
+    const custom = synthApp({ bundle: false, env: { CLOUDFRONT_DOMAIN_NAME: 'api.example.com', CLOUDFRONT_CERTIFICATE_ARN: certificateArn } });
+    try {
+      custom.template(custom.stacks.pipeline.stages.pri.app).hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({
+          Aliases: ['api.example.com'],
+          ViewerCertificate: { AcmCertificateArn: certificateArn, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' },
+        }),
+      });
+    } finally {
+      removeOutdir(custom);
+    }
+  });
+
+  test('half a custom domain, or a certificate outside us-east-1, is refused with the key to fix', () => {
+    expect(() => synthApp({ env: { CLOUDFRONT_DOMAIN_NAME: 'api.example.com' } })).toThrow(/CLOUDFRONT_DOMAIN_NAME and CLOUDFRONT_CERTIFICATE_ARN go together/);
+    expect(() =>
+      synthApp({ env: { CLOUDFRONT_DOMAIN_NAME: 'api.example.com', CLOUDFRONT_CERTIFICATE_ARN: certificateArn.replace('us-east-1', 'eu-west-1') } }),
+    ).toThrow(/CLOUDFRONT_CERTIFICATE_ARN=.* must be an ACM certificate ARN in us-east-1/);
+  });
+});

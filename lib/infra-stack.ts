@@ -19,13 +19,13 @@ export interface InfraStackProps extends StackProps {
 /** The same engine in both regions: a global database refuses members on another version. 3.10 is the LTS line. */
 export const AURORA_ENGINE = rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_10_4 });
 
+const CLUSTER_LOG_TYPES = ['error', 'general', 'slowquery', 'audit'] as const;
+
 /**
  * One region's data tier: VPC, KMS key, the Aurora cluster (source of the global database in the
  * primary, a member of it in the secondary), the RDS Proxy in front of it, and the SSM parameters
  * the failover program reads.
  */
-const CLUSTER_LOG_TYPES = ['error', 'general', 'slowquery', 'audit'] as const;
-
 export class InfraStack extends Stack {
   readonly network: IsolatedVpc;
   readonly proxy: rds.DatabaseProxy;
@@ -60,6 +60,7 @@ export class InfraStack extends Stack {
         })
       : new ReplicaSecret(this, 'DbSecretReplica', { secretName: dbSecretName }).secret;
     if (isPrimary) {
+      // Goes with the stack: a cluster restored from the final snapshot gets a new master password anyway.
       (secret as rds.DatabaseSecret).applyRemovalPolicy(RemovalPolicy.DESTROY);
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',

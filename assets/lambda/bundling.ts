@@ -5,8 +5,8 @@ import * as path from 'node:path';
 const SHIMS = path.join(__dirname, 'src', 'shims');
 
 /**
- * Two of mysql2's dependencies replaced by small stand-ins (why: see each shim): the bundle drops from
- * ~1.46 MB to ~0.8 MB minified, which shortens every cold start's module loading.
+ * Two of mysql2's dependencies replaced by small stand-ins (why: see each shim): ~660 KB less minified
+ * code for every cold start to load. With them, a function is ~400 KB minified (~120 KB gzipped).
  */
 export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
   'iconv-lite': path.join(SHIMS, 'iconv-lite.ts'),

@@ -2,7 +2,7 @@
 // options for the RDS Proxy, and a real (offline) token signature.
 import { poolOptions } from '../../assets/lambda/src/shared/db';
 import { readDbSettings } from '../../assets/lambda/src/shared/env';
-import { IamTokenCache, rdsSigner, TOKEN_RENEW_AFTER_MS } from '../../assets/lambda/src/shared/iam-token';
+import { credentialsFromEnv, IamTokenCache, presignRdsConnect, rdsSigner, TOKEN_RENEW_AFTER_MS } from '../../assets/lambda/src/shared/iam-token';
 
 const base = { DB_HOST: 'proxy.example', DB_NAME: 'todos', DB_USER: 'app', AWS_REGION: 'us-east-1' };
 
@@ -93,20 +93,36 @@ describe('driver options for the RDS Proxy', () => {
     expect(options).toMatchObject({ password: 'pw', ssl: undefined, authPlugins: undefined, connectTimeout: 3000, connectionLimit: 2 });
   });
 
-  test('the signer presigns an rds-db:connect token offline', async () => {
-    const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session' });
+  const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjE+/=session' };
+  const target = { host: 'todomgmt-infra-pri-rds-proxy.proxy-abc.us-east-2.rds.amazonaws.com', port: 3306, user: 'todo_app', region: 'us-east-2' };
+  const params = (token: string) => {
+    expect(token.startsWith(`${target.host}:3306/?`)).toBe(true);
+    return Object.fromEntries(new URLSearchParams(token.slice(token.indexOf('?') + 1)));
+  };
+
+  test.each([
+    ['with a session token (Lambda)', creds],
+    ['without a session token', { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }],
+  ])('our token is the one @aws-sdk/rds-signer makes, %s', async (_name, credentials) => {
+    const { Signer } = await import('@aws-sdk/rds-signer');
+    const now = new Date('2026-11-30T03:04:05.678Z');
+    jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     try {
-      const token = await rdsSigner({ host: 'proxy.example', port: 3306, user: 'app', region: 'us-east-2' })();
-      expect(token.startsWith('proxy.example:3306/?')).toBe(true);
-      const query = new URLSearchParams(token.slice(token.indexOf('?') + 1));
-      expect(query.get('Action')).toBe('connect');
-      expect(query.get('DBUser')).toBe('app');
-      expect(query.get('X-Amz-Credential')).toMatch(/^AKIDEXAMPLE\/\d{8}\/us-east-2\/rds-db\/aws4_request$/);
-      expect(query.get('X-Amz-Expires')).toBe('900');
-      expect(query.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+      const reference = await new Signer({ hostname: target.host, port: target.port, username: target.user, region: target.region, credentials }).getAuthToken();
+      const ours = presignRdsConnect(target, credentials, now);
+      expect(params(ours)).toEqual(params(reference));
+      expect(params(ours)['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
+      expect(params(ours)).toMatchObject({ Action: 'connect', DBUser: 'todo_app', 'X-Amz-Expires': '900', 'X-Amz-Date': '20261130T030405Z' });
     } finally {
-      process.env = saved;
+      jest.useRealTimers();
     }
+  });
+
+  test('the signer takes the function role credentials from the environment', async () => {
+    const token = await rdsSigner(target, () =>
+      credentialsFromEnv({ AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'tok' }),
+    )();
+    expect(params(token)).toMatchObject({ 'X-Amz-Security-Token': 'tok', 'X-Amz-Credential': expect.stringMatching(/^AKIDENV\/\d{8}\/us-east-2\/rds-db\/aws4_request$/) });
+    expect(() => credentialsFromEnv({})).toThrow('DB_AUTH=iam needs AWS credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY');
   });
 });

@@ -141,13 +141,12 @@ preflight() {
 # ---------------------------------------------------------------------------------------------
 # Buckets: only those a stack created.
 
-# stack_buckets <region> <stack>: from the stack's resources while it exists; for a stack already
+# stack_buckets <region> <stack> <status>: from the stack's resources while it exists; for a stack already
 # gone, from the aws:cloudformation:stack-name tag CloudFormation puts on the buckets it creates
 # (finds buckets a stack retained when an earlier run stopped right after deleting it).
 stack_buckets() {
-  local region=$1 name=$2 json
-  json=$(stack_json "$region" "$name")
-  if [[ -n "$json" ]]; then
+  local region=$1 name=$2 status=$3
+  if [[ "$status" != NONE ]]; then
     aws cloudformation list-stack-resources --stack-name "$name" --region "$region" --output json |
       jq -r '.StackResourceSummaries[] | select(.ResourceType == "AWS::S3::Bucket" and .ResourceStatus != "DELETE_COMPLETE" and (.PhysicalResourceId // "") != "") | .PhysicalResourceId'
   else
@@ -191,7 +190,7 @@ delete_stack() {
   case "$status" in
     NONE)
       info "${name} (${region}): already gone"
-      buckets=$(stack_buckets "$region" "$name")
+      buckets=$(stack_buckets "$region" "$name" "$status")
       for bucket in $buckets; do
         if bucket_exists "$bucket" "$region"; then
           empty_bucket "$bucket" "$region"
@@ -206,7 +205,7 @@ delete_stack() {
     *) info "${name} (${region}): ${status}" ;;
   esac
 
-  buckets=$(stack_buckets "$region" "$name")
+  buckets=$(stack_buckets "$region" "$name" "$status")
   for bucket in $buckets; do empty_bucket "$bucket" "$region"; done
   run aws cloudformation delete-stack --stack-name "$name" --region "$region"
   if ((DRY_RUN)); then
@@ -299,7 +298,7 @@ for entry in "${TEARDOWN[@]}"; do
   status=$(stack_status "$region" "$name")
   if [[ "$status" != NONE ]]; then
     EXISTING+=("${name} (${region}, ${status})")
-    for bucket in $(stack_buckets "$region" "$name"); do BUCKETS+=("s3://${bucket} (${name})"); done
+    for bucket in $(stack_buckets "$region" "$name" "$status"); do BUCKETS+=("s3://${bucket} (${name})"); done
   fi
 done
 GLOBAL_JSON=$(global_cluster_json)

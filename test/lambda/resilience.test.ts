@@ -113,6 +113,27 @@ describe('database down', () => {
     }
   });
 
+  test('a statement that hangs (locked table) is cut after DB_QUERY_TIMEOUT_MS with a 503; the next request works', async () => {
+    useDatabase(server.port, { DB_QUERY_TIMEOUT_MS: '500' });
+    expect(read(await getToDos(fixture('api-get-list'))).statusCode).toBe(200);
+    const locker = await mysql.createConnection({ socketPath: server.socket, user: 'root' });
+    try {
+      await locker.query(`LOCK TABLES ${APP_DB.database}.ToDos WRITE`);
+      const started = Date.now();
+      const r = read(await getToDos(fixture('api-get-list')));
+      const elapsed = Date.now() - started;
+      expect(r).toMatchObject({ statusCode: 503, response: 'the database did not answer in time; retry shortly' });
+      expect(elapsed).toBeGreaterThanOrEqual(450);
+      expect(elapsed).toBeLessThan(3000);
+    } finally {
+      await locker.query('UNLOCK TABLES');
+      await locker.end();
+    }
+    // The timed-out connection was discarded, not handed to this request.
+    expect(read(await getToDos(fixture('api-get-list'))).statusCode).toBe(200);
+    expect(await appConnections(server)).toBe(1);
+  });
+
   test('a bad DB_AUTH is a 500 that leaks nothing; the log names the variable', async () => {
     useDatabase(server.port, { DB_AUTH: 'kerberos' });
     const lines = await captureLogs(async () => {

@@ -101,11 +101,11 @@ export async function query<T>(sql: string, params: readonly SqlParam[], options
   for (let attempt = 1; ; attempt++) {
     try {
       if (db.unsafeSqlMode) throw new UnsafeSqlModeError();
-      const [rows] = await db.pool.query({ sql, values: [...params], timeout: db.settings.queryTimeoutMs });
-      return rows as T;
+      return await runOnce<T>(db, sql, params);
     } catch (error) {
       if (db.unsafeSqlMode) throw new UnsafeSqlModeError();
-      const retry = attempt === 1 && isConnectionError(error) && !isConnectFailure(error) && (options.idempotent || provesNothingWasSent(error));
+      const retry =
+        attempt === 1 && isConnectionError(error) && !isHopeless(error) && (options.idempotent || provesNothingWasSent(error));
       if (retry) {
         logger.warn('database connection dropped; retrying once on a new connection', { code: (error as { code?: string }).code });
         continue;
@@ -115,10 +115,33 @@ export async function query<T>(sql: string, params: readonly SqlParam[], options
   }
 }
 
-// A failure to connect at all (refused, timed out) will not be fixed by an immediate retry: answer fast.
-function isConnectFailure(error: unknown): boolean {
+async function runOnce<T>(db: DbState, sql: string, params: readonly SqlParam[]): Promise<T> {
+  const connection = await db.pool.getConnection();
+  try {
+    const [rows] = await connection.query({ sql, values: [...params], timeout: db.settings.queryTimeoutMs });
+    connection.release();
+    return rows as T;
+  } catch (error) {
+    // A connection that timed out may still be busy with the statement, and a broken one is useless:
+    // never hand either to the next request.
+    if (isConnectionError(error) || (error as { fatal?: boolean }).fatal) connection.destroy();
+    else connection.release();
+    throw error;
+  }
+}
+
+// No connection at all (refused, unreachable) or no answer in time: an immediate retry would only make
+// the client wait longer for the same 503.
+function isHopeless(error: unknown): boolean {
   const code = (error as { code?: string }).code;
-  return code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH';
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'PROTOCOL_SEQUENCE_TIMEOUT'
+  );
 }
 
 /**

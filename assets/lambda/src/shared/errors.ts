@@ -163,6 +163,9 @@ export function translateDbError(error: unknown): unknown {
   if (e.errno === ER_DATA_TOO_LONG || e.errno === ER_TRUNCATED_WRONG_VALUE_FOR_FIELD) {
     return new ValidationError('a field does not fit its column (too long or not valid UTF-8)');
   }
+  if (e.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+    return new DatabaseUnavailableError('the database did not answer in time; retry shortly', { cause: error });
+  }
   if ((e.errno !== undefined && UNAVAILABLE_ERRNOS.has(e.errno)) || isConnectionError(e)) {
     return new DatabaseUnavailableError(undefined, { cause: error });
   }

@@ -105,7 +105,8 @@ project_files() {
     if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
       git -C "$ROOT" ls-files -z --cached --others --exclude-standard
     else
-      (cd "$ROOT" && find . -type f -not -path './.git/*' -print0 | sed -z 's|^\./||')
+      (cd "$ROOT" && find . -type f -not -path './.git/*' -print0) |
+        while IFS= read -r -d '' path; do printf '%s\0' "${path#./}"; done
     fi
   } | while IFS= read -r -d '' path; do
     case "$path" in

@@ -3,6 +3,12 @@
 # names, .env reading and validation, logging with elapsed time per step, preflight checks, the
 # `run` wrapper that honours --dry-run, and the read-only AWS queries the scripts share.
 
+if ((BASH_VERSINFO[0] < 4)); then
+  # macOS ships bash 3.2; these scripts use associative arrays and mapfile.
+  printf 'error: bash %s is too old: bash 4 or newer is required (macOS: brew install bash, then open a new terminal)\n' "$BASH_VERSION" >&2
+  exit 1
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Names. Bash cannot import lib/names.ts, so they are copied here ONCE;
 # test/scripts/names.test.ts fails when they drift from lib/names.ts.

@@ -26,7 +26,8 @@ Options:
   --dry-run            show what would be deleted, change nothing
   --include-bootstrap  also delete the CDKToolkit stack (and its buckets) in both regions; other
                        CDK apps in this account and region may still need it
-  --local              stop the local rehearsal and remove .local/ (npm run local -- stop)
+  --local              stop the local rehearsal and remove its state, .local/ by default
+                       (npm run local -- stop)
   -h, --help           show this help
 EOF
 }
@@ -54,9 +55,11 @@ cd "$ROOT"
 # ---------------------------------------------------------------------------------------------
 if ((LOCAL_MODE)); then
   have npm || die "npm not found: install Node.js 20 or newer (https://nodejs.org)"
+  load_dotenv "${ROOT}/.env"
+  state_dir=$(env_value LOCAL_STATE_DIR .local)
   if [[ ! -d node_modules ]]; then
-    if [[ ! -d .local ]]; then
-      log "The local rehearsal is not set up here (no .local/): nothing to stop."
+    if [[ ! -d "$state_dir" ]]; then
+      log "The local rehearsal is not set up here (no ${state_dir}/): nothing to stop."
       exit 0
     fi
     run npm ci --no-audit --no-fund

@@ -23,7 +23,10 @@ already deployed are left as they are); after a success it changes nothing.
 Options:
   --yes        do not ask before bootstrapping a region that is not bootstrapped yet
   --dry-run    print the commands that would change something, run only read-only checks
-  --local ...  run the local rehearsal instead: npm run local -- <arguments>
+  --local ...  run the local rehearsal instead: npm run local -- <arguments>, e.g.
+               ./deploy.sh --local                 start it in the foreground (Ctrl-C stops it)
+               ./deploy.sh --local start --detach  start it in the background
+               ./deploy.sh --local help            all its commands
                (installs dependencies first when node_modules is missing)
   -h, --help   show this help
 EOF

@@ -123,3 +123,15 @@ test('--dry-run clones and shows what would be committed, pushes nothing', async
   expect(run.calls.filter((c) => MUTATING.test(c) || / (push|commit) /.test(c))).toEqual([]);
   expect(git(sandbox.dir, `--git-dir=${bare}`, 'branch', '--list')).toBe('');
 });
+
+test('a project that is not a git repository: every file except node_modules, .local and cdk.out', async () => {
+  await project();
+  fs.rmSync(path.join(sandbox.project, '.git'), { recursive: true });
+  const run = await sandbox.run('local_codecommit_setup.sh');
+  expect(run.status).toBe(0);
+  // The listing is every file minus the three directories; the copied .gitignore still keeps
+  // debug.log out of the commit, so the result equals the git case.
+  expect(run.stdout).toMatch(/^ {4}1[0-9] files$/m);
+  expect(remoteFiles()).toEqual(PUSHED);
+  expect(git(sandbox.dir, `--git-dir=${bare}`, 'log', '-1', '--format=%s', 'main')).toMatch(/^Sync from no git history /);
+});

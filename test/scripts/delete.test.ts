@@ -205,5 +205,8 @@ describe('--local', () => {
     fs.mkdirSync(path.join(sandbox.project, '.local'));
     const run = await sandbox.run('delete.sh', ['--local']);
     expect(run.calls).toEqual(['npm ci --no-audit --no-fund', 'npm run local -- stop']);
+    // The state dir is LOCAL_STATE_DIR when .env (or the environment) sets it.
+    const elsewhere = await sandbox.run('delete.sh', ['--local'], { env: { LOCAL_STATE_DIR: 'rehearsal-state' } });
+    expect(elsewhere.stdout).toContain('no rehearsal-state/): nothing to stop');
   });
 });

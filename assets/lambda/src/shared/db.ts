@@ -54,6 +54,7 @@ function open(): DbState {
 }
 
 // Runs first on every new connection (commands on a connection run in order, so before any of ours).
+// One extra round trip per connection, not per request; reading a variable does not pin a proxy session.
 function guardSqlMode(db: DbState): void {
   db.pool.pool.on('connection', (connection) => {
     connection.query<mysql.RowDataPacket[]>('SELECT @@SESSION.sql_mode AS mode', (error, rows) => {
@@ -83,8 +84,8 @@ export function poolOptions(settings: DbSettings, tokens?: IamTokenCache): mysql
     supportBigNumbers: true,
     // RDS Proxy presents an ACM certificate that Node's default CA store trusts: no CA bundle to ship.
     ssl: settings.tls ? { rejectUnauthorized: true, minVersion: 'TLSv1.2' } : undefined,
-    // IAM auth: the proxy asks for the token in clear text (inside TLS); the callback is synchronous,
-    // so query() renews the cached token before every checkout.
+    // IAM auth: the proxy asks for the token in clear text (inside TLS). query() renews the cached
+    // token before every checkout, so a connection opened now gets a token with >= 5 minutes left.
     authPlugins: tokens ? { mysql_clear_password: () => () => Buffer.from(`${tokens.current()}\0`) } : undefined,
   };
 }

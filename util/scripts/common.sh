@@ -344,15 +344,6 @@ stack_status() {
   fi
 }
 
-# stack_output <region> <stack> <output key prefix>: CDK appends a hash to outputs defined inside a
-# construct, so match the prefix.
-stack_output() {
-  local json
-  json=$(stack_json "$1" "$2") || return 1
-  [[ -n "$json" ]] || return 0
-  jq -r --arg prefix "$3" '[.Outputs // [] | .[] | select(.OutputKey | startswith($prefix)) | .OutputValue][0] // empty' <<<"$json"
-}
-
 # bootstrap_state <region>: prints ok | missing | old | <bad status>.
 bootstrap_state() {
   local region=$1 json status version

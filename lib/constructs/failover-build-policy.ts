@@ -11,7 +11,7 @@ export interface FailoverBuildPolicyProps {
 
 /**
  * Exactly the actions the failover program's AWS driver calls (assets/failover/src/aws/iam-actions.ts),
- * each on the resources it acts on in both regions, plus reading the published ids under `/todomgmt`.
+ * each on the resources it acts on in both regions (reading the published ids under `/todomgmt` included).
  */
 export function failoverBuildStatements(stack: Stack, props: FailoverBuildPolicyProps): iam.PolicyStatement[] {
   const regions = REGION_ROLES.map((role) => props.regions[role]);
@@ -37,7 +37,7 @@ export function failoverBuildStatements(stack: Stack, props: FailoverBuildPolicy
     }
   };
 
-  const statements = FAILOVER_IAM_ACTIONS.map(
+  return FAILOVER_IAM_ACTIONS.map(
     (grant) =>
       new iam.PolicyStatement({
         sid: sidOf(grant.actions),
@@ -45,14 +45,6 @@ export function failoverBuildStatements(stack: Stack, props: FailoverBuildPolicy
         resources: [...new Set(grant.resources.flatMap(resourcesOf))],
       }),
   );
-  statements.push(
-    new iam.PolicyStatement({
-      sid: 'ReadPublishedIds',
-      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
-      resources: ssmParameterArns(stack, regions),
-    }),
-  );
-  return statements;
 }
 
 function ssmParameterArns(stack: Stack, regions: readonly string[]): string[] {

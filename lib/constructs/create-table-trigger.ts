@@ -25,6 +25,10 @@ exports.handler = async () => {
   }));
   const payload = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
   if (response.FunctionError) throw new Error('CreateTableFunction failed: ' + payload);
+  // The function answers errors (503: database unreachable, ...) as an envelope, not as a FunctionError.
+  let statusCode;
+  try { statusCode = JSON.parse(payload).statusCode; } catch { statusCode = undefined; }
+  if (statusCode !== 200) throw new Error('CreateTableFunction did not create the table: ' + payload);
   console.log('CreateTableFunction answered', payload);
   return payload;
 };

@@ -6,6 +6,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+import { LAMBDA_ESBUILD_ARGS } from '../../assets/lambda/bundling';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '../../assets/lambda/src/routes';
 import { DB_PORT, DB_USER, functionName, type RegionRole } from '../names';
 import { managedPolicyFinding } from './acknowledge';
@@ -26,7 +27,7 @@ export interface ToDoFunctionProps {
 
 /**
  * One handler from the route table as a Lambda function with the house defaults: Node 22 on arm64,
- * everything bundled and minified (the RDS signer included), inside the VPC, talking to the database
+ * everything bundled and minified (with the same esbuild options the bundle test and the benchmark use), inside the VPC, talking to the database
  * only through the regional RDS Proxy with an IAM token: no password ever reaches the function.
  */
 export class ToDoFunction extends Construct {
@@ -74,6 +75,7 @@ export class ToDoFunction extends Construct {
         target: 'node22',
         // Bundle everything, the AWS SDK included: the deployed code is exactly what was tested.
         externalModules: [],
+        esbuildArgs: { ...LAMBDA_ESBUILD_ARGS },
       },
     });
     props.proxy.grantConnect(this.function, DB_USER);

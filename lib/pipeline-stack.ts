@@ -18,7 +18,14 @@ export const CODEBUILD_NODE_VERSION = '22';
 export const CODEBUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0;
 
 /** What the synth step runs: install, type-check, the tests that need no database, synthesize. */
-export const SYNTH_COMMANDS = ['npm ci --no-audit --no-fund', 'npm run build', 'npm run test:nodb', 'npx cdk synth'];
+export const SYNTH_COMMANDS = [
+  // The script tests include a shellcheck pass; the CodeBuild image has no shellcheck.
+  'command -v shellcheck >/dev/null || (apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null)',
+  'npm ci --no-audit --no-fund',
+  'npm run build',
+  'npm run test:nodb',
+  'npx cdk synth',
+];
 
 /**
  * `ToDoMgmt`: the CodeCommit repository and the self-mutating CDK pipeline that deploys the primary

@@ -65,6 +65,8 @@ export interface RegionStatus {
 }
 
 const SERVER_IDS: Record<RegionRole, number> = { pri: 1, secd: 2 };
+/** State dirs a rehearsal of this process runs on. */
+const claimedHere = new Set<string>();
 const API_START_TIMEOUT_MS = 20_000;
 const INVOKE_TIMEOUT_MS = 35_000;
 
@@ -145,11 +147,14 @@ export class Rehearsal {
   private async claimStateDir(): Promise<void> {
     fs.mkdirSync(this.paths.root, { recursive: true, mode: 0o700 });
     fs.chmodSync(this.paths.root, 0o700);
+    // The pid file cannot tell two rehearsals of the same process apart (tests, embedding).
+    if (claimedHere.has(this.paths.root)) throw new AlreadyRunningError(process.pid, this.paths.root);
     await withFileLock(this.paths.supervisorPid, () => {
       const pid = Number(readJson<number>(this.paths.supervisorPid) ?? 0);
       if (pid && pid !== process.pid && isAlive(pid)) throw new AlreadyRunningError(pid, this.paths.root);
       writeJson(this.paths.supervisorPid, process.pid);
     });
+    claimedHere.add(this.paths.root);
   }
 
   private async startAll(): Promise<void> {
@@ -204,6 +209,7 @@ export class Rehearsal {
       await Promise.all(REGION_ROLES.map((role) => this.stopRegion(role, 'SIGTERM')));
       for (const file of [this.paths.runtime, this.paths.endpoints, this.paths.controlSocket]) fs.rmSync(file, { force: true });
       if (readJson<number>(this.paths.supervisorPid) === process.pid) fs.rmSync(this.paths.supervisorPid, { force: true });
+      claimedHere.delete(this.paths.root);
       process.off('exit', this.exitHook);
       for (const { reject } of this.pending.values()) reject(new Error('the rehearsal is stopping'));
       this.pending.clear();

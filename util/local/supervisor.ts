@@ -235,45 +235,62 @@ export class Rehearsal {
     this.log(`region ${p.name} (${role}) killed: database and API are down`);
   }
 
-  /** Brings a region back fenced: read-only at boot, then writer or replica as topology.json says. */
+  /**
+   * Brings a region back fenced: the database boots read-only and becomes writer or replica as
+   * topology.json says. A part that still runs (an API that crashed alone) is kept.
+   */
   async reviveRegion(role: RegionRole): Promise<void> {
     const p = this.regions[role];
-    if (p.db && isAlive(p.db.pid) && p.api && p.api.exitCode === null) {
+    const dbUp = Boolean(p.db && isAlive(p.db.pid));
+    const apiUp = Boolean(p.api && p.api.exitCode === null && p.api.signalCode === null);
+    if (dbUp && apiUp) {
       this.log(`region ${p.name} (${role}) is already up`);
       return;
     }
-    await this.stopRegion(role, 'SIGKILL');
-    await this.startDatabase(role);
-    await withFileLock(this.paths.operation, () => this.configureRole(role), 60_000);
-    await this.startApi(role);
+    if (!dbUp) {
+      await this.stopDatabase(role, 'SIGKILL');
+      await this.startDatabase(role);
+      await withFileLock(this.paths.operation, () => this.configureRole(role), 60_000);
+    }
+    if (!apiUp) {
+      await this.stopApi(role, 'SIGKILL');
+      await this.startApi(role);
+    }
     p.down = false;
     this.publish();
     this.log(`region ${p.name} (${role}) is back`);
   }
 
   private async stopRegion(role: RegionRole, signal: NodeJS.Signals): Promise<void> {
+    await this.stopApi(role, signal);
+    await this.stopDatabase(role, signal);
+  }
+
+  private async stopApi(role: RegionRole, signal: NodeJS.Signals): Promise<void> {
     const p = this.regions[role];
     const api = p.api;
-    const db = p.db;
     p.api = undefined;
-    p.db = undefined;
-    if (api && api.exitCode === null && api.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => api.kill('SIGKILL'), 5000);
-        api.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        api.kill(signal);
+    if (!api || api.exitCode !== null || api.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => api.kill('SIGKILL'), 5000);
+      api.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
       });
+      api.kill(signal);
+    });
+  }
+
+  private async stopDatabase(role: RegionRole, signal: NodeJS.Signals): Promise<void> {
+    const p = this.regions[role];
+    const db = p.db;
+    p.db = undefined;
+    if (!db) return;
+    if (signal === 'SIGKILL' && isAlive(db.pid)) {
+      safeKill(db.pid, 'SIGKILL');
+      while (isAlive(db.pid)) await sleep(20);
     }
-    if (db) {
-      if (signal === 'SIGKILL' && isAlive(db.pid)) {
-        safeKill(db.pid, 'SIGKILL');
-        while (isAlive(db.pid)) await sleep(20);
-      }
-      await db.stop();
-    }
+    await db.stop();
   }
 
   private async startDatabase(role: RegionRole): Promise<void> {

@@ -2,7 +2,7 @@
 // refusal, direction rules, resume and the report. Nothing here knows about AWS.
 import type { RegionRole } from '../../lib/names';
 import { fakeClock } from '../../assets/failover/src/clock';
-import type { DiscoverRequest, FailoverDriver, Move, RegionView, StepOptions, StepOutcome, Topology } from '../../assets/failover/src/driver';
+import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology } from '../../assets/failover/src/driver';
 import { UsageError } from '../../assets/failover/src/plan';
 import { runFailover, type RunOptions } from '../../assets/failover/src/run';
 
@@ -12,6 +12,7 @@ const DOMAIN: Record<RegionRole, string> = { pri: 'pri.edge.test', secd: 'secd.e
 class MemoryDriver implements FailoverDriver {
   readonly name = 'memory';
   readonly regionNames = { pri: 'east', secd: 'west' };
+  modes: FailoverMode[] = ['switchover', 'failover', 'detach'];
   writer: RegionRole = 'pri';
   serving: RegionRole = 'pri';
   proxyOk: Record<RegionRole, boolean> = { pri: true, secd: true };
@@ -20,6 +21,10 @@ class MemoryDriver implements FailoverDriver {
   failOn: string | undefined;
   readonly calls: string[] = [];
   readonly contacted: DiscoverRequest[] = [];
+
+  describePromotion(mode: FailoverMode): string {
+    return `memory ${mode}`;
+  }
 
   async discover(request: DiscoverRequest): Promise<Topology> {
     this.calls.push('discover');
@@ -110,6 +115,15 @@ describe('orchestration', () => {
     });
     expect(report.steps.map((s) => s.name)).toEqual(['discover', 'measure replication lag', 'promote (switchover)', 'proxy', 'traffic', 'verify']);
     expect(output).toContain('Note: old primary rejoins as a replica');
+    expect(output).toContain('  1. promote  db-secd: memory switchover');
+  });
+
+  test('a mode the driver cannot carry out is refused before anything is called', async () => {
+    const driver = new MemoryDriver();
+    driver.modes = ['switchover', 'failover'];
+    await expect(run(driver, { mode: 'detach' })).rejects.toThrow(UsageError);
+    await expect(run(driver, { mode: 'detach' })).rejects.toThrow('--mode detach is not available with the memory driver (use switchover | failover)');
+    expect(driver.calls).toEqual([]);
   });
 
   test('not confirmed: nothing changes', async () => {

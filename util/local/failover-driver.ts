@@ -7,7 +7,7 @@
 //   failover:   never contacts the old primary: apply what already arrived, promote. The old primary
 //               is fenced by the supervisor as soon as it is seen (it boots read-only anyway) and
 //               rejoins as a replica; if it holds writes that never arrived it is rebuilt (dump kept).
-import type { FailoverDriver, Move, RegionView, StepOptions, StepOutcome, Topology, TrafficOrigin } from '../../assets/failover/src/driver';
+import type { FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology, TrafficOrigin } from '../../assets/failover/src/driver';
 import { loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
 import { REGION_ROLES, type RegionRole } from '../../lib/names';
 import { readEdgeConfig, updateEdgeOrigin } from './edge-config';
@@ -44,6 +44,8 @@ const apiDomain = (url: string) => new URL(url).host;
 
 export class LocalFailoverDriver implements FailoverDriver {
   readonly name = 'local';
+  // detach has no local equivalent: a standalone second writer is what the fencing exists to prevent.
+  readonly modes: readonly FailoverMode[] = ['switchover', 'failover'];
   readonly regionNames: Readonly<Record<RegionRole, string>>;
   private readonly paths: StatePaths;
 
@@ -53,6 +55,12 @@ export class LocalFailoverDriver implements FailoverDriver {
   ) {
     this.regionNames = config.regions;
     this.paths = statePaths(config.stateDir);
+  }
+
+  describePromotion(mode: FailoverMode): string {
+    return mode === 'switchover'
+      ? 'fence the writer (read_only), wait until the replica applied every GTID, promote it, re-point the old primary at it'
+      : 'promote the replica (STOP SLAVE, RESET SLAVE ALL, read_only=0) without contacting the old primary; it rejoins fenced';
   }
 
   private runtime(): Runtime {
@@ -125,7 +133,6 @@ export class LocalFailoverDriver implements FailoverDriver {
           const notes = move.mode === 'switchover' ? await this.repointOldPrimary(runtime, move, secrets, progress) : [];
           return { alreadyInPlace: true, detail: `${target} is already the writer (generation ${topology.generation})`, notes };
         }
-        if (move.mode === 'detach') throw new Error('detach has no local equivalent: use --mode failover (the old primary is fenced when it comes back)');
         return move.mode === 'switchover'
           ? this.switchover(runtime, move, secrets, progress)
           : this.failover(runtime, move, secrets, progress, `${source} was not contacted`);

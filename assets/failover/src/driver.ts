@@ -85,6 +85,10 @@ export interface FailoverDriver {
   readonly name: string;
   /** AWS region name (or local label) of each role, known without calling anything. */
   readonly regionNames: Readonly<Record<RegionRole, string>>;
+  /** Modes this driver can carry out; any other is refused before anything is called. */
+  readonly modes: readonly FailoverMode[];
+  /** How `promote` will make the target the writer in this mode, in the driver's own terms (for the plan). */
+  describePromotion(mode: FailoverMode): string;
   /** Reads both regions' state without changing anything; regions not in `contact` come back unreachable. */
   discover(request: DiscoverRequest): Promise<Topology>;
   /** Seconds the target is behind the writer, undefined when not measurable; preflight refuses a lagging switchover. */

@@ -10,6 +10,7 @@ import {
   refusals,
   regionsToContact,
   resolveRole,
+  UsageError,
   trafficRole,
   warnings,
   writerOf,
@@ -88,7 +89,10 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
   };
   const outcome = (result: StepOutcome) => result;
 
-  // Usage errors (an unknown --to) are thrown before anything is called.
+  // Usage errors (an unknown --to, a mode the driver cannot do) are thrown before anything is called.
+  if (!driver.modes.includes(options.mode)) {
+    throw new UsageError(`--mode ${options.mode} is not available with the ${driver.name} driver (use ${driver.modes.join(' | ')})`);
+  }
   const requested = resolveRole(driver, options.to);
   try {
     const contact = regionsToContact(options.mode, requested);
@@ -171,7 +175,7 @@ function printPlan(print: (l: string) => void, driver: FailoverDriver, move: Mov
   print('');
   print(`Plan (${driver.name} driver): ${move.mode} from ${reg(from)} to ${reg(to)}; ${why}`);
   print(`  global cluster ${t.globalClusterId}${t.pendingOperation ? `, in progress: ${t.pendingOperation}` : ''}`);
-  print(`  1. promote  ${to.clusterId}: ${to.isWriter === true ? 'already the writer' : promoteVerb(move.mode)}`);
+  print(`  1. promote  ${to.clusterId}: ${to.isWriter === true ? 'already the writer' : driver.describePromotion(move.mode)}`);
   print(`  2. proxy    ${to.proxyName ?? '?'} → ${to.clusterId}`);
   const already = t.traffic?.domainName === to.apiOriginDomain;
   print(`  3. traffic  ${t.edgeId} origin ${t.traffic?.originId ?? '?'}: ${t.traffic?.domainName ?? '?'} → ${to.apiOriginDomain ?? '?'}${already ? ' (already)' : ''}`);
@@ -180,17 +184,6 @@ function printPlan(print: (l: string) => void, driver: FailoverDriver, move: Mov
   for (const c of checks) print(`  ${c.ok ? (c.forced ? 'FORCED' : 'ok    ') : 'FAIL  '} ${c.name}: ${c.detail}`);
   for (const w of cautions) print(`WARNING: ${w}`);
   print('');
-}
-
-function promoteVerb(mode: FailoverMode): string {
-  switch (mode) {
-    case 'switchover':
-      return 'SwitchoverGlobalCluster (planned, no data loss), sent to the current primary region';
-    case 'failover':
-      return 'FailoverGlobalCluster with AllowDataLoss, sent to the target region only';
-    case 'detach':
-      return 'RemoveFromGlobalCluster: becomes a standalone writer';
-  }
 }
 
 function printTimeline(print: (l: string) => void, report: FailoverReport): void {

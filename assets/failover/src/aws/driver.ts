@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-rds';
 import type { RegionRole } from '../../../../lib/names';
 import { realClock, waitUntil, type Clock } from '../clock';
-import type { DiscoverRequest, FailoverDriver, Move, StepOptions, StepOutcome, Topology } from '../driver';
+import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, StepOptions, StepOutcome, Topology } from '../driver';
 import { AwsCallError, AwsCaller, DEFAULT_RETRY, type RetryPolicy } from './aws-call';
 import { createAwsClients, type AwsClients } from './clients';
 import { findApiOrigin, withOriginDomain } from './cloudfront-origin';
@@ -55,12 +55,24 @@ const PROXY_TARGET_GROUP = 'default';
 
 export class AwsFailoverDriver implements FailoverDriver {
   readonly name = 'aws';
+  readonly modes: readonly FailoverMode[] = ['switchover', 'failover', 'detach'];
   readonly regionNames: Readonly<Record<RegionRole, string>>;
   readonly caller: AwsCaller;
   private readonly ctx: AwsContext;
   private readonly clock: Clock;
   private readonly timeouts: AwsTimeouts;
   private readonly maxEtagRetries: number;
+
+  describePromotion(mode: FailoverMode): string {
+    switch (mode) {
+      case 'switchover':
+        return 'SwitchoverGlobalCluster (planned, no data loss), sent to the current primary region';
+      case 'failover':
+        return 'FailoverGlobalCluster with AllowDataLoss, sent to the target region only';
+      case 'detach':
+        return 'RemoveFromGlobalCluster: becomes a standalone writer';
+    }
+  }
 
   constructor(props: AwsDriverProps) {
     this.clock = props.clock ?? realClock;

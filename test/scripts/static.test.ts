@@ -12,6 +12,7 @@ import {
 import { DOTENV, REPO, SCRIPTS } from './harness';
 
 const COMMON = 'util/scripts/common.sh';
+const TEST_PREREQS = 'util/scripts/test-prereqs.sh';
 const bash = (script: string, env: Record<string, string> = {}) =>
   // stdin closed: bash sources ~/.bashrc when its stdin is a socket (node's pipes are).
   spawnSync('bash', ['-c', script], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: os.tmpdir(), TMPDIR: os.tmpdir(), ...env } });
@@ -19,7 +20,7 @@ const bash = (script: string, env: Record<string, string> = {}) =>
 describe('static checks', () => {
   // CI (.ci/run) and the pipeline's synth step (SYNTH_COMMANDS) install shellcheck; this test requires it.
   test('shellcheck reports nothing for the scripts and their shared helpers', () => {
-    const result = spawnSync('shellcheck', ['--external-sources', '--source-path=SCRIPTDIR', ...SCRIPTS, COMMON], { cwd: REPO, encoding: 'utf8' });
+    const result = spawnSync('shellcheck', ['--external-sources', '--source-path=SCRIPTDIR', ...SCRIPTS, COMMON, TEST_PREREQS], { cwd: REPO, encoding: 'utf8' });
     if (result.error) throw new Error(`shellcheck could not run (${result.error.message}): apt-get install shellcheck | brew install shellcheck`);
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);

@@ -1,7 +1,12 @@
 // Typed errors and the one place that turns any error into an HTTP status and a client-safe message.
 // Driver errors never reach the client as they are: they can carry SQL text and server internals.
 
-export class ValidationError extends Error {
+/** An error whose message is safe to show the caller, with the status it maps to. */
+export abstract class ClientError extends Error {
+  abstract readonly statusCode: number;
+}
+
+export class ValidationError extends ClientError {
   readonly statusCode = 400;
   constructor(message: string) {
     super(message);
@@ -9,7 +14,7 @@ export class ValidationError extends Error {
   }
 }
 
-export class NotFoundError extends Error {
+export class NotFoundError extends ClientError {
   readonly statusCode = 404;
   constructor(message: string) {
     super(message);
@@ -17,7 +22,7 @@ export class NotFoundError extends Error {
   }
 }
 
-export class MethodNotAllowedError extends Error {
+export class MethodNotAllowedError extends ClientError {
   readonly statusCode = 405;
   constructor(message: string) {
     super(message);
@@ -25,7 +30,7 @@ export class MethodNotAllowedError extends Error {
   }
 }
 
-export class ConflictError extends Error {
+export class ConflictError extends ClientError {
   readonly statusCode = 409;
   constructor(message: string) {
     super(message);
@@ -34,7 +39,7 @@ export class ConflictError extends Error {
 }
 
 /** The database refuses writes: this region is the passive one (Aurora secondary / replica). */
-export class ReadOnlyError extends Error {
+export class ReadOnlyError extends ClientError {
   readonly statusCode = 503;
   constructor() {
     super("this region's database is read-only (passive region); retry against the active region");
@@ -43,31 +48,12 @@ export class ReadOnlyError extends Error {
 }
 
 /** The database cannot be reached or is not ready; retrying later (or in the other region) may work. */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends ClientError {
   readonly statusCode = 503;
   constructor(message = 'the database is unavailable; retry shortly', options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DatabaseUnavailableError';
   }
-}
-
-type ClientError =
-  | ValidationError
-  | NotFoundError
-  | MethodNotAllowedError
-  | ConflictError
-  | ReadOnlyError
-  | DatabaseUnavailableError;
-
-export function isClientError(error: unknown): error is ClientError {
-  return (
-    error instanceof ValidationError ||
-    error instanceof NotFoundError ||
-    error instanceof MethodNotAllowedError ||
-    error instanceof ConflictError ||
-    error instanceof ReadOnlyError ||
-    error instanceof DatabaseUnavailableError
-  );
 }
 
 export interface ErrorOutcome {
@@ -78,7 +64,7 @@ export interface ErrorOutcome {
 }
 
 export function describeError(error: unknown, requestId: string): ErrorOutcome {
-  if (isClientError(error)) return { statusCode: error.statusCode, message: error.message, unexpected: false };
+  if (error instanceof ClientError) return { statusCode: error.statusCode, message: error.message, unexpected: false };
   return { statusCode: 500, message: `internal error (request id ${requestId})`, unexpected: true };
 }
 

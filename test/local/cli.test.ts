@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { processesMentioning } from './harness';
+import { FREE_LOCAL_PORTS, processesMentioning } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -14,12 +14,7 @@ const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tdl-cli-'));
 const env = {
   ...process.env,
   LOCAL_STATE_DIR: stateDir,
-  LOCAL_EDGE_PORT: '0',
-  LOCAL_TOKEN_PORT: '0',
-  LOCAL_PRI_API_PORT: '0',
-  LOCAL_SECD_API_PORT: '0',
-  LOCAL_PRI_DB_PORT: '0',
-  LOCAL_SECD_DB_PORT: '0',
+  ...FREE_LOCAL_PORTS,
 };
 
 function cli(args: string[]): ChildProcess & { output: () => string; done: Promise<number | null> } {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { realClock } from '../../assets/failover/src/clock';
 import type { FailoverMode } from '../../lib/config';
-import { loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
+import { LOCAL_PORT_DEFAULTS, loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
 import type { RegionRole } from '../../lib/names';
 import { runFailover } from '../../assets/failover/src/run';
 import { createLocalDriver } from '../../util/local/failover-driver';
@@ -28,17 +28,17 @@ export interface TestRehearsal {
   stop(): Promise<void>;
 }
 
+/** Every LOCAL_*_PORT set to 0: tests always take free ports, never the fixed defaults of .env. */
+export const FREE_LOCAL_PORTS: Readonly<Record<keyof typeof LOCAL_PORT_DEFAULTS, string>> = Object.fromEntries(
+  Object.keys(LOCAL_PORT_DEFAULTS).map((key) => [key, '0']),
+) as Record<keyof typeof LOCAL_PORT_DEFAULTS, string>;
+
 export async function startTestRehearsal(): Promise<TestRehearsal> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tdl-'));
   const config = loadLocalConfig({
     ...readEnv(),
     LOCAL_STATE_DIR: stateDir,
-    LOCAL_EDGE_PORT: '0',
-    LOCAL_TOKEN_PORT: '0',
-    LOCAL_PRI_API_PORT: '0',
-    LOCAL_SECD_API_PORT: '0',
-    LOCAL_PRI_DB_PORT: '0',
-    LOCAL_SECD_DB_PORT: '0',
+    ...FREE_LOCAL_PORTS,
   });
   const log: string[] = [];
   let rehearsal: Rehearsal;

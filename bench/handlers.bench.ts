@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import * as mysql from 'mysql2/promise';
 import { LAMBDA_BUILD_OPTIONS } from '../assets/lambda/bundling';
+import { localDbEnv } from '../assets/lambda/src/shared/env';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '../assets/lambda/src/routes';
 import { startMariaDb, type MariaDbServer } from '../util/local/mariadb';
 
@@ -82,12 +83,7 @@ async function main(): Promise<void> {
   try {
     await server.createAppDatabase(APP);
     Object.assign(process.env, {
-      DB_HOST: '127.0.0.1',
-      DB_PORT: String(server.port),
-      DB_NAME: APP.database,
-      DB_USER: APP.user,
-      DB_AUTH: 'password',
-      DB_PASSWORD: APP.password,
+      ...localDbEnv({ port: server.port, ...APP }),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
     });
     // Imported after the env is set, as a Lambda cold start would see it.

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { localDbEnv } from '../../assets/lambda/src/shared/env';
 import { logger } from '../../assets/lambda/src/shared/logger';
 import { startMariaDb, type MariaDbServer } from '../../util/local/mariadb';
 
@@ -21,12 +22,7 @@ export async function startTestDatabase(): Promise<MariaDbServer> {
 /** The env the functions read at cold start (closeDb() makes them read it again). */
 export function useDatabase(port: number, extra: Record<string, string> = {}): void {
   Object.assign(process.env, {
-    DB_HOST: '127.0.0.1',
-    DB_PORT: String(port),
-    DB_NAME: APP_DB.database,
-    DB_USER: APP_DB.user,
-    DB_AUTH: 'password',
-    DB_PASSWORD: APP_DB.password,
+    ...localDbEnv({ port, ...APP_DB }),
     DB_CONNECT_TIMEOUT_MS: '1000',
     LOG_LEVEL: 'SILENT',
     ...extra,

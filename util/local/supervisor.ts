@@ -10,6 +10,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { OAUTH_SCOPE, type ToDoFunctionName } from '../../assets/lambda/src/routes';
 import type { LocalConfig } from '../../lib/config';
+import { localDbEnv } from '../../assets/lambda/src/shared/env';
 import { REGION_ROLES, type RegionRole } from '../../lib/names';
 import { startEdge, type Edge } from './edge';
 import { reconcileEdgeConfig, type EdgeOrigin } from './edge-config';
@@ -436,12 +437,7 @@ export class Rehearsal {
       AWS_REGION: p.name,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
       POWERTOOLS_SERVICE_NAME: `todomgmt-${role}`,
-      DB_HOST: '127.0.0.1',
-      DB_PORT: String(p.dbPort),
-      DB_NAME: this.config.dbName,
-      DB_USER: this.secrets.appUser,
-      DB_AUTH: 'password',
-      DB_PASSWORD: this.secrets.appPassword,
+      ...localDbEnv({ port: p.dbPort, database: this.config.dbName, user: this.secrets.appUser, password: this.secrets.appPassword }),
       DB_CONNECT_TIMEOUT_MS: '2000',
       TODOMGMT_REGION: p.name,
       TODOMGMT_ROLE: role,

@@ -30,6 +30,21 @@ export class EnvError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * The inverse of readDbSettings for a local MariaDB (password auth, no TLS): the env that the local
+ * rehearsal, the tests and the benchmark give the functions, so the variable names live here only.
+ */
+export function localDbEnv(db: { readonly port: number; readonly database: string; readonly user: string; readonly password: string }): Record<string, string> {
+  return {
+    DB_HOST: '127.0.0.1',
+    DB_PORT: String(db.port),
+    DB_NAME: db.database,
+    DB_USER: db.user,
+    DB_AUTH: 'password',
+    DB_PASSWORD: db.password,
+  };
+}
+
 export function readDbSettings(env: Env = process.env): DbSettings {
   const auth = (env.DB_AUTH ?? 'iam').trim().toLowerCase();
   if (auth !== 'iam' && auth !== 'password') throw new EnvError('DB_AUTH', `must be 'iam' or 'password' (got '${env.DB_AUTH}')`);

@@ -96,7 +96,14 @@ async function main(): Promise<void> {
     const values = Array.from({ length: SEED_ROWS }, (_, i) => `('seed ${i}', 'wip')`).join(',');
     await server.query(`INSERT INTO ${APP.database}.ToDos (Task, Status) VALUES ${values}`);
 
-    const connection = { host: '127.0.0.1', port: server.port, user: APP.user, password: APP.password, database: APP.database, charset: 'UTF8MB4_UNICODE_CI' };
+    const connection = {
+      host: '127.0.0.1',
+      port: server.port,
+      user: APP.user,
+      password: APP.password,
+      database: APP.database,
+      charset: 'UTF8MB4_UNICODE_CI',
+    };
     // Same driver options as the functions' pool (poolOptions), so (c) differs from (a) only by our code.
     const { poolOptions } = await import('../assets/lambda/src/shared/db');
     const { readDbSettings } = await import('../assets/lambda/src/shared/env');
@@ -109,8 +116,20 @@ async function main(): Promise<void> {
       const code = (result as { statusCode: number }).statusCode;
       if (code !== status) throw new Error(`handler answered ${code}: ${JSON.stringify(result)}`);
     };
-    const apiGet = (id: number) => ({ httpMethod: 'GET', path: '/v1', queryStringParameters: { id: String(id) }, body: null, requestContext: { requestId: `bench-${id}` } });
-    const apiPost = (task: string) => ({ httpMethod: 'POST', path: '/v1', queryStringParameters: null, body: JSON.stringify({ task, status: 'wip' }), requestContext: { requestId: 'bench' } });
+    const apiGet = (id: number) => ({
+      httpMethod: 'GET',
+      path: '/v1',
+      queryStringParameters: { id: String(id) },
+      body: null,
+      requestContext: { requestId: `bench-${id}` },
+    });
+    const apiPost = (task: string) => ({
+      httpMethod: 'POST',
+      path: '/v1',
+      queryStringParameters: null,
+      body: JSON.stringify({ task, status: 'wip' }),
+      requestContext: { requestId: 'bench' },
+    });
 
     // The original: connect, one query, destroy, for every query.
     const originalQuery = async (sql: string, params: (string | number)[]) => {
@@ -144,9 +163,13 @@ async function main(): Promise<void> {
       },
     ];
 
-    console.log(`\nToDo handlers benchmark: MariaDB ${(await server.query<Array<{ v: string }>>('SELECT VERSION() AS v'))[0].v} on 127.0.0.1,`);
+    console.log(
+      `\nToDo handlers benchmark: MariaDB ${(await server.query<Array<{ v: string }>>('SELECT VERSION() AS v'))[0].v} on 127.0.0.1,`,
+    );
     console.log(`one request at a time, up to ${MAX_REQUESTS} requests or ${MAX_SECONDS} s of work per variant, after ${WARMUP_REQUESTS}`);
-    console.log(`warm-up requests each; variants alternate in chunks of ${CHUNK}; innodb_flush_log_at_trx_commit=2 (no fsync per commit).\n`);
+    console.log(
+      `warm-up requests each; variants alternate in chunks of ${CHUNK}; innodb_flush_log_at_trx_commit=2 (no fsync per commit).\n`,
+    );
     let allMet = true;
     for (const s of scenarios) {
       const results = await measure([
@@ -156,15 +179,23 @@ async function main(): Promise<void> {
       ]);
       const [a, b, c] = results;
       console.log(s.label);
-      console.log(`  ${'variant'.padEnd(22)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)}`);
+      console.log(
+        `  ${'variant'.padEnd(22)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)}`,
+      );
       for (const r of results) {
-        console.log(`  ${r.name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.requests).padStart(9)}`);
+        console.log(
+          `  ${r.name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.requests).padStart(9)}`,
+        );
       }
       const vsOriginal = a.rps / b.rps;
       const vsRaw = a.rps / c.rps;
       allMet &&= vsOriginal >= TARGET_VS_ORIGINAL && vsRaw >= TARGET_VS_RAW;
-      console.log(`  ours / original = ${vsOriginal.toFixed(1)}x (target >= ${TARGET_VS_ORIGINAL}x: ${check(vsOriginal >= TARGET_VS_ORIGINAL)})`);
-      console.log(`  ours / raw pool = ${(vsRaw * 100).toFixed(0)} % (target >= ${TARGET_VS_RAW * 100} %: ${check(vsRaw >= TARGET_VS_RAW)})\n`);
+      console.log(
+        `  ours / original = ${vsOriginal.toFixed(1)}x (target >= ${TARGET_VS_ORIGINAL}x: ${check(vsOriginal >= TARGET_VS_ORIGINAL)})`,
+      );
+      console.log(
+        `  ours / raw pool = ${(vsRaw * 100).toFixed(0)} % (target >= ${TARGET_VS_RAW * 100} %: ${check(vsRaw >= TARGET_VS_RAW)})\n`,
+      );
     }
     const connections = await server.query<Array<{ Value: string }>>("SHOW GLOBAL STATUS LIKE 'Connections'");
     console.log(`server connections accepted during the run: ${connections[0].Value} (the original pattern opens one per query)\n`);
@@ -200,8 +231,14 @@ async function reportBundles(): Promise<boolean> {
       const key = match ? match[1] : 'our code';
       packages.set(key, (packages.get(key) ?? 0) + info.bytesInOutput);
     }
-    const top = [...packages.entries()].sort((x, y) => y[1] - x[1]).slice(0, 4).map(([k, v]) => `${k} ${kb(v)}`).join(', ');
-    console.log(`  ${name.padEnd(20)} ${kb(code.length).padStart(9)} minified, ${kb(gzipSync(code).length).padStart(8)} gzipped (target <= 300 KB minified: ${check(met)})`);
+    const top = [...packages.entries()]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 4)
+      .map(([k, v]) => `${k} ${kb(v)}`)
+      .join(', ');
+    console.log(
+      `  ${name.padEnd(20)} ${kb(code.length).padStart(9)} minified, ${kb(gzipSync(code).length).padStart(8)} gzipped (target <= 300 KB minified: ${check(met)})`,
+    );
     console.log(`  ${''.padEnd(20)} largest: ${top}`);
   }
   return allMet;

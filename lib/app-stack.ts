@@ -64,7 +64,10 @@ export class AppStack extends Stack {
       published['user-pool-arn'] = oauth.userPool.userPoolArn;
       new CfnOutput(this, 'UserPoolId', { value: oauth.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: oauth.client.userPoolClientId });
-      new CfnOutput(this, 'TokenUrl', { value: oauth.tokenUrl, description: 'POST grant_type=client_credentials here for an access token' });
+      new CfnOutput(this, 'TokenUrl', {
+        value: oauth.tokenUrl,
+        description: 'POST grant_type=client_credentials here for an access token',
+      });
     } else {
       const fromPrimary = (key: SsmKey) =>
         new CrossRegionParameter(this, `Primary-${key}`, { parameterName: ssmParameterName('pri', key), region: config.regions.pri }).value;

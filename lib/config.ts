@@ -98,14 +98,22 @@ export function loadConfig(env: Env): AppConfig {
   const minCapacity = number('DB_MIN_CAPACITY', '0.5', (n) => n >= 0.5 && n <= 256 && halfStep(n), 'ACUs from 0.5 to 256 in 0.5 steps');
   const maxCapacity = number('DB_MAX_CAPACITY', '4', (n) => n >= 1 && n <= 256 && halfStep(n), 'ACUs from 1 to 256 in 0.5 steps');
   check(!(maxCapacity < minCapacity), `DB_MAX_CAPACITY=${maxCapacity} is below DB_MIN_CAPACITY=${minCapacity}`);
-  const backupRetentionDays = number('DB_BACKUP_RETENTION_DAYS', '7', (n) => Number.isInteger(n) && n >= 1 && n <= 35, 'whole days from 1 to 35');
+  const backupRetentionDays = number(
+    'DB_BACKUP_RETENTION_DAYS',
+    '7',
+    (n) => Number.isInteger(n) && n >= 1 && n <= 35,
+    'whole days from 1 to 35',
+  );
   const deletionProtection = bool('DB_DELETION_PROTECTION', 'false');
 
   const dbName = get('DB_NAME', 'todos');
   check(/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(dbName), `DB_NAME=${dbName} is invalid: letters, digits and _ starting with a letter`);
 
   const cognitoDomainPrefix = get('COGNITO_DOMAIN_PREFIX', 'todomgmt-dev-api');
-  check(DOMAIN_PREFIX.test(cognitoDomainPrefix), `COGNITO_DOMAIN_PREFIX=${cognitoDomainPrefix} is invalid: lowercase letters, digits and -`);
+  check(
+    DOMAIN_PREFIX.test(cognitoDomainPrefix),
+    `COGNITO_DOMAIN_PREFIX=${cognitoDomainPrefix} is invalid: lowercase letters, digits and -`,
+  );
 
   const failoverMode = get('FAILOVER_MODE', 'switchover') as FailoverMode;
   check(FAILOVER_MODES.includes(failoverMode), `FAILOVER_MODE=${failoverMode} is invalid: use ${FAILOVER_MODES.join(' | ')}`);

@@ -178,7 +178,8 @@ function acknowledgeClusterFindings(cluster: rds.DatabaseCluster, config: AppCon
   if (!config.db.deletionProtection) {
     Validations.of(cluster).acknowledge({
       id: 'AwsSolutions-RDS10',
-      reason: 'Deletion protection is off by configuration (DB_DELETION_PROTECTION=false) so delete.sh can remove a demo; set it to true for real data.',
+      reason:
+        'Deletion protection is off by configuration (DB_DELETION_PROTECTION=false) so delete.sh can remove a demo; set it to true for real data.',
     });
   }
 }

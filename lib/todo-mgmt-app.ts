@@ -67,6 +67,10 @@ function settlePlaceholderAvailabilityZones(app: App, config: AppConfig): void {
   for (const role of REGION_ROLES) {
     const region = config.regions[role];
     const key = `availability-zones:account=${PLACEHOLDER_ACCOUNT}:region=${region}`;
-    if (app.node.tryGetContext(key) === undefined) app.node.setContext(key, ['a', 'b', 'c'].map((zone) => `${region}${zone}`));
+    if (app.node.tryGetContext(key) === undefined)
+      app.node.setContext(
+        key,
+        ['a', 'b', 'c'].map((zone) => `${region}${zone}`),
+      );
   }
 }

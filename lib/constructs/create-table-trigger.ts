@@ -53,7 +53,9 @@ export class CreateTableTrigger extends Construct {
       }),
     });
     // This function's ARN only (grantInvoke would add `:*`, every version and alias).
-    invoker.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.createTableFunction.functionArn] }));
+    invoker.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.createTableFunction.functionArn] }),
+    );
 
     new triggers.Trigger(this, 'Trigger', {
       handler: invoker,

@@ -35,7 +35,14 @@ export class ReplicaSecret extends Construct {
         new iam.PolicyStatement({
           actions: ['secretsmanager:DescribeSecret'],
           // `-??????`: the suffix Secrets Manager appends to every secret name.
-          resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${props.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          resources: [
+            stack.formatArn({
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: `${props.secretName}-??????`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
         }),
       ]),
       installLatestAwsSdk: false,

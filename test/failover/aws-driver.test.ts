@@ -21,7 +21,9 @@ afterEach(() => {
   world.restore();
 });
 
-async function run(options: Partial<RunOptions> & { world?: AwsWorld; env?: Record<string, string> } = {}): Promise<{ report: FailoverReport; output: string[] }> {
+async function run(
+  options: Partial<RunOptions> & { world?: AwsWorld; env?: Record<string, string> } = {},
+): Promise<{ report: FailoverReport; output: string[] }> {
   const w = options.world ?? world;
   const output: string[] = [];
   const driver = w.driver(options.env ? overridesFromEnv(options.env) : undefined);
@@ -52,7 +54,10 @@ describe('AWS driver scenarios', () => {
     expect(report.to).toEqual({ role: 'secd', region: 'us-east-2' });
     const [switchover] = world.commands('SwitchoverGlobalCluster');
     expect(switchover.region).toBe('us-east-1');
-    expect(switchover.input).toEqual({ GlobalClusterIdentifier: 'todomgmt-global-db-cluster', TargetDbClusterIdentifier: clusterArn('secd') });
+    expect(switchover.input).toEqual({
+      GlobalClusterIdentifier: 'todomgmt-global-db-cluster',
+      TargetDbClusterIdentifier: clusterArn('secd'),
+    });
     expect(world.commands('FailoverGlobalCluster')).toHaveLength(0);
     expect(world.isWriterNow('secd')).toBe(true);
     expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
@@ -73,7 +78,11 @@ describe('AWS driver scenarios', () => {
     expect(report.outcome).toBe('completed');
     const [failover] = world.commands('FailoverGlobalCluster');
     expect(failover.region).toBe('us-east-2');
-    expect(failover.input).toEqual({ GlobalClusterIdentifier: 'todomgmt-global-db-cluster', TargetDbClusterIdentifier: clusterArn('secd'), AllowDataLoss: true });
+    expect(failover.input).toEqual({
+      GlobalClusterIdentifier: 'todomgmt-global-db-cluster',
+      TargetDbClusterIdentifier: clusterArn('secd'),
+      AllowDataLoss: true,
+    });
     // Not one command, not even a client, for the primary region's RDS, SSM or CloudWatch.
     expect(world.sent.filter((c) => c.service !== 'cloudfront' && c.region === REGIONS.pri)).toEqual([]);
     expect(world.createdClients.filter((k) => k.endsWith(REGIONS.pri) && !k.startsWith('cloudfront'))).toEqual([]);
@@ -208,8 +217,15 @@ describe('AWS driver scenarios', () => {
     expect(report.outcome).toBe('completed');
     const [register] = world.commands('RegisterDBProxyTargets');
     expect(register.region).toBe('us-east-2');
-    expect(register.input).toEqual({ DBProxyName: proxyName('secd'), TargetGroupName: 'default', DBClusterIdentifiers: [clusterId('secd')] });
-    expect(report.steps.find((s) => s.name === 'proxy')).toMatchObject({ alreadyInPlace: false, detail: expect.stringContaining('registered') });
+    expect(register.input).toEqual({
+      DBProxyName: proxyName('secd'),
+      TargetGroupName: 'default',
+      DBClusterIdentifiers: [clusterId('secd')],
+    });
+    expect(report.steps.find((s) => s.name === 'proxy')).toMatchObject({
+      alreadyInPlace: false,
+      detail: expect.stringContaining('registered'),
+    });
     expect(world.commands('DescribeDBProxyTargets').length).toBeGreaterThan(1);
   });
 
@@ -284,11 +300,19 @@ describe('AWS driver scenarios', () => {
     world.durations.switchover = 24 * 3600_000;
     const driver = world.driver(undefined, { promoteMs: 10 * 60_000 });
     const report = await runFailover(driver, {
-      mode: 'switchover', dryRun: false, yes: true, force: false, wait: true,
-      confirm: async () => true, print: () => undefined, clock: world.clock,
+      mode: 'switchover',
+      dryRun: false,
+      yes: true,
+      force: false,
+      wait: true,
+      confirm: async () => true,
+      print: () => undefined,
+      clock: world.clock,
     });
     expect(report.outcome).toBe('failed');
-    expect(report.error).toMatch(/Timed out after 600 s waiting for todomgmt-infra-secd-db-cluster to become the available writer .*run the same command again/);
+    expect(report.error).toMatch(
+      /Timed out after 600 s waiting for todomgmt-infra-secd-db-cluster to become the available writer .*run the same command again/,
+    );
   });
 
   test('--dry-run reads only', async () => {

@@ -2,7 +2,13 @@
 // CloudFront, CloudWatch), served through aws-sdk-client-mock on one client instance per service and
 // region, so tests can see exactly which region every command went to. Time is the fake clock's:
 // promotions and deployments finish when enough (simulated) time has passed.
-import { CloudFrontClient, GetDistributionCommand, GetDistributionConfigCommand, UpdateDistributionCommand, type DistributionConfig } from '@aws-sdk/client-cloudfront';
+import {
+  CloudFrontClient,
+  GetDistributionCommand,
+  GetDistributionConfigCommand,
+  UpdateDistributionCommand,
+  type DistributionConfig,
+} from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeDBClustersCommand,
@@ -93,7 +99,8 @@ export function initialDistributionConfig(): DistributionConfig {
 }
 
 const fault = (name: string, message = name, extra: object = {}) => Object.assign(new Error(message), { name, $metadata: {} }, extra);
-const networkDown = (region: string) => Object.assign(new Error(`connect ETIMEDOUT rds.${region}.amazonaws.com:443`), { code: 'ETIMEDOUT' });
+const networkDown = (region: string) =>
+  Object.assign(new Error(`connect ETIMEDOUT rds.${region}.amazonaws.com:443`), { code: 'ETIMEDOUT' });
 
 type Service = 'rds' | 'ssm' | 'cloudwatch' | 'cloudfront';
 export interface SentCommand {
@@ -192,7 +199,13 @@ export class AwsWorld {
     return this.sent.filter((c) => name === undefined || c.name === name);
   }
 
-  static readonly MUTATING = ['SwitchoverGlobalCluster', 'FailoverGlobalCluster', 'RemoveFromGlobalCluster', 'RegisterDBProxyTargets', 'UpdateDistribution'];
+  static readonly MUTATING = [
+    'SwitchoverGlobalCluster',
+    'FailoverGlobalCluster',
+    'RemoveFromGlobalCluster',
+    'RegisterDBProxyTargets',
+    'UpdateDistribution',
+  ];
 
   mutations(): SentCommand[] {
     return this.sent.filter((c) => AwsWorld.MUTATING.includes(c.name));
@@ -246,7 +259,11 @@ export class AwsWorld {
           throw fault('ThrottlingException', 'Rate exceeded', { $metadata: { httpStatusCode: 400 } });
         }
         if (this.denied.has(`${service}:${name}`)) {
-          throw fault('AccessDenied', `User: arn:aws:sts::${ACCOUNT}:assumed-role/build/x is not authorized to perform: ${service}:${name}`, { $metadata: { httpStatusCode: 403 } });
+          throw fault(
+            'AccessDenied',
+            `User: arn:aws:sts::${ACCOUNT}:assumed-role/build/x is not authorized to perform: ${service}:${name}`,
+            { $metadata: { httpStatusCode: 403 } },
+          );
         }
         if (this.crashOn.delete(name)) throw new Error(`simulated crash before ${name}`);
         this.settle();
@@ -310,7 +327,12 @@ export class AwsWorld {
                     Readers: REGION_ROLES.filter((o) => o !== r && this.members.has(o) && this.writer === r).map(clusterArn),
                   })),
                   FailoverState: p
-                    ? { Status: p.kind, FromDbClusterArn: clusterArn(p.from), ToDbClusterArn: clusterArn(p.to), IsDataLossAllowed: p.kind === 'failing-over' }
+                    ? {
+                        Status: p.kind,
+                        FromDbClusterArn: clusterArn(p.from),
+                        ToDbClusterArn: clusterArn(p.to),
+                        IsDataLossAllowed: p.kind === 'failing-over',
+                      }
                     : undefined,
                 },
               ],
@@ -320,8 +342,9 @@ export class AwsWorld {
         [
           DescribeDBClustersCommand,
           (input: { DBClusterIdentifier: string }) => {
-            if (input.DBClusterIdentifier !== clusterId(here)) throw fault('DBClusterNotFoundFault', `DBCluster ${input.DBClusterIdentifier} not found.`);
-            const busy = (this.pending?.to === here) || this.clock.now() < this.busyUntil[here];
+            if (input.DBClusterIdentifier !== clusterId(here))
+              throw fault('DBClusterNotFoundFault', `DBCluster ${input.DBClusterIdentifier} not found.`);
+            const busy = this.pending?.to === here || this.clock.now() < this.busyUntil[here];
             return {
               DBClusters: [
                 {
@@ -330,7 +353,10 @@ export class AwsWorld {
                   Status: busy ? 'modifying' : 'available',
                   Engine: 'aurora-mysql',
                   EngineVersion: this.engineVersion[here],
-                  DBClusterMembers: Array.from({ length: this.instances[here] }, (_, i) => ({ DBInstanceIdentifier: `${clusterId(here)}-${i + 1}`, IsClusterWriter: i === 0 && this.isWriter(here) })),
+                  DBClusterMembers: Array.from({ length: this.instances[here] }, (_, i) => ({
+                    DBInstanceIdentifier: `${clusterId(here)}-${i + 1}`,
+                    IsClusterWriter: i === 0 && this.isWriter(here),
+                  })),
                   GlobalClusterIdentifier: this.members.has(here) ? GLOBAL_CLUSTER_ID : undefined,
                 },
               ],
@@ -343,7 +369,8 @@ export class AwsWorld {
             checkGlobal(input.GlobalClusterIdentifier);
             const to = roleOfArn(input.TargetDbClusterIdentifier);
             if (!to) throw fault('DBClusterNotFoundFault', `${input.TargetDbClusterIdentifier} not found`);
-            if (this.pending || this.writer === to) throw fault('InvalidGlobalClusterStateFault', 'Global cluster is not in a state to switch over');
+            if (this.pending || this.writer === to)
+              throw fault('InvalidGlobalClusterStateFault', 'Global cluster is not in a state to switch over');
             if (this.engineVersion.pri !== this.engineVersion.secd) throw fault('InvalidGlobalClusterStateFault', 'engine versions differ');
             this.pending = { kind: 'switching-over', from: this.writer, to, doneAt: this.clock.now() + this.durations.switchover };
             return { GlobalCluster: { GlobalClusterIdentifier: GLOBAL_CLUSTER_ID } };
@@ -358,7 +385,8 @@ export class AwsWorld {
             if (input.AllowDataLoss !== true && this.down.has(REGIONS[this.writer])) {
               throw fault('InvalidGlobalClusterStateFault', 'the primary is unavailable: a switchover cannot proceed');
             }
-            if (this.pending || this.writer === to) throw fault('InvalidGlobalClusterStateFault', 'Global cluster is not in a state to fail over');
+            if (this.pending || this.writer === to)
+              throw fault('InvalidGlobalClusterStateFault', 'Global cluster is not in a state to fail over');
             this.pending = { kind: 'failing-over', from: this.writer, to, doneAt: this.clock.now() + this.durations.failover };
             // The old primary leaves the global cluster until its region recovers and Aurora re-adds it.
             if (this.down.has(REGIONS[this.writer])) this.members.delete(this.writer);
@@ -418,7 +446,11 @@ export class AwsWorld {
             if (input.Id !== DISTRIBUTION_ID) throw fault('NoSuchDistribution', 'The specified distribution does not exist.');
             return {
               ETag: `E${this.etag}`,
-              Distribution: { Id: DISTRIBUTION_ID, Status: this.clock.now() >= this.deployedAt ? 'Deployed' : 'InProgress', DistributionConfig: structuredClone(this.distribution) },
+              Distribution: {
+                Id: DISTRIBUTION_ID,
+                Status: this.clock.now() >= this.deployedAt ? 'Deployed' : 'InProgress',
+                DistributionConfig: structuredClone(this.distribution),
+              },
             };
           },
         ],
@@ -438,7 +470,10 @@ export class AwsWorld {
               this.distribution.Comment = `${this.distribution.Comment} (edited by someone else)`;
               this.etag++;
             }
-            if (input.IfMatch !== `E${this.etag}`) throw fault('PreconditionFailed', 'The precondition given in one or more of the request-header fields evaluated to false.', { $metadata: { httpStatusCode: 412 } });
+            if (input.IfMatch !== `E${this.etag}`)
+              throw fault('PreconditionFailed', 'The precondition given in one or more of the request-header fields evaluated to false.', {
+                $metadata: { httpStatusCode: 412 },
+              });
             this.distribution = structuredClone(input.DistributionConfig);
             this.etag++;
             this.deployedAt = this.clock.now() + this.durations.deploy;

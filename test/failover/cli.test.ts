@@ -10,8 +10,33 @@ import { writeReport, type FailoverReport } from '../../assets/failover/src/repo
 describe('failover CLI', () => {
   test('parses every contract flag', () => {
     expect(
-      parseCliArgs(['--mode', 'failover', '--to', 'us-east-2', '--dry-run', '--yes', '--force', '--no-wait', '--report', 'out/r.json', '--local', '--max-lag-seconds', '2.5']),
-    ).toEqual({ mode: 'failover', to: 'us-east-2', dryRun: true, yes: true, force: true, wait: false, report: 'out/r.json', local: true, maxLagSeconds: 2.5, help: false });
+      parseCliArgs([
+        '--mode',
+        'failover',
+        '--to',
+        'us-east-2',
+        '--dry-run',
+        '--yes',
+        '--force',
+        '--no-wait',
+        '--report',
+        'out/r.json',
+        '--local',
+        '--max-lag-seconds',
+        '2.5',
+      ]),
+    ).toEqual({
+      mode: 'failover',
+      to: 'us-east-2',
+      dryRun: true,
+      yes: true,
+      force: true,
+      wait: false,
+      report: 'out/r.json',
+      local: true,
+      maxLagSeconds: 2.5,
+      help: false,
+    });
     expect(parseCliArgs([])).toMatchObject({ mode: undefined, dryRun: false, yes: false, wait: true, local: false });
     // The pipeline passes `--mode "$FAILOVER_MODE" --to "$FAILOVER_TO"`; empty pipeline variables mean defaults.
     expect(parseCliArgs(['--mode', '', '--to', ' '])).toMatchObject({ mode: undefined, to: undefined });
@@ -43,7 +68,9 @@ describe('failover CLI', () => {
       expect(typeof (await import(modulePath)).createLocalDriver).toBe('function');
       return;
     }
-    await expect(main(['--local', '--dry-run'])).rejects.toThrow(/--local needs the local rehearsal's driver at util\/local\/failover-driver\.ts/);
+    await expect(main(['--local', '--dry-run'])).rejects.toThrow(
+      /--local needs the local rehearsal's driver at util\/local\/failover-driver\.ts/,
+    );
   });
 
   test('article env vars: pri = SRC_*, secd = TARGET_* and the new origin; hosts are validated', () => {

@@ -2,7 +2,16 @@
 // refusal, direction rules, resume and the report. Nothing here knows about AWS.
 import type { RegionRole } from '../../lib/names';
 import { fakeClock } from '../../assets/failover/src/clock';
-import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology } from '../../assets/failover/src/driver';
+import type {
+  DiscoverRequest,
+  FailoverDriver,
+  FailoverMode,
+  Move,
+  RegionView,
+  StepOptions,
+  StepOutcome,
+  Topology,
+} from '../../assets/failover/src/driver';
 import { UsageError } from '../../assets/failover/src/plan';
 import { runFailover, type RunOptions } from '../../assets/failover/src/run';
 
@@ -113,7 +122,14 @@ describe('orchestration', () => {
       alreadyInPlace: ['proxy'],
       notes: ['old primary rejoins as a replica'],
     });
-    expect(report.steps.map((s) => s.name)).toEqual(['discover', 'measure replication lag', 'promote (switchover)', 'proxy', 'traffic', 'verify']);
+    expect(report.steps.map((s) => s.name)).toEqual([
+      'discover',
+      'measure replication lag',
+      'promote (switchover)',
+      'proxy',
+      'traffic',
+      'verify',
+    ]);
     expect(output).toContain('Note: old primary rejoins as a replica');
     expect(output).toContain('  1. promote  db-secd: memory switchover');
   });
@@ -122,7 +138,9 @@ describe('orchestration', () => {
     const driver = new MemoryDriver();
     driver.modes = ['switchover', 'failover'];
     await expect(run(driver, { mode: 'detach' })).rejects.toThrow(UsageError);
-    await expect(run(driver, { mode: 'detach' })).rejects.toThrow('--mode detach is not available with the memory driver (use switchover | failover)');
+    await expect(run(driver, { mode: 'detach' })).rejects.toThrow(
+      '--mode detach is not available with the memory driver (use switchover | failover)',
+    );
     expect(driver.calls).toEqual([]);
   });
 
@@ -208,7 +226,9 @@ describe('orchestration', () => {
   test('an unknown --to is a usage error before anything is called', async () => {
     const driver = new MemoryDriver();
     await expect(run(driver, { to: 'mars-1' })).rejects.toThrow(UsageError);
-    await expect(run(driver, { to: 'mars-1' })).rejects.toThrow('--to mars-1 is not one of this deployment\'s regions: east (pri), west (secd)');
+    await expect(run(driver, { to: 'mars-1' })).rejects.toThrow(
+      "--to mars-1 is not one of this deployment's regions: east (pri), west (secd)",
+    );
     expect(driver.calls).toEqual([]);
   });
 });

@@ -61,7 +61,11 @@ describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s', (role) => {
 
   test('every route is a Lambda proxy integration behind the Cognito authorizer with the api/upsert-delete scope', () => {
     const methods = template().findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: Match.not('OPTIONS') } });
-    expect(Object.values(methods).map((m) => m.Properties.HttpMethod).sort()).toEqual(API_ROUTES.map((r) => r.method).sort());
+    expect(
+      Object.values(methods)
+        .map((m) => m.Properties.HttpMethod)
+        .sort(),
+    ).toEqual(API_ROUTES.map((r) => r.method).sort());
     for (const method of Object.values(methods)) {
       expect(method.Properties).toMatchObject({
         AuthorizationType: 'COGNITO_USER_POOLS',
@@ -124,7 +128,9 @@ describe('ToDoMgmt-app-pri', () => {
           Match.objectLike({
             Id: 'ToDoMgmtApi',
             OriginPath: `/${API_STAGE_NAME}`,
-            DomainName: { 'Fn::Join': ['', [{ Ref: Match.stringLikeRegexp('^ToDoApi') }, '.execute-api.us-east-1.', { Ref: 'AWS::URLSuffix' }]] },
+            DomainName: {
+              'Fn::Join': ['', [{ Ref: Match.stringLikeRegexp('^ToDoApi') }, '.execute-api.us-east-1.', { Ref: 'AWS::URLSuffix' }]],
+            },
             CustomOriginConfig: Match.objectLike({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] }),
           }),
         ],
@@ -134,7 +140,9 @@ describe('ToDoMgmt-app-pri', () => {
 
   test('outputs CloudfrontUrl, CloudfrontDistributionId and the API endpoint', () => {
     const outputs = Object.keys(pri().findOutputs('*'));
-    expect(outputs).toEqual(expect.arrayContaining(['CloudfrontUrl', 'CloudfrontDistributionId', 'ApiEndpoint', 'TokenUrl', 'UserPoolClientId']));
+    expect(outputs).toEqual(
+      expect.arrayContaining(['CloudfrontUrl', 'CloudfrontDistributionId', 'ApiEndpoint', 'TokenUrl', 'UserPoolClientId']),
+    );
   });
 
   test('creates the table after deployment by invoking CreateTableFunction with {"action":"CREATE_TABLE"}', () => {
@@ -156,7 +164,11 @@ describe('ToDoMgmt-app-secd', () => {
     secd().resourceCountIs('AWS::CloudFront::Distribution', 0);
     const calls = Object.values(secd().findResources('Custom::AWS')).map((r) => JSON.parse(r.Properties.Create));
     expect(calls).toContainEqual(
-      expect.objectContaining({ action: 'getParameter', parameters: { Name: ssmParameterName('pri', 'user-pool-arn') }, region: 'us-east-1' }),
+      expect.objectContaining({
+        action: 'getParameter',
+        parameters: { Name: ssmParameterName('pri', 'user-pool-arn') },
+        region: 'us-east-1',
+      }),
     );
     secd().hasResourceProperties('AWS::ApiGateway::Authorizer', {
       ProviderARNs: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Primaryuserpoolarn'), 'Parameter.Value'] }],
@@ -168,7 +180,9 @@ describe('ToDoMgmt-app-secd', () => {
     const ssmReads = statements.filter((s: { Action: string }) => s.Action === 'ssm:GetParameter');
     expect(ssmReads.length).toBe(3);
     for (const statement of ssmReads) {
-      expect(JSON.stringify(statement.Resource)).toMatch(/:ssm:us-east-1:111111111111:parameter\/todomgmt\/pri\/(user-pool-arn|user-pool-id|distribution-id)"/);
+      expect(JSON.stringify(statement.Resource)).toMatch(
+        /:ssm:us-east-1:111111111111:parameter\/todomgmt\/pri\/(user-pool-arn|user-pool-id|distribution-id)"/,
+      );
     }
   });
 });
@@ -177,7 +191,10 @@ describe('custom domain for CloudFront (CLOUDFRONT_DOMAIN_NAME + CLOUDFRONT_CERT
   const certificateArn = 'arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-1111-2222-3333-444455556666';
 
   test('viewers must use TLS 1.2 or later on the custom name (and cdk-nag needs no acknowledgement for it)', () => {
-    const custom = synthApp({ bundle: false, env: { CLOUDFRONT_DOMAIN_NAME: 'api.example.com', CLOUDFRONT_CERTIFICATE_ARN: certificateArn } });
+    const custom = synthApp({
+      bundle: false,
+      env: { CLOUDFRONT_DOMAIN_NAME: 'api.example.com', CLOUDFRONT_CERTIFICATE_ARN: certificateArn },
+    });
     try {
       custom.template(custom.stacks.pipeline.stages.pri.app).hasResourceProperties('AWS::CloudFront::Distribution', {
         DistributionConfig: Match.objectLike({
@@ -191,9 +208,13 @@ describe('custom domain for CloudFront (CLOUDFRONT_DOMAIN_NAME + CLOUDFRONT_CERT
   });
 
   test('half a custom domain, or a certificate outside us-east-1, is refused with the key to fix', () => {
-    expect(() => synthApp({ env: { CLOUDFRONT_DOMAIN_NAME: 'api.example.com' } })).toThrow(/CLOUDFRONT_DOMAIN_NAME and CLOUDFRONT_CERTIFICATE_ARN go together/);
+    expect(() => synthApp({ env: { CLOUDFRONT_DOMAIN_NAME: 'api.example.com' } })).toThrow(
+      /CLOUDFRONT_DOMAIN_NAME and CLOUDFRONT_CERTIFICATE_ARN go together/,
+    );
     expect(() =>
-      synthApp({ env: { CLOUDFRONT_DOMAIN_NAME: 'api.example.com', CLOUDFRONT_CERTIFICATE_ARN: certificateArn.replace('us-east-1', 'eu-west-1') } }),
+      synthApp({
+        env: { CLOUDFRONT_DOMAIN_NAME: 'api.example.com', CLOUDFRONT_CERTIFICATE_ARN: certificateArn.replace('us-east-1', 'eu-west-1') },
+      }),
     ).toThrow(/CLOUDFRONT_CERTIFICATE_ARN=.* must be an ACM certificate ARN in us-east-1/);
   });
 });

@@ -45,7 +45,10 @@ afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 test('produces every stack of the system, in the right regions, for the placeholder account', () => {
   const stacks = Object.fromEntries(
-    assembly.stacksRecursively.map((stack) => [stack.hierarchicalId, `${stack.stackName} ${stack.environment.account} ${stack.environment.region}`]),
+    assembly.stacksRecursively.map((stack) => [
+      stack.hierarchicalId,
+      `${stack.stackName} ${stack.environment.account} ${stack.environment.region}`,
+    ]),
   );
   expect(stacks).toMatchObject({
     ToDoMgmt: `ToDoMgmt ${PLACEHOLDER_ACCOUNT} us-east-1`,

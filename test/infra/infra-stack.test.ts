@@ -79,7 +79,9 @@ describe('ToDoMgmt-infra-pri', () => {
   test('owns the global database, with the primary cluster as its source (L1: no L2 exists)', () => {
     pri.hasResourceProperties('AWS::RDS::GlobalCluster', {
       GlobalClusterIdentifier: GLOBAL_CLUSTER_ID,
-      SourceDBClusterIdentifier: { 'Fn::Join': ['', Match.arrayWith([':rds:us-east-1:111111111111:cluster:', { Ref: Match.stringLikeRegexp('^Cluster') }])] },
+      SourceDBClusterIdentifier: {
+        'Fn::Join': ['', Match.arrayWith([':rds:us-east-1:111111111111:cluster:', { Ref: Match.stringLikeRegexp('^Cluster') }])],
+      },
     });
     pri.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot' });
   });

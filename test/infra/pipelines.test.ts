@@ -6,7 +6,12 @@ import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
 
 interface PipelineStage {
   Name: string;
-  Actions: { Name: string; ActionTypeId: { Category: string; Provider: string }; RunOrder?: number; Configuration?: Record<string, unknown> }[];
+  Actions: {
+    Name: string;
+    ActionTypeId: { Category: string; Provider: string };
+    RunOrder?: number;
+    Configuration?: Record<string, unknown>;
+  }[];
 }
 
 let synthesized: SynthesizedApp;

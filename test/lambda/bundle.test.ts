@@ -54,7 +54,7 @@ test('every function bundles mysql2 without iconv-lite, the RDS CA bundle or the
   }
 });
 
-test('the bundled functions serve the article\'s calls end to end', async () => {
+test("the bundled functions serve the article's calls end to end", async () => {
   expect(read(await handlers.CreateTableFunction(fixture('direct-create-table')))).toMatchObject({ statusCode: 200 });
   const text = "Grüße 🎉 it's \\ '; DROP TABLE ToDos; --";
   const created = read(await handlers.UpsertToDos({ task: text, status: 'wip' }));

@@ -32,7 +32,7 @@ const create = async (task: string, status = 'wip') => {
   return r.response as { id: number; task: string; status: string; createdTime: string };
 };
 
-describe('the article\'s direct invocations', () => {
+describe("the article's direct invocations", () => {
   test('CREATE_TABLE is idempotent and says whether it created the table', async () => {
     const again = read(await createTable(fixture('direct-create-table')));
     expect(again).toEqual({ statusCode: 200, status: 'ok', response: { table: 'ToDos', created: false } });
@@ -63,13 +63,19 @@ describe('the article\'s direct invocations', () => {
   });
 
   test('CREATE_TABLE with another action or extra fields is a 400', async () => {
-    expect(read(await createTable({ action: 'DROP_TABLE' }))).toMatchObject({ statusCode: 400, response: expect.stringContaining("action must be 'CREATE_TABLE'") });
-    expect(read(await createTable({ action: 'CREATE_TABLE', force: true }))).toMatchObject({ statusCode: 400, response: expect.stringContaining("unknown field 'force'") });
+    expect(read(await createTable({ action: 'DROP_TABLE' }))).toMatchObject({
+      statusCode: 400,
+      response: expect.stringContaining("action must be 'CREATE_TABLE'"),
+    });
+    expect(read(await createTable({ action: 'CREATE_TABLE', force: true }))).toMatchObject({
+      statusCode: 400,
+      response: expect.stringContaining("unknown field 'force'"),
+    });
     expect(read(await createTable({}))).toMatchObject({ statusCode: 400, response: expect.stringContaining('action: must be a string') });
   });
 });
 
-describe('API Gateway events (the article\'s curl calls)', () => {
+describe("API Gateway events (the article's curl calls)", () => {
   test('POST creates (201), POST with id updates (200), GET ?id= reads, DELETE with body removes', async () => {
     await create('first');
     const created = read(await upsertToDos(fixture('api-post-create')));
@@ -95,7 +101,10 @@ describe('API Gateway events (the article\'s curl calls)', () => {
     expect(read(await removeToDos(fixture('api-delete-query')))).toMatchObject({ statusCode: 404, response: 'ToDo 2 not found' });
     const both = fixture('api-delete-query', { body: '{"id":"1"}' });
     expect(read(await removeToDos(both))).toMatchObject({ statusCode: 400, response: expect.stringContaining('not both') });
-    expect(read(await removeToDos(apiWithBody('api-delete-body', '')))).toMatchObject({ statusCode: 400, response: expect.stringContaining('id: must be') });
+    expect(read(await removeToDos(apiWithBody('api-delete-body', '')))).toMatchObject({
+      statusCode: 400,
+      response: expect.stringContaining('id: must be'),
+    });
     expect(await rowCount(server)).toBe(1);
   });
 
@@ -264,9 +273,9 @@ describe('update and delete of missing items', () => {
 describe('text is stored and returned byte for byte', () => {
   const samples: Array<[string, string]> = [
     ['quotes', `it's a "quoted" \`task\``],
-    ['backslashes', 'C:\\temp\\new\\table \\\' \\0 \\n'],
+    ['backslashes', "C:\\temp\\new\\table \\' \\0 \\n"],
     ['SQL injection', "'; DROP TABLE ToDos; --"],
-    ['SQL injection 2', '1\' OR \'1\'=\'1\' /* */ #'],
+    ['SQL injection 2', "1' OR '1'='1' /* */ #"],
     ['LIKE wildcards', '100% of _all_ tasks'],
     ['emoji', '🎉 done 👍🏽 👩‍👩‍👧'],
     ['4-byte CJK and RTL', '𠜎𠜱 漢字 مرحبا עברית'],

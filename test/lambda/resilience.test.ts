@@ -224,7 +224,10 @@ async function captureLogs(fn: () => Promise<void>): Promise<Array<Record<string
     printed.push(String(chunk));
     return true;
   };
-  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
   logger.setLogLevel('ERROR');
   try {
     await fn();
@@ -232,7 +235,10 @@ async function captureLogs(fn: () => Promise<void>): Promise<Array<Record<string
     logger.setLogLevel('SILENT');
     for (const spy of spies) spy.mockRestore();
   }
-  return printed.flatMap((p) => p.split('\n')).filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l));
+  return printed
+    .flatMap((p) => p.split('\n'))
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l));
 }
 
 test('a server with sql_mode NO_BACKSLASH_ESCAPES is refused (500, logged) before anything is written', async () => {
@@ -254,7 +260,13 @@ test('a server with sql_mode NO_BACKSLASH_ESCAPES is refused (500, logged) befor
 });
 
 test('a duplicate key from the server maps to 409', async () => {
-  const app = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: APP_DB.user, password: APP_DB.password, database: APP_DB.database });
+  const app = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: server.port,
+    user: APP_DB.user,
+    password: APP_DB.password,
+    database: APP_DB.database,
+  });
   try {
     await app.query("INSERT INTO ToDos (id, Task, Status) VALUES (777, 'a', 'b')");
     const error = await app.query("INSERT INTO ToDos (id, Task, Status) VALUES (777, 'a', 'b')").catch((e: unknown) => e);

@@ -2,7 +2,13 @@
 // options for the RDS Proxy, and a real (offline) token signature.
 import { poolOptions } from '../../assets/lambda/src/shared/db';
 import { readDbSettings } from '../../assets/lambda/src/shared/env';
-import { credentialsFromEnv, IamTokenCache, presignRdsConnect, rdsSigner, TOKEN_RENEW_AFTER_MS } from '../../assets/lambda/src/shared/iam-token';
+import {
+  credentialsFromEnv,
+  IamTokenCache,
+  presignRdsConnect,
+  rdsSigner,
+  TOKEN_RENEW_AFTER_MS,
+} from '../../assets/lambda/src/shared/iam-token';
 
 const base = { DB_HOST: 'proxy.example', DB_NAME: 'todos', DB_USER: 'app', AWS_REGION: 'us-east-1' };
 
@@ -48,7 +54,10 @@ describe('IamTokenCache', () => {
   test('signs once, reuses the token for 10 minutes, then renews it', async () => {
     let now = 1_000_000;
     let n = 0;
-    const cache = new IamTokenCache(async () => `token-${++n}`, () => now);
+    const cache = new IamTokenCache(
+      async () => `token-${++n}`,
+      () => now,
+    );
     expect(() => cache.current()).toThrow('before it was signed');
     expect(await cache.fresh()).toBe('token-1');
     now += TOKEN_RENEW_AFTER_MS - 1;
@@ -93,8 +102,17 @@ describe('driver options for the RDS Proxy', () => {
     expect(options).toMatchObject({ password: 'pw', ssl: undefined, authPlugins: undefined, connectTimeout: 3000, connectionLimit: 2 });
   });
 
-  const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjE+/=session' };
-  const target = { host: 'todomgmt-infra-pri-rds-proxy.proxy-abc.us-east-2.rds.amazonaws.com', port: 3306, user: 'todo_app', region: 'us-east-2' };
+  const creds = {
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    sessionToken: 'IQoJb3JpZ2luX2VjE+/=session',
+  };
+  const target = {
+    host: 'todomgmt-infra-pri-rds-proxy.proxy-abc.us-east-2.rds.amazonaws.com',
+    port: 3306,
+    user: 'todo_app',
+    region: 'us-east-2',
+  };
   const params = (token: string) => {
     expect(token.startsWith(`${target.host}:3306/?`)).toBe(true);
     return Object.fromEntries(new URLSearchParams(token.slice(token.indexOf('?') + 1)));
@@ -108,11 +126,22 @@ describe('driver options for the RDS Proxy', () => {
     const now = new Date('2026-11-30T03:04:05.678Z');
     jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     try {
-      const reference = await new Signer({ hostname: target.host, port: target.port, username: target.user, region: target.region, credentials }).getAuthToken();
+      const reference = await new Signer({
+        hostname: target.host,
+        port: target.port,
+        username: target.user,
+        region: target.region,
+        credentials,
+      }).getAuthToken();
       const ours = presignRdsConnect(target, credentials, now);
       expect(params(ours)).toEqual(params(reference));
       expect(params(ours)['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
-      expect(params(ours)).toMatchObject({ Action: 'connect', DBUser: 'todo_app', 'X-Amz-Expires': '900', 'X-Amz-Date': '20261130T030405Z' });
+      expect(params(ours)).toMatchObject({
+        Action: 'connect',
+        DBUser: 'todo_app',
+        'X-Amz-Expires': '900',
+        'X-Amz-Date': '20261130T030405Z',
+      });
     } finally {
       jest.useRealTimers();
     }
@@ -122,7 +151,10 @@ describe('driver options for the RDS Proxy', () => {
     const token = await rdsSigner(target, () =>
       credentialsFromEnv({ AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'tok' }),
     )();
-    expect(params(token)).toMatchObject({ 'X-Amz-Security-Token': 'tok', 'X-Amz-Credential': expect.stringMatching(/^AKIDENV\/\d{8}\/us-east-2\/rds-db\/aws4_request$/) });
+    expect(params(token)).toMatchObject({
+      'X-Amz-Security-Token': 'tok',
+      'X-Amz-Credential': expect.stringMatching(/^AKIDENV\/\d{8}\/us-east-2\/rds-db\/aws4_request$/),
+    });
     expect(() => credentialsFromEnv({})).toThrow('DB_AUTH=iam needs AWS credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY');
   });
 });

@@ -57,7 +57,11 @@ test('refuses with 401 Unauthorized: missing, garbled, forged, expired, wrong is
   };
   for (const [what, header] of Object.entries(cases)) {
     const decision = await authorize(header);
-    expect({ what, allow: decision.allow, status: decision.allow ? 200 : decision.statusCode }).toEqual({ what, allow: false, status: 401 });
+    expect({ what, allow: decision.allow, status: decision.allow ? 200 : decision.statusCode }).toEqual({
+      what,
+      allow: false,
+      status: 401,
+    });
     if (!decision.allow) expect(decision.body).toEqual({ message: 'Unauthorized' });
   }
 });

@@ -18,7 +18,10 @@ const env = {
 };
 
 function cli(args: string[]): ChildProcess & { output: () => string; done: Promise<number | null> } {
-  const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), 'util/local/cli.ts', ...args], { cwd: repo, env });
+  const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), 'util/local/cli.ts', ...args], {
+    cwd: repo,
+    env,
+  });
   let text = '';
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));

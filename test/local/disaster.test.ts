@@ -36,7 +36,10 @@ const readOnly = async (role: 'pri' | 'secd') => Number((await t.sql(role, 'SELE
 test('unplanned failover with the primary dead, then the old primary comes back fenced and replicates', async () => {
   const before = await t.api(edge, { method: 'POST', token, body: { task: 'written before the disaster', status: 'wip' } });
   expect(before.status).toBe(201);
-  await eventually(() => t.sql('secd', 'SELECT id FROM ToDos WHERE id = ?', [before.json.response.id]), (rows) => rows.length === 1);
+  await eventually(
+    () => t.sql('secd', 'SELECT id FROM ToDos WHERE id = ?', [before.json.response.id]),
+    (rows) => rows.length === 1,
+  );
 
   await t.rehearsal.killRegion('pri');
   const down = await t.api(`${edge}?id=${before.json.response.id}`, { token });
@@ -55,11 +58,18 @@ test('unplanned failover with the primary dead, then the old primary comes back 
 
   await t.rehearsal.reviveRegion('pri');
   expect(await readOnly('pri')).toBe(1);
-  const refused = await t.api(`${t.endpoints.regions.pri.apiUrl}/v1`, { method: 'POST', token, body: { task: 'old primary takes no writes', status: 'wip' } });
+  const refused = await t.api(`${t.endpoints.regions.pri.apiUrl}/v1`, {
+    method: 'POST',
+    token,
+    body: { task: 'old primary takes no writes', status: 'wip' },
+  });
   expect(refused.status).toBe(503);
   expect(await t.sql('secd', 'SELECT id FROM ToDos WHERE Task = ?', ['old primary takes no writes'])).toEqual([]);
   // It replicates from the new primary: the write made during its absence arrives.
-  const copy = await eventually(() => t.sql('pri', 'SELECT Task FROM ToDos WHERE id = ?', [after.json.response.id]), (rows) => rows.length === 1);
+  const copy = await eventually(
+    () => t.sql('pri', 'SELECT Task FROM ToDos WHERE id = ?', [after.json.response.id]),
+    (rows) => rows.length === 1,
+  );
   expect(copy).toEqual([{ Task: 'written after the failover' }]);
   const status = (await t.sql('pri', 'SHOW SLAVE STATUS'))[0];
   expect(status).toMatchObject({ Master_Port: t.endpoints.regions.secd.dbPort, Slave_IO_Running: 'Yes', Slave_SQL_Running: 'Yes' });
@@ -87,7 +97,10 @@ test('an old primary holding writes that never replicated is rebuilt from the ne
   expect(await readOnly('secd')).toBe(1);
   expect(t.log.join('\n')).toMatch(/DIVERGED/);
   // Rebuilt as a copy of pri: has pri's new write, not the lost one...
-  const rows = await eventually(() => t.sql('secd', 'SELECT id FROM ToDos WHERE id = ?', [fresh.json.response.id]), (r) => r.length === 1);
+  const rows = await eventually(
+    () => t.sql('secd', 'SELECT id FROM ToDos WHERE id = ?', [fresh.json.response.id]),
+    (r) => r.length === 1,
+  );
   expect(rows).toHaveLength(1);
   expect(await t.sql('secd', 'SELECT id FROM ToDos WHERE Task = ?', ['acknowledged, never replicated'])).toEqual([]);
   // ...and the lost write is kept in the dump for a human to reconcile.
@@ -100,5 +113,7 @@ test('an old primary holding writes that never replicated is rebuilt from the ne
 
   // Both healthy again: a planned switchover works in either direction.
   expect((await t.failover('switchover')).to?.role).toBe('secd');
-  expect((await t.api(edge, { method: 'POST', token, body: { task: 'after all that', status: 'done' } })).region).toBe(t.config.regions.secd);
+  expect((await t.api(edge, { method: 'POST', token, body: { task: 'after all that', status: 'done' } })).region).toBe(
+    t.config.regions.secd,
+  );
 });

@@ -69,7 +69,9 @@ test('a compare-and-swap on the version switches the origin for the next request
   expect(next.version).toBe(current.version + 1);
   expect((await fetch(`${edge.url}/v1`)).headers.get('x-origin')).toBe('b');
 
-  await expect(updateEdgeOrigin(file, current.version, { role: 'pri', region: 'us-east-1', url: a })).rejects.toBeInstanceOf(EdgeVersionConflictError);
+  await expect(updateEdgeOrigin(file, current.version, { role: 'pri', region: 'us-east-1', url: a })).rejects.toBeInstanceOf(
+    EdgeVersionConflictError,
+  );
   expect(readEdgeConfig(file)!.origin.url).toBe(b);
 });
 

@@ -23,7 +23,10 @@ export interface TestRehearsal {
   token(scope?: string): Promise<string>;
   /** Runs a SQL query as admin on one region's database. */
   sql<T = Record<string, unknown>>(role: RegionRole, query: string, params?: unknown[]): Promise<T[]>;
-  api(url: string, init?: { method?: string; token?: string; body?: unknown; raw?: string }): Promise<{ status: number; region: string | null; json: any }>;
+  api(
+    url: string,
+    init?: { method?: string; token?: string; body?: unknown; raw?: string },
+  ): Promise<{ status: number; region: string | null; json: any }>;
   failover(mode: FailoverMode, to?: string): Promise<Awaited<ReturnType<typeof runFailover>>>;
   stop(): Promise<void>;
 }

@@ -36,7 +36,16 @@ test('a persistent, detached server is replication-ready, found by its pid file,
     'SELECT @@server_id AS serverId, @@log_bin AS logBin, @@binlog_format AS format, @@gtid_strict_mode AS strict, ' +
       '@@log_slave_updates AS slaveUpdates, @@bind_address AS bind, @@read_only AS readOnly, @@character_set_server AS charset',
   );
-  expect(vars).toEqual({ serverId: 42, logBin: 1, format: 'ROW', strict: 1, slaveUpdates: 1, bind: '127.0.0.1', readOnly: 1, charset: 'utf8mb4' });
+  expect(vars).toEqual({
+    serverId: 42,
+    logBin: 1,
+    format: 'ROW',
+    strict: 1,
+    slaveUpdates: 1,
+    bind: '127.0.0.1',
+    readOnly: 1,
+    charset: 'utf8mb4',
+  });
   // A fresh server has written nothing to its binlog: nothing for a replica to trip over.
   expect(await first.query('SELECT @@gtid_binlog_pos AS pos')).toEqual([{ pos: '' }]);
   await first.setReadOnly(false);

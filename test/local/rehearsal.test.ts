@@ -29,8 +29,16 @@ const ids: Record<string, number> = {};
 
 test('walkthrough: create two ToDos, read one, update it, delete the other, through the edge', async () => {
   const first = await t.api(edge, { method: 'POST', token, body: { task: 'Sample Task new', status: 'wip' } });
-  expect(first).toMatchObject({ status: 201, region: t.config.regions.pri, json: { status: 'ok', response: { task: 'Sample Task new', status: 'wip' } } });
-  const second = await t.api(edge, { method: 'POST', token: `Bearer ${token}`, body: { task: 'Sample Task new for failover', status: 'wip' } });
+  expect(first).toMatchObject({
+    status: 201,
+    region: t.config.regions.pri,
+    json: { status: 'ok', response: { task: 'Sample Task new', status: 'wip' } },
+  });
+  const second = await t.api(edge, {
+    method: 'POST',
+    token: `Bearer ${token}`,
+    body: { task: 'Sample Task new for failover', status: 'wip' },
+  });
   expect(second.status).toBe(201);
   ids.first = first.json.response.id;
   ids.second = second.json.response.id;
@@ -38,7 +46,11 @@ test('walkthrough: create two ToDos, read one, update it, delete the other, thro
   const read = await t.api(`${edge}?id=${ids.first}`, { token });
   expect(read).toMatchObject({ status: 200, json: { response: { id: ids.first, task: 'Sample Task new' } } });
 
-  const updated = await t.api(edge, { method: 'POST', token, body: { id: String(ids.first), task: 'Sample Task Updated', status: 'done' } });
+  const updated = await t.api(edge, {
+    method: 'POST',
+    token,
+    body: { id: String(ids.first), task: 'Sample Task Updated', status: 'done' },
+  });
   expect(updated).toMatchObject({ status: 200, json: { response: { id: ids.first, status: 'done' } } });
 
   const deleted = await t.api(edge, { method: 'DELETE', token, body: { id: String(ids.second) } });
@@ -65,8 +77,17 @@ test('refuses missing, garbled, forged, expired and wrong-issuer tokens with 401
   ];
   for (const [what, header, status] of cases) {
     for (const method of ['GET', 'POST'] as const) {
-      const res = await t.api(method === 'GET' ? `${edge}?id=${ids.first}` : edge, { method, token: header, body: method === 'POST' ? { task: what, status: 'x' } : undefined });
-      expect({ what, method, status: res.status, body: res.json }).toEqual({ what, method, status, body: { message: status === 401 ? 'Unauthorized' : 'Forbidden' } });
+      const res = await t.api(method === 'GET' ? `${edge}?id=${ids.first}` : edge, {
+        method,
+        token: header,
+        body: method === 'POST' ? { task: what, status: 'x' } : undefined,
+      });
+      expect({ what, method, status: res.status, body: res.json }).toEqual({
+        what,
+        method,
+        status,
+        body: { message: status === 401 ? 'Unauthorized' : 'Forbidden' },
+      });
     }
   }
   const rows = await t.sql('pri', 'SELECT COUNT(*) AS n FROM ToDos');
@@ -74,7 +95,10 @@ test('refuses missing, garbled, forged, expired and wrong-issuer tokens with 401
   // The token endpoint refuses a wrong secret like Cognito.
   const wrong = await fetch(t.endpoints.tokenUrl, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${t.endpoints.clientId}:nope`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${t.endpoints.clientId}:nope`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: 'grant_type=client_credentials',
   });
   expect(wrong.status).toBe(401);
@@ -82,7 +106,11 @@ test('refuses missing, garbled, forged, expired and wrong-issuer tokens with 401
 });
 
 test('a write sent to the passive region is refused with 503 and stored nowhere', async () => {
-  const res = await t.api(`${t.endpoints.regions.secd.apiUrl}/v1`, { method: 'POST', token, body: { task: 'must not exist', status: 'wip' } });
+  const res = await t.api(`${t.endpoints.regions.secd.apiUrl}/v1`, {
+    method: 'POST',
+    token,
+    body: { task: 'must not exist', status: 'wip' },
+  });
   expect(res).toMatchObject({ status: 503, region: t.config.regions.secd, json: { status: 'error' } });
   for (const role of ['pri', 'secd'] as const) {
     expect(await t.sql(role, 'SELECT id FROM ToDos WHERE Task = ?', ['must not exist'])).toEqual([]);
@@ -102,7 +130,9 @@ test('switchover under write load: no acknowledged write is lost, the same edge 
   let writing = true;
   const writer = async (n: number) => {
     for (let i = 0; writing && i < 400; i++) {
-      const res = await t.api(edge, { method: 'POST', token, body: { task: `load ${n}-${i}`, status: 'wip' } }).catch(() => ({ status: 0, json: undefined }));
+      const res = await t
+        .api(edge, { method: 'POST', token, body: { task: `load ${n}-${i}`, status: 'wip' } })
+        .catch(() => ({ status: 0, json: undefined }));
       if (res.status === 201) acknowledged.push(res.json.response.id);
       else refused.push(res.status);
     }
@@ -135,10 +165,14 @@ test('switchover under write load: no acknowledged write is lost, the same edge 
 
 test('fail back with the real CLI: npm run failover -- --local --yes', async () => {
   const output = await new Promise<{ code: number | null; text: string }>((resolve) => {
-    const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), 'assets/failover/src/cli.ts', '--local', '--yes'], {
-      cwd: path.join(__dirname, '..', '..'),
-      env: { ...process.env, LOCAL_STATE_DIR: t.config.stateDir },
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', require.resolve('ts-node/register/transpile-only'), 'assets/failover/src/cli.ts', '--local', '--yes'],
+      {
+        cwd: path.join(__dirname, '..', '..'),
+        env: { ...process.env, LOCAL_STATE_DIR: t.config.stateDir },
+      },
+    );
     let text = '';
     child.stdout.on('data', (c) => (text += c));
     child.stderr.on('data', (c) => (text += c));

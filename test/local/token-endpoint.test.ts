@@ -49,9 +49,12 @@ test('issues an RS256 access token with Cognito claims that verifies against the
 });
 
 test('accepts an explicit scope and client_secret_post', async () => {
-  const res = await post(`grant_type=client_credentials&scope=${encodeURIComponent(scope)}&client_id=${clientId}&client_secret=${clientSecret}`, {
-    'content-type': form,
-  });
+  const res = await post(
+    `grant_type=client_credentials&scope=${encodeURIComponent(scope)}&client_id=${clientId}&client_secret=${clientSecret}`,
+    {
+      'content-type': form,
+    },
+  );
   expect(res.status).toBe(200);
 });
 
@@ -75,7 +78,10 @@ test('refuses other grants, unknown scopes and non-form bodies', async () => {
   expect(badScope.status).toBe(400);
   expect(await badScope.json()).toEqual({ error: 'invalid_scope' });
 
-  const json = await post('{"grant_type":"client_credentials"}', { authorization: basic(clientId, clientSecret), 'content-type': 'application/json' });
+  const json = await post('{"grant_type":"client_credentials"}', {
+    authorization: basic(clientId, clientSecret),
+    'content-type': 'application/json',
+  });
   expect(json.status).toBe(400);
   expect(((await json.json()) as any).error).toBe('invalid_request');
 

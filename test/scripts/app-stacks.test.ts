@@ -11,11 +11,17 @@ const REGIONS = { pri: 'eu-west-1', secd: 'eu-central-1' };
 
 test('every stack of the app is in util/scripts/common.sh STACK_TABLE, in the right region; the support stack has the name delete.sh derives', () => {
   const table = spawnSync('bash', ['-c', 'source util/scripts/common.sh; printf "%s\\n" "${STACK_TABLE[@]}"'], {
-    cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: os.tmpdir(), TMPDIR: os.tmpdir() },
-  }).stdout.trim().split('\n').map((line) => {
-    const [id, name, role] = line.split('|');
-    return { id, name, region: REGIONS[role as 'pri' | 'secd'] };
-  });
+    cwd: REPO,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: os.tmpdir(), TMPDIR: os.tmpdir() },
+  })
+    .stdout.trim()
+    .split('\n')
+    .map((line) => {
+      const [id, name, role] = line.split('|');
+      return { id, name, region: REGIONS[role as 'pri' | 'secd'] };
+    });
 
   // No asset bundling: only the construct tree matters here.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -26,5 +32,7 @@ test('every stack of the app is in util/scripts/common.sh STACK_TABLE, in the ri
 
   expect(defined.sort((a, b) => a.id.localeCompare(b.id))).toEqual([...table].sort((a, b) => a.id.localeCompare(b.id)));
   // CDK Pipelines' replication stack for the secondary region: delete.sh deletes it by this name.
-  expect(support.map((s) => ({ name: s.stackName, region: s.region }))).toEqual([{ name: `ToDoMgmt-support-${REGIONS.secd}`, region: REGIONS.secd }]);
+  expect(support.map((s) => ({ name: s.stackName, region: s.region }))).toEqual([
+    { name: `ToDoMgmt-support-${REGIONS.secd}`, region: REGIONS.secd },
+  ]);
 });

@@ -8,7 +8,15 @@ import { MUTATING, Sandbox, systemTool, type Tool } from './harness';
 
 jest.setTimeout(120_000);
 
-const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: '/nonexistent',
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+};
 const git = (cwd: string, ...args: string[]) => execFileSync(systemTool('git'), args, { cwd, encoding: 'utf8', env: GIT_ENV }).trim();
 
 let sandbox: Sandbox;
@@ -41,14 +49,28 @@ async function project(tools: readonly Tool[] = ['aws', 'jq', 'git', 'git-remote
 
 const remoteFiles = () => git(sandbox.dir, `--git-dir=${bare}`, 'ls-tree', '-r', '--name-only', 'main').split('\n').sort();
 const remoteCommits = () => Number(git(sandbox.dir, `--git-dir=${bare}`, 'rev-list', '--count', 'main'));
-const PUSHED = ['.env', '.gitignore', 'bin/new.ts', 'cdk.json', 'delete.sh', 'deploy.sh', 'lib/app.ts', 'local_codecommit_setup.sh', 'package-lock.json', 'package.json', 'util/scripts/common.sh'];
+const PUSHED = [
+  '.env',
+  '.gitignore',
+  'bin/new.ts',
+  'cdk.json',
+  'delete.sh',
+  'deploy.sh',
+  'lib/app.ts',
+  'local_codecommit_setup.sh',
+  'package-lock.json',
+  'package.json',
+  'util/scripts/common.sh',
+];
 
 test('pushes what the pipeline needs with git-remote-codecommit; a re-run without changes pushes nothing; a change is pushed', async () => {
   await project();
   const first = await sandbox.run('local_codecommit_setup.sh');
   expect(first.stderr).toBe('');
   expect(first.status).toBe(0);
-  expect(first.calls.find((c) => c.startsWith('git clone'))).toMatch(new RegExp(`^git clone --quiet codecommit::${PRI}://ToDoMgmtRepo \\S+/ToDoMgmtRepo$`));
+  expect(first.calls.find((c) => c.startsWith('git clone'))).toMatch(
+    new RegExp(`^git clone --quiet codecommit::${PRI}://ToDoMgmtRepo \\S+/ToDoMgmtRepo$`),
+  );
   expect(first.calls.filter((c) => / push /.test(c))).toHaveLength(1);
   expect(first.calls.find((c) => / push /.test(c))).toMatch(/ push --quiet origin HEAD:refs\/heads\/main$/);
   expect(remoteFiles()).toEqual(PUSHED);
@@ -79,9 +101,14 @@ test('without git-remote-codecommit: HTTPS with the AWS CLI credential helper (o
   expect(run.status).toBe(0);
   const helper = '-c credential.helper= -c credential.helper=!aws codecommit credential-helper $@ -c credential.UseHttpPath=true';
   expect(run.calls.find((c) => c.includes(' clone '))).toBe(
-    `git ${helper} clone --quiet https://git-codecommit.${PRI}.amazonaws.com/v1/repos/ToDoMgmtRepo ${run.calls.find((c) => c.includes(' clone '))!.split(' ').at(-1)}`,
+    `git ${helper} clone --quiet https://git-codecommit.${PRI}.amazonaws.com/v1/repos/ToDoMgmtRepo ${run.calls
+      .find((c) => c.includes(' clone '))!
+      .split(' ')
+      .at(-1)}`,
   );
-  expect(run.calls.find((c) => / push /.test(c))).toMatch(new RegExp(`^git ${helper.replace(/[$]/g, '\\$')} -C \\S+ push --quiet origin HEAD:refs/heads/main$`));
+  expect(run.calls.find((c) => / push /.test(c))).toMatch(
+    new RegExp(`^git ${helper.replace(/[$]/g, '\\$')} -C \\S+ push --quiet origin HEAD:refs/heads/main$`),
+  );
   expect(remoteFiles()).toEqual(PUSHED);
 });
 
@@ -90,7 +117,9 @@ describe('clear messages, nothing pushed', () => {
     await project(['git']);
     const run = await sandbox.run('local_codecommit_setup.sh');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('neither git-remote-codecommit nor the aws CLI found: pip install git-remote-codecommit, or install AWS CLI v2');
+    expect(run.stderr).toContain(
+      'neither git-remote-codecommit nor the aws CLI found: pip install git-remote-codecommit, or install AWS CLI v2',
+    );
     expect(run.calls).toEqual([]);
   });
 

@@ -29,7 +29,11 @@ function expectCleanAccount(s: Sandbox): void {
   expect(Object.keys(s.state.stacks).sort()).toEqual([`${PRI}/CDKToolkit`, `${SECD}/CDKToolkit`]);
   expect(s.state.globalCluster).toBeNull();
   expect(s.state.clusters).toEqual({});
-  expect(Object.keys(s.state.buckets).sort()).toEqual([`cdk-hnb659fds-assets-${ACCOUNT}-${PRI}`, `cdk-hnb659fds-assets-${ACCOUNT}-${SECD}`, 'todomgmt-someone-elses-bucket']);
+  expect(Object.keys(s.state.buckets).sort()).toEqual([
+    `cdk-hnb659fds-assets-${ACCOUNT}-${PRI}`,
+    `cdk-hnb659fds-assets-${ACCOUNT}-${SECD}`,
+    'todomgmt-someone-elses-bucket',
+  ]);
   expect(s.state.buckets['todomgmt-someone-elses-bucket'].objects).toBe(7);
 }
 
@@ -60,10 +64,18 @@ test('after confirmation, tears down in the order that works; a second run finds
   // stack is deleted; a retained bucket is deleted after its stack. Never a broad listing.
   const empties = run.calls.filter((c) => c.startsWith('aws s3api delete-objects --bucket todomgmt-failover-artifacts'));
   expect(empties).toHaveLength(3); // 2345 versions
-  expect(indexOf(run.calls, 'aws s3api delete-objects --bucket todomgmt-failover-artifacts')).toBeLessThan(indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-failover '));
-  expect(indexOf(run.calls, 'aws s3api delete-bucket --bucket todomgmt-app-pri-edge-logs')).toBeGreaterThan(indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-app-pri'));
-  expect(indexOf(run.calls, 'aws s3api delete-bucket --bucket todomgmt-failover-artifacts')).toBeGreaterThan(indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-failover '));
-  expect(run.calls.some((c) => /list-buckets|s3 ls|someone-elses|CDKToolkit --region .* delete|delete-stack --stack-name CDKToolkit/.test(c))).toBe(false);
+  expect(indexOf(run.calls, 'aws s3api delete-objects --bucket todomgmt-failover-artifacts')).toBeLessThan(
+    indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-failover '),
+  );
+  expect(indexOf(run.calls, 'aws s3api delete-bucket --bucket todomgmt-app-pri-edge-logs')).toBeGreaterThan(
+    indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-app-pri'),
+  );
+  expect(indexOf(run.calls, 'aws s3api delete-bucket --bucket todomgmt-failover-artifacts')).toBeGreaterThan(
+    indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-failover '),
+  );
+  expect(
+    run.calls.some((c) => /list-buckets|s3 ls|someone-elses|CDKToolkit --region .* delete|delete-stack --stack-name CDKToolkit/.test(c)),
+  ).toBe(false);
   expect(run.stdout.match(/^==> \[\d+\/10\] /gm)).toHaveLength(10);
   expect(run.stdout.match(/^ {4}done in \d+(m\d\d)?s$/gm)).toHaveLength(10);
   expectCleanAccount(sandbox);
@@ -96,7 +108,9 @@ test('a stack that fails to delete stops the run with the reason; re-running ret
   expect(failed.stderr).toContain('  Resource0 (AWS::S3::Bucket): injected failure');
   expect(failed.stderr).toContain('FAILED: step "Delete ToDoMgmt-app-pri (us-east-1)"');
   expect(failed.stderr).toContain('Re-run ./delete.sh: it skips what is already gone and retries the rest.');
-  expect(Object.keys(sandbox.state.stacks)).toEqual(expect.arrayContaining([`${PRI}/ToDoMgmt-app-pri`, `${PRI}/ToDoMgmt-infra-pri`, `${PRI}/ToDoMgmt`]));
+  expect(Object.keys(sandbox.state.stacks)).toEqual(
+    expect.arrayContaining([`${PRI}/ToDoMgmt-app-pri`, `${PRI}/ToDoMgmt-infra-pri`, `${PRI}/ToDoMgmt`]),
+  );
 
   const resumed = await sandbox.run('delete.sh', ['--yes']);
   expect(resumed.status).toBe(0);
@@ -113,7 +127,9 @@ test('a bucket retained by a stack that is already gone is found by its stack ta
   sandbox = await Sandbox.create(undefined, state);
   const run = await sandbox.run('delete.sh', ['--yes']);
   expect(run.status).toBe(0);
-  expect(run.calls).toContain(`aws resourcegroupstaggingapi get-resources --region ${PRI} --resource-type-filters s3 --tag-filters Key=aws:cloudformation:stack-name,Values=ToDoMgmt-app-pri --output json`);
+  expect(run.calls).toContain(
+    `aws resourcegroupstaggingapi get-resources --region ${PRI} --resource-type-filters s3 --tag-filters Key=aws:cloudformation:stack-name,Values=ToDoMgmt-app-pri --output json`,
+  );
   expect(run.calls).toContain(`aws s3api delete-bucket --bucket todomgmt-app-pri-edge-logs --region ${PRI}`);
   expectCleanAccount(sandbox);
 });
@@ -150,7 +166,9 @@ describe('refuses while the database is protected', () => {
     fs.writeFileSync(env, fs.readFileSync(env, 'utf8').replace('DB_DELETION_PROTECTION=false', 'DB_DELETION_PROTECTION=true'));
     const run = await sandbox.run('delete.sh', ['--yes']);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('DB_DELETION_PROTECTION=true in .env: set it to false and run ./deploy.sh (turns protection off), then re-run ./delete.sh');
+    expect(run.stderr).toContain(
+      'DB_DELETION_PROTECTION=true in .env: set it to false and run ./deploy.sh (turns protection off), then re-run ./delete.sh',
+    );
     expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
   });
 
@@ -159,7 +177,9 @@ describe('refuses while the database is protected', () => {
     sandbox.state.clusters[`${SECD}/todomgmt-infra-secd-db-cluster`].deletionProtection = true;
     const run = await sandbox.run('delete.sh', ['--yes']);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`cluster todomgmt-infra-secd-db-cluster in ${SECD} has deletion protection on: aws rds modify-db-cluster --db-cluster-identifier todomgmt-infra-secd-db-cluster --no-deletion-protection --apply-immediately --region ${SECD}`);
+    expect(run.stderr).toContain(
+      `cluster todomgmt-infra-secd-db-cluster in ${SECD} has deletion protection on: aws rds modify-db-cluster --db-cluster-identifier todomgmt-infra-secd-db-cluster --no-deletion-protection --apply-immediately --region ${SECD}`,
+    );
     expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
   });
 });
@@ -169,7 +189,9 @@ test('a stack in the middle of an update is not deleted under it', async () => {
   sandbox.state.stacks[`${SECD}/ToDoMgmt-failover-secd`].status = 'UPDATE_IN_PROGRESS';
   const run = await sandbox.run('delete.sh', ['--yes']);
   expect(run.status).toBe(1);
-  expect(run.stderr).toContain('ToDoMgmt-failover-secd in us-east-2 is UPDATE_IN_PROGRESS: wait until it finishes, then re-run ./delete.sh');
+  expect(run.stderr).toContain(
+    'ToDoMgmt-failover-secd in us-east-2 is UPDATE_IN_PROGRESS: wait until it finishes, then re-run ./delete.sh',
+  );
   expect(deletedStacks(run.calls)).toEqual(TEARDOWN.slice(0, 1));
 });
 
@@ -183,8 +205,12 @@ test('--dry-run lists the plan and the commands, asks nothing and changes nothin
   expect(JSON.stringify(sandbox.state)).toBe(before);
   const printed = run.stdout.split('\n').filter((l) => l.startsWith('[dry-run] '));
   expect(printed).toContain('[dry-run] empty s3://todomgmt-failover-artifacts (every object version)');
-  expect(printed.filter((l) => l.includes('delete-stack')).map((l) => l.replace(/.*--stack-name (\S+) --region (\S+)$/, '$2/$1'))).toEqual(TEARDOWN);
-  expect(printed).toContain(`[dry-run] aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`);
+  expect(printed.filter((l) => l.includes('delete-stack')).map((l) => l.replace(/.*--stack-name (\S+) --region (\S+)$/, '$2/$1'))).toEqual(
+    TEARDOWN,
+  );
+  expect(printed).toContain(
+    `[dry-run] aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`,
+  );
 });
 
 describe('--local', () => {

@@ -45,7 +45,11 @@ test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the
     'npx cdk list --app cdk.out --long --json',
   ]);
   expect(deployedIds(run.calls)).toEqual(DEPLOY_ORDER);
-  expect(run.calls.filter((c) => c.startsWith('npx cdk deploy')).every((c) => c.includes('--app cdk.out') && c.includes('--require-approval never'))).toBe(true);
+  expect(
+    run.calls
+      .filter((c) => c.startsWith('npx cdk deploy'))
+      .every((c) => c.includes('--app cdk.out') && c.includes('--require-approval never')),
+  ).toBe(true);
   expect(run.calls.some((c) => c.includes('bootstrap'))).toBe(false);
 
   // Progress with elapsed time for each of the 12 steps.
@@ -55,8 +59,12 @@ test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the
 
   expect(run.stdout).toContain('API (CloudFront):  https://d1example.cloudfront.net/v1');
   expect(run.stdout).toContain(`Token URL:         https://todomgmt-dev-api-${ACCOUNT}.auth.${PRI}.amazoncognito.com/oauth2/token`);
-  expect(run.stdout).toContain(`aws cognito-idp describe-user-pool-client --user-pool-id us-east-1_Pool123 --client-id client123 --region ${PRI} --query UserPoolClient.ClientSecret --output text`);
-  expect(run.stdout).toContain(`aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ToDoMgmt-app-pri-CreateTableFunction --cli-binary-format raw-in-base64-out --region ${PRI} /dev/stdout`);
+  expect(run.stdout).toContain(
+    `aws cognito-idp describe-user-pool-client --user-pool-id us-east-1_Pool123 --client-id client123 --region ${PRI} --query UserPoolClient.ClientSecret --output text`,
+  );
+  expect(run.stdout).toContain(
+    `aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ToDoMgmt-app-pri-CreateTableFunction --cli-binary-format raw-in-base64-out --region ${PRI} /dev/stdout`,
+  );
   expect(run.calls.some((c) => /^aws (ssm|cognito-idp) /.test(c))).toBe(false); // the outputs were enough
   expect(run.stdout).toContain('./local_codecommit_setup.sh');
   expect(run.stdout).toContain(`aws codepipeline start-pipeline-execution --name ToDoMgmt-failover-pri --region ${PRI}`);
@@ -70,9 +78,21 @@ describe('preflight: one line per problem with its fix, nothing changed', () => 
     ['no aws CLI', (s) => s.removeTool('aws'), [/aws CLI not found: install AWS CLI v2/]],
     ['no jq', (s) => s.removeTool('jq'), [/jq not found: install it/]],
     ['no node', (s) => s.removeTool('node'), [/node not found: install Node\.js 20 or newer/]],
-    ['node 18', (s) => (s.options = { ...s.options, nodeVersion: 'v18.19.0' }), [/node v18\.19\.0 is too old: Node\.js 20 or newer is required/]],
-    ['no credentials', (s) => (s.state.account = null), [/AWS credentials not usable \(Unable to locate credentials\..*\): run 'aws configure' or 'aws sso login', or set AWS_PROFILE/]],
-    ['credentials for another account', (s) => writeEnv(s, 'AWS_ACCOUNT=999999999999'), [/your credentials are for account 123456789012 but \.env has AWS_ACCOUNT=999999999999/]],
+    [
+      'node 18',
+      (s) => (s.options = { ...s.options, nodeVersion: 'v18.19.0' }),
+      [/node v18\.19\.0 is too old: Node\.js 20 or newer is required/],
+    ],
+    [
+      'no credentials',
+      (s) => (s.state.account = null),
+      [/AWS credentials not usable \(Unable to locate credentials\..*\): run 'aws configure' or 'aws sso login', or set AWS_PROFILE/],
+    ],
+    [
+      'credentials for another account',
+      (s) => writeEnv(s, 'AWS_ACCOUNT=999999999999'),
+      [/your credentials are for account 123456789012 but \.env has AWS_ACCOUNT=999999999999/],
+    ],
     ['one region twice', (s) => writeEnv(s, `AWS_DEST_REGION=${PRI}`), [/AWS_SRC_REGION and AWS_DEST_REGION must differ/]],
     [
       'several problems at once',
@@ -81,12 +101,20 @@ describe('preflight: one line per problem with its fix, nothing changed', () => 
         s.options = { ...s.options, nodeVersion: 'v16.0.0' };
         writeEnv(s, 'AWS_SRC_REGION=useast1');
       },
-      [/node v16\.0\.0 is too old/, /jq not found/, /AWS_SRC_REGION=useast1 is not an AWS region name \(e\.g\. us-east-1\): fix it in \.env/],
+      [
+        /node v16\.0\.0 is too old/,
+        /jq not found/,
+        /AWS_SRC_REGION=useast1 is not an AWS region name \(e\.g\. us-east-1\): fix it in \.env/,
+      ],
     ],
     [
       'a broken bootstrap stack',
       (s) => (s.state.stacks[`${SECD}/CDKToolkit`].status = 'ROLLBACK_COMPLETE'),
-      [new RegExp(`the CDKToolkit stack in ${SECD} is ROLLBACK_COMPLETE: delete it \\(aws cloudformation delete-stack --stack-name CDKToolkit --region ${SECD}\\) and re-run`)],
+      [
+        new RegExp(
+          `the CDKToolkit stack in ${SECD} is ROLLBACK_COMPLETE: delete it \\(aws cloudformation delete-stack --stack-name CDKToolkit --region ${SECD}\\) and re-run`,
+        ),
+      ],
     ],
   ];
 
@@ -107,7 +135,10 @@ describe('preflight: one line per problem with its fix, nothing changed', () => 
 function writeEnv(s: Sandbox, line: string): void {
   const file = path.join(s.project, '.env');
   const key = line.split('=')[0];
-  const kept = fs.readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith(`${key}=`));
+  const kept = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => !l.startsWith(`${key}=`));
   fs.writeFileSync(file, [...kept, line, ''].join('\n'));
 }
 
@@ -121,8 +152,12 @@ describe('bootstrap', () => {
     await unbootstrapped();
     const run = await sandbox.run('deploy.sh', [], { input: 'n\n' });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`Region ${SECD} is not bootstrapped for CDK. Bootstrap it (npx cdk bootstrap aws://${ACCOUNT}/${SECD})? [y/N]`);
-    expect(run.stderr).toContain(`region ${SECD} is not bootstrapped for CDK: run 'npx cdk bootstrap aws://${ACCOUNT}/${SECD}' or re-run ./deploy.sh --yes`);
+    expect(run.stderr).toContain(
+      `Region ${SECD} is not bootstrapped for CDK. Bootstrap it (npx cdk bootstrap aws://${ACCOUNT}/${SECD})? [y/N]`,
+    );
+    expect(run.stderr).toContain(
+      `region ${SECD} is not bootstrapped for CDK: run 'npx cdk bootstrap aws://${ACCOUNT}/${SECD}' or re-run ./deploy.sh --yes`,
+    );
     expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
   });
 
@@ -157,7 +192,9 @@ describe('resume and re-run', () => {
     const failed = await sandbox.run('deploy.sh');
     expect(failed.status).not.toBe(0);
     expect(deployedIds(failed.calls)).toEqual(DEPLOY_ORDER.slice(0, 4));
-    expect(failed.stderr).toMatch(/FAILED: step "Deploy ToDoMgmt-infra-secd \(us-east-2\)" after \d+s \(total \d+(m\d\d)?s\)\. Fix the cause and re-run \.\/deploy\.sh: it continues where it stopped\./);
+    expect(failed.stderr).toMatch(
+      /FAILED: step "Deploy ToDoMgmt-infra-secd \(us-east-2\)" after \d+s \(total \d+(m\d\d)?s\)\. Fix the cause and re-run \.\/deploy\.sh: it continues where it stopped\./,
+    );
     expect(failed.stdout).not.toContain('ToDoMgmt is deployed');
     expect(Object.keys(sandbox.state.stacks)).not.toContain(`${SECD}/ToDoMgmt-infra-secd`);
 
@@ -178,7 +215,11 @@ describe('resume and re-run', () => {
   });
 
   test.each([
-    ['UPDATE_ROLLBACK_FAILED', 'ToDoMgmt-app-pri', /run 'aws cloudformation continue-update-rollback --stack-name ToDoMgmt-app-pri --region us-east-1', then re-run \.\/deploy\.sh/],
+    [
+      'UPDATE_ROLLBACK_FAILED',
+      'ToDoMgmt-app-pri',
+      /run 'aws cloudformation continue-update-rollback --stack-name ToDoMgmt-app-pri --region us-east-1', then re-run \.\/deploy\.sh/,
+    ],
     ['UPDATE_IN_PROGRESS', 'ToDoMgmt', /ToDoMgmt in us-east-1 is UPDATE_IN_PROGRESS: wait until it finishes/],
     ['DELETE_FAILED', 'ToDoMgmt', /ToDoMgmt in us-east-1 is DELETE_FAILED: delete it \(\.\/delete\.sh/],
   ])('a stack in %s is not deployed over; the message says what to do', async (status, stack, message) => {
@@ -187,18 +228,28 @@ describe('resume and re-run', () => {
     const run = await sandbox.run('deploy.sh');
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(message);
-    expect(deployedIds(run.calls)).toEqual(DEPLOY_ORDER.slice(0, DEPLOY_ORDER.indexOf(stack === 'ToDoMgmt' ? 'ToDoMgmt' : `ToDoMgmt/PriDeploy/${stack}`)));
+    expect(deployedIds(run.calls)).toEqual(
+      DEPLOY_ORDER.slice(0, DEPLOY_ORDER.indexOf(stack === 'ToDoMgmt' ? 'ToDoMgmt' : `ToDoMgmt/PriDeploy/${stack}`)),
+    );
   });
 
   test('an app whose stack names or regions differ from util/scripts/common.sh is refused before any deploy', async () => {
     sandbox = await Sandbox.create();
     sandbox.state.cdkApp = sandbox.state.cdkApp.map((s) =>
-      s.name === 'ToDoMgmt-infra-secd' ? { ...s, name: 'SecdDeploy-ToDoMgmt-infra-secd' } : s.name === 'ToDoMgmt-failover-secd' ? { ...s, region: PRI } : s,
+      s.name === 'ToDoMgmt-infra-secd'
+        ? { ...s, name: 'SecdDeploy-ToDoMgmt-infra-secd' }
+        : s.name === 'ToDoMgmt-failover-secd'
+          ? { ...s, region: PRI }
+          : s,
     );
     const run = await sandbox.run('deploy.sh');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('the CDK app deploys ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd as "SecdDeploy-ToDoMgmt-infra-secd us-east-2", expected "ToDoMgmt-infra-secd us-east-2"');
-    expect(run.stderr).toContain('the CDK app deploys ToDoMgmt-failover-secd as "ToDoMgmt-failover-secd us-east-1", expected "ToDoMgmt-failover-secd us-east-2"');
+    expect(run.stderr).toContain(
+      'the CDK app deploys ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd as "SecdDeploy-ToDoMgmt-infra-secd us-east-2", expected "ToDoMgmt-infra-secd us-east-2"',
+    );
+    expect(run.stderr).toContain(
+      'the CDK app deploys ToDoMgmt-failover-secd as "ToDoMgmt-failover-secd us-east-1", expected "ToDoMgmt-failover-secd us-east-2"',
+    );
     expect(run.stderr).toContain('disagree on 2 stack(s); nothing was deployed');
     expect(deployedIds(run.calls)).toEqual([]);
   });
@@ -212,7 +263,10 @@ test('--dry-run prints every command in order and runs only read-only queries', 
   expect(run.status).toBe(0);
   expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
   expect(run.calls.every((c) => /^(node --version|aws (sts get-caller-identity|cloudformation describe-stacks) )/.test(c))).toBe(true);
-  const printed = run.stdout.split('\n').filter((l) => l.startsWith('[dry-run] ')).map((l) => l.slice('[dry-run] '.length));
+  const printed = run.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('[dry-run] '))
+    .map((l) => l.slice('[dry-run] '.length));
   expect(printed).toEqual([
     'npm ci --no-audit --no-fund',
     `npx cdk bootstrap aws://${ACCOUNT}/${PRI}`,

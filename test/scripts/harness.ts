@@ -39,14 +39,18 @@ FAILOVER_MODE=switchover
 export const CDK_APP: CdkStack[] = [
   { id: 'ToDoMgmt', name: 'ToDoMgmt', region: PRI, resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-pipeline-artifacts' }] },
   {
-    id: 'ToDoMgmt/PriDeploy/ToDoMgmt-infra-pri', name: 'ToDoMgmt-infra-pri', region: PRI,
+    id: 'ToDoMgmt/PriDeploy/ToDoMgmt-infra-pri',
+    name: 'ToDoMgmt-infra-pri',
+    region: PRI,
     resources: [
       { type: 'AWS::RDS::DBCluster', physicalId: 'todomgmt-infra-pri-db-cluster' },
       { type: 'AWS::RDS::GlobalCluster', physicalId: 'todomgmt-global-db-cluster' },
     ],
   },
   {
-    id: 'ToDoMgmt/PriDeploy/ToDoMgmt-app-pri', name: 'ToDoMgmt-app-pri', region: PRI,
+    id: 'ToDoMgmt/PriDeploy/ToDoMgmt-app-pri',
+    name: 'ToDoMgmt-app-pri',
+    region: PRI,
     outputs: [
       { OutputKey: 'CloudfrontUrlA1B2C3', OutputValue: 'd1example.cloudfront.net' },
       { OutputKey: 'ApiEndpoint', OutputValue: 'https://abc.execute-api.us-east-1.amazonaws.com/prod/' },
@@ -56,10 +60,25 @@ export const CDK_APP: CdkStack[] = [
     ],
     resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-app-pri-edge-logs', retain: true }],
   },
-  { id: 'ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd', name: 'ToDoMgmt-infra-secd', region: SECD, resources: [{ type: 'AWS::RDS::DBCluster', physicalId: 'todomgmt-infra-secd-db-cluster' }] },
+  {
+    id: 'ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd',
+    name: 'ToDoMgmt-infra-secd',
+    region: SECD,
+    resources: [{ type: 'AWS::RDS::DBCluster', physicalId: 'todomgmt-infra-secd-db-cluster' }],
+  },
   { id: 'ToDoMgmt/SecdDeploy/ToDoMgmt-app-secd', name: 'ToDoMgmt-app-secd', region: SECD },
-  { id: 'ToDoMgmt-failover', name: 'ToDoMgmt-failover', region: PRI, resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-failover-artifacts', retain: true }] },
-  { id: 'ToDoMgmt-failover-secd', name: 'ToDoMgmt-failover-secd', region: SECD, resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-failover-secd-artifacts', retain: true }] },
+  {
+    id: 'ToDoMgmt-failover',
+    name: 'ToDoMgmt-failover',
+    region: PRI,
+    resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-failover-artifacts', retain: true }],
+  },
+  {
+    id: 'ToDoMgmt-failover-secd',
+    name: 'ToDoMgmt-failover-secd',
+    region: SECD,
+    resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-failover-secd-artifacts', retain: true }],
+  },
 ];
 export const DEPLOY_ORDER = CDK_APP.map((s) => s.id);
 
@@ -100,7 +119,10 @@ export function deployedState(writer: 'pri' | 'secd' = 'pri'): FakeState {
       if (r.type === 'AWS::S3::Bucket') state.buckets[r.physicalId] = { region: s.region, objects: 4, stackTag: s.name };
     }
   }
-  state.stacks[`${SECD}/${support}`] = { status: 'CREATE_COMPLETE', resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-support-replication' }] };
+  state.stacks[`${SECD}/${support}`] = {
+    status: 'CREATE_COMPLETE',
+    resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-support-replication' }],
+  };
   state.buckets['todomgmt-support-replication'] = { region: SECD, objects: 2, stackTag: support };
   // More than one delete-objects page.
   state.buckets['todomgmt-failover-artifacts'].objects = 2345;
@@ -111,7 +133,10 @@ export function deployedState(writer: 'pri' | 'secd' = 'pri'): FakeState {
   state.globalCluster = {
     id: 'todomgmt-global-db-cluster',
     arn: `arn:aws:rds::${ACCOUNT}:global-cluster:cluster-abc`,
-    members: [{ arn: pri, writer: writer === 'pri' }, { arn: secd, writer: writer === 'secd' }],
+    members: [
+      { arn: pri, writer: writer === 'pri' },
+      { arn: secd, writer: writer === 'secd' },
+    ],
   };
   return state;
 }
@@ -153,7 +178,8 @@ exit "$code"
 `;
 
 /** Mutating calls: none of these may appear in a dry run or a refused run. */
-export const MUTATING = /^(npm (ci|install|run)|npx cdk (deploy|bootstrap|destroy|synth)|aws (cloudformation (delete-stack|create|update|deploy)|rds (remove-from|delete|modify)|s3api (delete|put)|s3 rm)|git (push|commit))/;
+export const MUTATING =
+  /^(npm (ci|install|run)|npx cdk (deploy|bootstrap|destroy|synth)|aws (cloudformation (delete-stack|create|update|deploy)|rds (remove-from|delete|modify)|s3api (delete|put)|s3 rm)|git (push|commit))/;
 
 export class Sandbox {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-scripts-'));
@@ -205,7 +231,10 @@ export class Sandbox {
         const newline = buffer.indexOf(0x0a);
         if (newline < 0) return;
         const argc = Number(buffer.subarray(0, newline).toString());
-        const fields = buffer.subarray(newline + 1).toString().split('\0');
+        const fields = buffer
+          .subarray(newline + 1)
+          .toString()
+          .split('\0');
         if (fields.length < argc + 3) return; // cwd, name, argv, and the empty tail after the last NUL
         const [cwd, name, ...args] = fields.slice(0, argc + 2);
         socket.end(this.answer(cwd, name, args));
@@ -275,7 +304,11 @@ export class Sandbox {
 
 /** The stack ids of `cdk deploy` calls, in order. */
 export const deployedIds = (calls: readonly string[]) =>
-  calls.filter((c) => c.startsWith('npx cdk deploy')).map((c) => c.split(' ').find((a, i, all) => i > 2 && !a.startsWith('-') && all[i - 1] !== '--app' && all[i - 1] !== '--require-approval'));
+  calls
+    .filter((c) => c.startsWith('npx cdk deploy'))
+    .map((c) =>
+      c.split(' ').find((a, i, all) => i > 2 && !a.startsWith('-') && all[i - 1] !== '--app' && all[i - 1] !== '--require-approval'),
+    );
 
 /** Stack names of delete-stack calls, as "<region>/<name>". */
 export const deletedStacks = (calls: readonly string[]) =>

@@ -6,8 +6,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, readEnv } from '../../lib/config';
 import {
-  clusterId, FAILOVER_PIPELINE_NAME, functionName, GLOBAL_CLUSTER_ID, PIPELINE_NAME, REPOSITORY_BRANCH,
-  REPOSITORY_NAME, SSM_PREFIX, STACK_NAMES, STAGE_IDS,
+  clusterId,
+  FAILOVER_PIPELINE_NAME,
+  functionName,
+  GLOBAL_CLUSTER_ID,
+  PIPELINE_NAME,
+  REPOSITORY_BRANCH,
+  REPOSITORY_NAME,
+  SSM_PREFIX,
+  STACK_NAMES,
+  STAGE_IDS,
 } from '../../lib/names';
 import { DOTENV, REPO, SCRIPTS } from './harness';
 
@@ -15,13 +23,22 @@ const COMMON = 'util/scripts/common.sh';
 const TEST_PREREQS = 'util/scripts/test-prereqs.sh';
 const bash = (script: string, env: Record<string, string> = {}) =>
   // stdin closed: bash sources ~/.bashrc when its stdin is a socket (node's pipes are).
-  spawnSync('bash', ['-c', script], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: os.tmpdir(), TMPDIR: os.tmpdir(), ...env } });
+  spawnSync('bash', ['-c', script], {
+    cwd: REPO,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: os.tmpdir(), TMPDIR: os.tmpdir(), ...env },
+  });
 
 describe('static checks', () => {
   // CI (.ci/run) and the pipeline's synth step (SYNTH_COMMANDS) install shellcheck; this test requires it.
   test('shellcheck reports nothing for the scripts and their shared helpers', () => {
-    const result = spawnSync('shellcheck', ['--external-sources', '--source-path=SCRIPTDIR', ...SCRIPTS, COMMON, TEST_PREREQS], { cwd: REPO, encoding: 'utf8' });
-    if (result.error) throw new Error(`shellcheck could not run (${result.error.message}): apt-get install shellcheck | brew install shellcheck`);
+    const result = spawnSync('shellcheck', ['--external-sources', '--source-path=SCRIPTDIR', ...SCRIPTS, COMMON, TEST_PREREQS], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
+    if (result.error)
+      throw new Error(`shellcheck could not run (${result.error.message}): apt-get install shellcheck | brew install shellcheck`);
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
@@ -36,11 +53,19 @@ describe('static checks', () => {
   });
 
   test.each(SCRIPTS)('%s --help prints the usage and exits 0; an unknown option exits 2', (script) => {
-    const help = spawnSync(path.join(REPO, script), ['--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), TMPDIR: os.tmpdir() } });
+    const help = spawnSync(path.join(REPO, script), ['--help'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), TMPDIR: os.tmpdir() },
+    });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(new RegExp(`^Usage: \\./${script.replace('.', '\\.')}`));
     expect(help.stdout).toContain('--dry-run');
-    const bad = spawnSync(path.join(REPO, script), ['--frobnicate'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), TMPDIR: os.tmpdir() } });
+    const bad = spawnSync(path.join(REPO, script), ['--frobnicate'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), TMPDIR: os.tmpdir() },
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('unknown option: --frobnicate');
   });
@@ -79,7 +104,11 @@ describe('names in util/scripts/common.sh', () => {
   });
 
   test('the deploy table is the stack order of the article, with cdk ids built from the stage ids', () => {
-    const table = names.stdout.split('\n').find((l) => l.startsWith('STACK_TABLE='))!.slice('STACK_TABLE='.length).split(' ');
+    const table = names.stdout
+      .split('\n')
+      .find((l) => l.startsWith('STACK_TABLE='))!
+      .slice('STACK_TABLE='.length)
+      .split(' ');
     const stage = (role: 'pri' | 'secd', stack: string) => `${STACK_NAMES.pipeline}/${STAGE_IDS[role]}/${stack}`;
     expect(table).toEqual([
       `${STACK_NAMES.pipeline}|${STACK_NAMES.pipeline}|pri`,
@@ -97,7 +126,11 @@ describe('.env validation agrees with lib/config.ts on the keys the scripts read
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-env-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const withLine = (key: string, line: string) => DOTENV.split('\n').filter((l) => !l.startsWith(`${key}=`)).concat(line).join('\n');
+  const withLine = (key: string, line: string) =>
+    DOTENV.split('\n')
+      .filter((l) => !l.startsWith(`${key}=`))
+      .concat(line)
+      .join('\n');
   const cases: [string, string][] = [
     ['the committed example', DOTENV],
     ['a quoted region with a comment', withLine('AWS_SRC_REGION', 'AWS_SRC_REGION="eu-west-1" # Ireland')],
@@ -124,13 +157,16 @@ describe('.env validation agrees with lib/config.ts on the keys the scripts read
     const sh = bash(`source ${COMMON}; load_dotenv ${JSON.stringify(file)}; validate_env;
       if ((\${#PROBLEMS[@]})); then printf 'invalid'; printf '\\n%s' "\${PROBLEMS[@]}" >&2; else printf 'ok %s %s %s' "$PRI_REGION" "$SECD_REGION" "$ENV_ACCOUNT"; fi`);
     expect(sh.stdout).toBe(tsVerdict);
-    if (tsVerdict === 'invalid') expect(sh.stderr).toMatch(/(AWS_SRC_REGION|AWS_DEST_REGION|AWS_ACCOUNT|COGNITO_DOMAIN_PREFIX|DB_DELETION_PROTECTION)/);
+    if (tsVerdict === 'invalid')
+      expect(sh.stderr).toMatch(/(AWS_SRC_REGION|AWS_DEST_REGION|AWS_ACCOUNT|COGNITO_DOMAIN_PREFIX|DB_DELETION_PROTECTION)/);
   });
 
   test('a variable in the environment overrides .env, as in readEnv()', () => {
     const file = path.join(dir, 'override.env');
     fs.writeFileSync(file, DOTENV);
-    const sh = bash(`source ${COMMON}; load_dotenv ${JSON.stringify(file)}; validate_env; printf '%s' "$PRI_REGION"`, { AWS_SRC_REGION: 'ap-southeast-2' });
+    const sh = bash(`source ${COMMON}; load_dotenv ${JSON.stringify(file)}; validate_env; printf '%s' "$PRI_REGION"`, {
+      AWS_SRC_REGION: 'ap-southeast-2',
+    });
     expect(sh.stdout).toBe('ap-southeast-2');
   });
 });

@@ -38,7 +38,8 @@ export function createAuthorizer(options: AuthorizerOptions): (authorization: st
     } catch (error) {
       return unauthorized(describe(error));
     }
-    if (payload.token_use !== 'access') return unauthorized(`token_use is ${JSON.stringify(payload.token_use)}, an access token is required`);
+    if (payload.token_use !== 'access')
+      return unauthorized(`token_use is ${JSON.stringify(payload.token_use)}, an access token is required`);
     if (typeof payload.exp !== 'number') return unauthorized('token has no exp');
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
     if (!scopes.includes(options.requiredScope)) {

@@ -42,7 +42,11 @@ async function main(argv: string[]): Promise<number> {
   const config = loadLocalConfig(readEnv());
   switch (command) {
     case 'start':
-      return rest.includes('--supervise') ? supervise(config, false) : rest.includes('--detach') ? startDetached(config) : supervise(config, true);
+      return rest.includes('--supervise')
+        ? supervise(config, false)
+        : rest.includes('--detach')
+          ? startDetached(config)
+          : supervise(config, true);
     case 'stop':
       return stop(config);
     case 'status':
@@ -219,7 +223,9 @@ async function status(config: LocalConfig, asJson: boolean): Promise<number> {
   const writer = topology?.writer ?? 'pri';
   console.log(`running (supervisor pid ${runtime.supervisorPid}, state ${paths.root})`);
   console.log(`writer: ${config.regions[writer]} (${writer}), generation ${topology?.generation}`);
-  console.log(`edge ${runtime.edgeUrl} -> ${edge ? `${edge.origin.region} (${edge.origin.role}) ${edge.origin.url}, version ${edge.version}` : 'no origin'}`);
+  console.log(
+    `edge ${runtime.edgeUrl} -> ${edge ? `${edge.origin.region} (${edge.origin.role}) ${edge.origin.url}, version ${edge.version}` : 'no origin'}`,
+  );
   for (const r of regions) console.log(`  ${describeRegion(r, writer)}`);
   if (edge && edge.origin.role !== writer) console.log(`WARNING: the edge does not point at the writer; run: npm run failover -- --local`);
   return 0;
@@ -235,7 +241,8 @@ async function regionAction(config: LocalConfig, action: 'kill' | 'revive', role
 async function invoke(config: LocalConfig, args: string[]): Promise<number> {
   const runtime = requireRunning(config);
   const regionFlag = args.indexOf('--region');
-  const role = regionFlag >= 0 ? roleOf(config, args[regionFlag + 1]) : (readTopology(statePaths(config.stateDir).topology)?.writer ?? 'pri');
+  const role =
+    regionFlag >= 0 ? roleOf(config, args[regionFlag + 1]) : (readTopology(statePaths(config.stateDir).topology)?.writer ?? 'pri');
   const positional = regionFlag < 0 ? args : args.filter((_, i) => i !== regionFlag && i !== regionFlag + 1);
   const fn = positional[0] as ToDoFunctionName;
   if (!fn || !(fn in TODO_FUNCTIONS)) throw new UsageError(`give a function: ${Object.keys(TODO_FUNCTIONS).join(', ')}`);
@@ -287,4 +294,3 @@ main(process.argv.slice(2)).then(
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );
-

@@ -7,7 +7,16 @@
 //   failover:   never contacts the old primary: apply what already arrived, promote. The old primary
 //               is fenced by the supervisor as soon as it is seen (it boots read-only anyway) and
 //               rejoins as a replica; if it holds writes that never arrived it is rebuilt (dump kept).
-import type { FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology, TrafficOrigin } from '../../assets/failover/src/driver';
+import type {
+  FailoverDriver,
+  FailoverMode,
+  Move,
+  RegionView,
+  StepOptions,
+  StepOutcome,
+  Topology,
+  TrafficOrigin,
+} from '../../assets/failover/src/driver';
 import { loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
 import { REGION_ROLES, type RegionRole } from '../../lib/names';
 import { readEdgeConfig, updateEdgeOrigin } from './edge-config';
@@ -108,7 +117,9 @@ export class LocalFailoverDriver implements FailoverDriver {
       const state = await serverState(target);
       if (!state.replica) return undefined;
       if (state.replica.lastSqlErrno !== 0) {
-        throw new Error(`replication into ${this.regionNames[move.to]} is broken (${state.replica.lastSqlError}); fix it before moving the writer there`);
+        throw new Error(
+          `replication into ${this.regionNames[move.to]} is broken (${state.replica.lastSqlError}); fix it before moving the writer there`,
+        );
       }
       if (move.mode === 'switchover' && move.topology.regions[move.from].reachable) {
         const primary = await this.withAdmin(runtime, move.from, secrets, serverState);
@@ -157,7 +168,11 @@ export class LocalFailoverDriver implements FailoverDriver {
     const { topology } = await setWriter(this.paths.topology, move.to, 'switchover', `fenced ${from} at ${position}`);
     progress(`${to} promoted (generation ${topology.generation})`);
     const notes = await this.repointOldPrimary(runtime, move, secrets, progress);
-    return { alreadyInPlace: false, detail: `${to} is the writer; it had applied every transaction of ${from} up to ${position || '(none)'}`, notes };
+    return {
+      alreadyInPlace: false,
+      detail: `${to} is the writer; it had applied every transaction of ${from} up to ${position || '(none)'}`,
+      notes,
+    };
   }
 
   /** The old primary becomes a replica of the new one; a failure is a note, not a failed switchover. */
@@ -166,26 +181,42 @@ export class LocalFailoverDriver implements FailoverDriver {
     try {
       return await this.withAdmin(runtime, move.from, secrets, async (old) => {
         const state = await serverState(old);
-        if (state.readOnly && state.replica?.masterPort === runtime.regions[move.to].dbPort && state.replica.sqlRunning === 'Yes') return [];
+        if (state.readOnly && state.replica?.masterPort === runtime.regions[move.to].dbPort && state.replica.sqlRunning === 'Yes')
+          return [];
         const missing = await this.withAdmin(runtime, move.to, secrets, (primary) => findDivergence(old, primary));
         if (missing.length > 0) {
-          return [`${from} holds transactions ${to} never received (${missing.join(', ')}); the supervisor rebuilds it from ${to} and keeps a dump of its data`];
+          return [
+            `${from} holds transactions ${to} never received (${missing.join(', ')}); the supervisor rebuilds it from ${to} and keeps a dump of its data`,
+          ];
         }
         await replicateFrom(old, { port: runtime.regions[move.to].dbPort }, secrets);
         progress(`${from} is now a read-only replica of ${to}`);
         return [];
       });
     } catch (error) {
-      return [`${from} stays fenced (read-only) but could not be made a replica of ${to} yet: ${(error as Error).message}. The supervisor retries every 2 s.`];
+      return [
+        `${from} stays fenced (read-only) but could not be made a replica of ${to} yet: ${(error as Error).message}. The supervisor retries every 2 s.`,
+      ];
     }
   }
 
-  private async failover(runtime: Runtime, move: Move, secrets: LocalSecrets, progress: (m: string) => void, why: string): Promise<StepOutcome> {
+  private async failover(
+    runtime: Runtime,
+    move: Move,
+    secrets: LocalSecrets,
+    progress: (m: string) => void,
+    why: string,
+  ): Promise<StepOutcome> {
     const [from, to] = [this.regionNames[move.from], this.regionNames[move.to]];
     progress(`${why}; applying what ${to} already received before promoting it`);
     const received = await this.withAdmin(runtime, move.to, secrets, (sql) => drainRelayLog(sql, this.catchUpTimeoutSeconds));
     await this.withAdmin(runtime, move.to, secrets, promote);
-    const { topology } = await setWriter(this.paths.topology, move.to, 'failover', `promoted without ${from} at ${received || '(nothing received)'}`);
+    const { topology } = await setWriter(
+      this.paths.topology,
+      move.to,
+      'failover',
+      `promoted without ${from} at ${received || '(nothing received)'}`,
+    );
     progress(`${to} promoted (generation ${topology.generation})`);
     return {
       alreadyInPlace: false,
@@ -203,9 +234,14 @@ export class LocalFailoverDriver implements FailoverDriver {
     const runtime = this.runtime();
     const inspection = await inspectRegion(move.to, runtime.regions[move.to], this.secrets());
     if (!inspection.apiHealthy) {
-      throw new Error(`the ${this.regionNames[move.to]} API does not answer (${inspection.apiError}); npm run local -- revive-region ${move.to}`);
+      throw new Error(
+        `the ${this.regionNames[move.to]} API does not answer (${inspection.apiError}); npm run local -- revive-region ${move.to}`,
+      );
     }
-    return { alreadyInPlace: true, detail: `no proxy locally: the ${this.regionNames[move.to]} API (${runtime.regions[move.to].apiUrl}) connects to its database directly and answers` };
+    return {
+      alreadyInPlace: true,
+      detail: `no proxy locally: the ${this.regionNames[move.to]} API (${runtime.regions[move.to].apiUrl}) connects to its database directly and answers`,
+    };
   }
 
   async switchTraffic(move: Move, { progress }: StepOptions & { readonly wait: boolean }): Promise<StepOutcome> {
@@ -214,13 +250,19 @@ export class LocalFailoverDriver implements FailoverDriver {
     if (!edge) throw new Error(`${this.paths.edge} is missing: is the rehearsal running?`);
     const url = runtime.regions[move.to].apiUrl;
     if (edge.origin.role === move.to && edge.origin.url === url) {
-      return { alreadyInPlace: true, detail: `the edge already sends traffic to ${this.regionNames[move.to]} (${url}), version ${edge.version}` };
+      return {
+        alreadyInPlace: true,
+        detail: `the edge already sends traffic to ${this.regionNames[move.to]} (${url}), version ${edge.version}`,
+      };
     }
     // Conditional on the version the plan was made from, like UpdateDistribution with IfMatch.
     const expected = move.topology.traffic ? Number(move.topology.traffic.version) : edge.version;
     const next = await updateEdgeOrigin(this.paths.edge, expected, { role: move.to, region: this.regionNames[move.to], url });
     progress(`edge config version ${expected} -> ${next.version}: origin ${url}`);
-    return { alreadyInPlace: false, detail: `the edge sends traffic to ${this.regionNames[move.to]} (${url}) from the next request (version ${next.version})` };
+    return {
+      alreadyInPlace: false,
+      detail: `the edge sends traffic to ${this.regionNames[move.to]} (${url}) from the next request (version ${next.version})`,
+    };
   }
 
   private async withAdmin<T>(runtime: Runtime, role: RegionRole, secrets: LocalSecrets, fn: (sql: Sql) => Promise<T>): Promise<T> {
@@ -228,7 +270,9 @@ export class LocalFailoverDriver implements FailoverDriver {
     try {
       connection = await connectAdmin(runtime.regions[role].dbPort, secrets);
     } catch (error) {
-      throw new Error(`cannot reach the ${this.regionNames[role]} database on 127.0.0.1:${runtime.regions[role].dbPort} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new Error(
+        `cannot reach the ${this.regionNames[role]} database on 127.0.0.1:${runtime.regions[role].dbPort} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     try {
       return await fn(connection);
@@ -238,7 +282,11 @@ export class LocalFailoverDriver implements FailoverDriver {
   }
 }
 
-function viewOf(base: Pick<RegionView, 'role' | 'region' | 'clusterId' | 'proxyName'>, apiOriginDomain: string, r: RegionInspection): RegionView {
+function viewOf(
+  base: Pick<RegionView, 'role' | 'region' | 'clusterId' | 'proxyName'>,
+  apiOriginDomain: string,
+  r: RegionInspection,
+): RegionView {
   if (!r.dbReachable || !r.db) return { ...base, reachable: false, apiOriginDomain };
   const replica = r.db.replica;
   const status = !r.db.readOnly

@@ -24,12 +24,7 @@ export function readBody(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Pro
   });
 }
 
-export function sendJson(
-  res: http.ServerResponse,
-  statusCode: number,
-  body: unknown,
-  headers: http.OutgoingHttpHeaders = {},
-): void {
+export function sendJson(res: http.ServerResponse, statusCode: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(statusCode, {
     'content-type': 'application/json',

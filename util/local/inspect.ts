@@ -19,7 +19,12 @@ export interface RegionInspection {
   readonly apiError?: string;
 }
 
-export async function inspectRegion(role: RegionRole, region: RegionRuntime, secrets: LocalSecrets, timeoutMs = 1500): Promise<RegionInspection> {
+export async function inspectRegion(
+  role: RegionRole,
+  region: RegionRuntime,
+  secrets: LocalSecrets,
+  timeoutMs = 1500,
+): Promise<RegionInspection> {
   const [db, api] = await Promise.all([inspectDb(region.dbPort, secrets, timeoutMs), inspectApi(region.apiUrl, timeoutMs)]);
   return { role, name: region.name, apiUrl: region.apiUrl, dbPort: region.dbPort, ...db, ...api };
 }

@@ -330,7 +330,10 @@ function handle(p: HandleProps): MariaDbServer {
     logFile: p.logFile,
     query,
     async createAppDatabase({ database, user, password }) {
-      for (const [what, value] of [['database', database], ['user', user]] as const) {
+      for (const [what, value] of [
+        ['database', database],
+        ['user', user],
+      ] as const) {
         if (!/^[A-Za-z0-9_]{1,64}$/.test(value)) throw new MariaDbError(`invalid ${what} name '${value}': use [A-Za-z0-9_]`);
       }
       await query('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [database]);
@@ -353,7 +356,11 @@ function handle(p: HandleProps): MariaDbServer {
       stopped ??= (async () => {
         const connection = root;
         root = undefined;
-        if (connection) await connection.then((c) => c.destroy(), () => undefined);
+        if (connection)
+          await connection.then(
+            (c) => c.destroy(),
+            () => undefined,
+          );
         if (p.child.exitCode === null && p.child.signalCode === null) {
           await terminateChild(p.child);
         }

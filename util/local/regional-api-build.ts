@@ -10,7 +10,9 @@ const LAMBDA_SRC = path.join(REPO_ROOT, 'assets', 'lambda', 'src');
 
 export async function buildRegionalApi(outFile: string): Promise<string> {
   const names = Object.keys(TODO_FUNCTIONS) as (keyof typeof TODO_FUNCTIONS)[];
-  const imports = names.map((name, i) => `import { handler as h${i} } from ${JSON.stringify(path.join(LAMBDA_SRC, TODO_FUNCTIONS[name].entry))};`);
+  const imports = names.map(
+    (name, i) => `import { handler as h${i} } from ${JSON.stringify(path.join(LAMBDA_SRC, TODO_FUNCTIONS[name].entry))};`,
+  );
   const table = names.map((name, i) => `  ${JSON.stringify(name)}: h${i},`);
   const contents = [
     `import { runRegionalApi } from ${JSON.stringify(path.join(__dirname, 'regional-api'))};`,

@@ -26,7 +26,12 @@ export interface RegionalApiEnv {
 export type ApiMessage =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'result'; readonly id: string; readonly ok: boolean; readonly value?: unknown; readonly error?: string };
-export type SupervisorMessage = { readonly type: 'invoke'; readonly id: string; readonly functionName: ToDoFunctionName; readonly payload: unknown };
+export type SupervisorMessage = {
+  readonly type: 'invoke';
+  readonly id: string;
+  readonly functionName: ToDoFunctionName;
+  readonly payload: unknown;
+};
 
 export const HEALTH_PATH = '/__local/health';
 /** API Gateway's maximum integration timeout. */
@@ -68,9 +73,16 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
 
       const onPath = API_ROUTES.filter((r) => r.path === pathname);
       // API Gateway says 403 "Missing Authentication Token" for both; 404/405 say what is wrong.
-      if (onPath.length === 0) return sendJson(res, 404, { message: `Not Found: no resource ${pathname} (routes live on ${API_ROUTES[0].path})` }, common);
+      if (onPath.length === 0)
+        return sendJson(res, 404, { message: `Not Found: no resource ${pathname} (routes live on ${API_ROUTES[0].path})` }, common);
       const route = onPath.find((r) => r.method === req.method);
-      if (!route) return sendJson(res, 405, { message: `Method Not Allowed: ${req.method} ${pathname}` }, { ...common, allow: onPath.map((r) => r.method).join(', ') });
+      if (!route)
+        return sendJson(
+          res,
+          405,
+          { message: `Method Not Allowed: ${req.method} ${pathname}` },
+          { ...common, allow: onPath.map((r) => r.method).join(', ') },
+        );
 
       const decision = await authorize(req.headers.authorization);
       if (!decision.allow) {
@@ -117,7 +129,12 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
     });
   }
 
-  const port = await listen(server, Number(requireEnv(env, 'TODOMGMT_API_PORT')), '127.0.0.1', `${region} API (LOCAL_${role.toUpperCase()}_API_PORT)`);
+  const port = await listen(
+    server,
+    Number(requireEnv(env, 'TODOMGMT_API_PORT')),
+    '127.0.0.1',
+    `${region} API (LOCAL_${role.toUpperCase()}_API_PORT)`,
+  );
   log(`API listening on http://127.0.0.1:${port}`);
   process.send?.({ type: 'listening', port } satisfies ApiMessage);
 }

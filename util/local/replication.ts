@@ -48,8 +48,16 @@ export async function ensureUsers(root: Sql, secrets: LocalSecrets, database: st
   try {
     await root.query('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [database]);
     const users: [string, string, string][] = [
-      [secrets.appUser, secrets.appPassword, `GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES ON ${mysql.escapeId(database)}.* TO ?@?`],
-      [secrets.replicationUser, secrets.replicationPassword, 'GRANT REPLICATION SLAVE, REPLICATION SLAVE ADMIN, BINLOG MONITOR ON *.* TO ?@?'],
+      [
+        secrets.appUser,
+        secrets.appPassword,
+        `GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES ON ${mysql.escapeId(database)}.* TO ?@?`,
+      ],
+      [
+        secrets.replicationUser,
+        secrets.replicationPassword,
+        'GRANT REPLICATION SLAVE, REPLICATION SLAVE ADMIN, BINLOG MONITOR ON *.* TO ?@?',
+      ],
       [secrets.adminUser, secrets.adminPassword, 'GRANT ALL PRIVILEGES ON *.* TO ?@?'],
     ];
     for (const [user, password, grant] of users) {
@@ -137,7 +145,11 @@ export async function fence(sql: Sql, appUser: string, boundSeconds = 5): Promis
 }
 
 export async function killSessionsOf(sql: Sql, user: string): Promise<number> {
-  const sessions = await rows<{ ID: number }>(sql, 'SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()', [user]);
+  const sessions = await rows<{ ID: number }>(
+    sql,
+    'SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()',
+    [user],
+  );
   for (const { ID } of sessions) {
     await sql.query('KILL CONNECTION ?', [ID]).catch(() => undefined); // already gone
   }
@@ -196,7 +208,10 @@ export async function findDivergence(candidate: Sql, primary: Sql): Promise<stri
 
 function parseGtidList(list: string): Map<string, bigint> {
   const out = new Map<string, bigint>();
-  for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(\d+)-(\d+)-(\d+)$/.exec(item);
     if (m) out.set(`${m[1]}-${m[2]}`, BigInt(m[3]));
   }
@@ -236,11 +251,14 @@ async function waitConnected(replica: Sql, timeoutMs: number): Promise<void> {
       // A GTID error (1236) arrives just after the connection: look once more before trusting it.
       await new Promise((r) => setTimeout(r, 250));
       const again = (await serverState(replica)).replica;
-      if (again?.lastIoErrno === 1236) throw new DivergenceError([], `the primary cannot serve this replica's GTID position: ${again.lastIoError}`);
+      if (again?.lastIoErrno === 1236)
+        throw new DivergenceError([], `the primary cannot serve this replica's GTID position: ${again.lastIoError}`);
       return;
     }
     if (Date.now() > deadline) {
-      throw new ReplicationError(`replica not connected after ${timeoutMs} ms (IO ${status.ioRunning}: ${status.lastIoError || 'no error'})`);
+      throw new ReplicationError(
+        `replica not connected after ${timeoutMs} ms (IO ${status.ioRunning}: ${status.lastIoError || 'no error'})`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

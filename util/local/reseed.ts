@@ -71,7 +71,9 @@ function run(command: string, args: string[], password: string, input?: string):
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.once('error', (e) => reject(new Error(`${command}: ${e.message} (is the MariaDB client installed?)`)));
     child.once('exit', (code) =>
-      code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`${command} failed (exit ${code}): ${Buffer.concat(err).toString('utf8').trim()}`)),
+      code === 0
+        ? resolve(Buffer.concat(out).toString('utf8'))
+        : reject(new Error(`${command} failed (exit ${code}): ${Buffer.concat(err).toString('utf8').trim()}`)),
     );
     child.stdin.end(input ?? '');
   });

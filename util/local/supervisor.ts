@@ -18,7 +18,18 @@ import { closeServer, readBody, sendJson } from './http-util';
 import { runningPid, startMariaDb, stopMariaDbAt, type MariaDbServer } from './mariadb';
 import { buildRegionalApi } from './regional-api-build';
 import type { ApiMessage, SupervisorMessage } from './regional-api';
-import { connectAdmin, DivergenceError, ensureUsers, fence, findDivergence, promote, replicateFrom, serverState, waitForGtid, type Sql } from './replication';
+import {
+  connectAdmin,
+  DivergenceError,
+  ensureUsers,
+  fence,
+  findDivergence,
+  promote,
+  replicateFrom,
+  serverState,
+  waitForGtid,
+  type Sql,
+} from './replication';
 import { reseedFromPrimary } from './reseed';
 import type { Endpoints, Runtime } from './runtime';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets';
@@ -86,7 +97,10 @@ export class Rehearsal {
   private reconcileTimer?: NodeJS.Timeout;
   private reconciling = false;
 
-  private constructor(private readonly config: LocalConfig, log?: (line: string) => void) {
+  private constructor(
+    private readonly config: LocalConfig,
+    log?: (line: string) => void,
+  ) {
     this.paths = statePaths(config.stateDir);
     this.log = log ?? ((line) => process.stdout.write(`${line}\n`));
     this.regions = {
@@ -163,7 +177,9 @@ export class Rehearsal {
     this.secrets = loadOrCreateSecrets(this.paths.secrets);
     const signingKey = await loadOrCreateSigningKey(this.paths.signingKey);
     const topology = await loadOrInitTopology(this.paths.topology);
-    this.log(`state: ${this.paths.root} (writer: ${topology.writer} = ${this.regions[topology.writer].name}, generation ${topology.generation})`);
+    this.log(
+      `state: ${this.paths.root} (writer: ${topology.writer} = ${this.regions[topology.writer].name}, generation ${topology.generation})`,
+    );
 
     // The slow parts in parallel: two databases and the API bundle.
     const [bundle] = await Promise.all([
@@ -173,10 +189,14 @@ export class Rehearsal {
     ]);
     this.bundle = bundle;
     // The writer first, then the other one rejoins it.
-    await withFileLock(this.paths.operation, async () => {
-      await this.configureRole(topology.writer);
-      await this.configureRole(otherRole(topology.writer));
-    }, 60_000);
+    await withFileLock(
+      this.paths.operation,
+      async () => {
+        await this.configureRole(topology.writer);
+        await this.configureRole(otherRole(topology.writer));
+      },
+      60_000,
+    );
 
     this.token = await startTokenEndpoint({
       clientId: this.secrets.clientId,
@@ -192,7 +212,9 @@ export class Rehearsal {
     const origin = (role: RegionRole): EdgeOrigin => ({ role, region: this.regions[role].name, url: apiUrl(this.regions[role].apiPort) });
     const edgeConfig = await reconcileEdgeConfig(this.paths.edge, origin('pri'), origin);
     if (edgeConfig.origin.role !== topology.writer) {
-      this.log(`warning: the edge points at ${edgeConfig.origin.role} but ${topology.writer} is the writer: run npm run failover -- --local`);
+      this.log(
+        `warning: the edge points at ${edgeConfig.origin.role} but ${topology.writer} is the writer: run npm run failover -- --local`,
+      );
     }
     this.edge = await startEdge({ configFile: this.paths.edge, port: this.config.ports.edge, log: this.log });
     await this.startControl();
@@ -314,7 +336,11 @@ export class Rehearsal {
       log: (m) => this.log(`[${p.name} db] ${m}`),
     }).catch((error: Error) => {
       const key = `LOCAL_${role.toUpperCase()}_DB_PORT`;
-      throw new Error(/port \d+ is in use/.test(error.message) ? `${p.name} database (${key}): ${error.message}; free it or set ${key}=0 in .env` : error.message);
+      throw new Error(
+        /port \d+ is in use/.test(error.message)
+          ? `${p.name} database (${key}): ${error.message}; free it or set ${key}=0 in .env`
+          : error.message,
+      );
     });
     p.db = db;
     p.dbPort = db.port;
@@ -390,26 +416,30 @@ export class Rehearsal {
   }
 
   private async reconcile(): Promise<void> {
-    await withFileLock(this.paths.operation, async () => {
-      const topology = readTopology(this.paths.topology);
-      if (!topology) return;
-      const writerRole = topology.writer;
-      const writer = this.regions[writerRole];
-      const role = otherRole(writerRole);
-      const p = this.regions[role];
-      if (this.stopping || p.down || !p.db || !isAlive(p.db.pid)) return;
-      const state = await this.withAdmin(role, serverState);
-      if (!state.readOnly) {
-        this.log(`[${p.name} db] is writable but ${writer.name} is the writer (generation ${topology.generation}): fencing it`);
-        await this.withAdmin(role, (sql) => fence(sql, this.secrets.appUser));
-      }
-      if (!writer.db || !isAlive(writer.db.pid)) return;
-      if ((await this.withAdmin(writerRole, serverState)).readOnly) return;
-      const r = state.replica;
-      if (r && r.masterPort === writer.dbPort && r.ioRunning !== 'No' && r.sqlRunning === 'Yes') return;
-      this.log(`[${p.name} db] not replicating from ${writer.name}${r?.lastIoError ? ` (${r.lastIoError})` : ''}: rejoining`);
-      await this.rejoin(role);
-    }, 200).catch((error: Error) => {
+    await withFileLock(
+      this.paths.operation,
+      async () => {
+        const topology = readTopology(this.paths.topology);
+        if (!topology) return;
+        const writerRole = topology.writer;
+        const writer = this.regions[writerRole];
+        const role = otherRole(writerRole);
+        const p = this.regions[role];
+        if (this.stopping || p.down || !p.db || !isAlive(p.db.pid)) return;
+        const state = await this.withAdmin(role, serverState);
+        if (!state.readOnly) {
+          this.log(`[${p.name} db] is writable but ${writer.name} is the writer (generation ${topology.generation}): fencing it`);
+          await this.withAdmin(role, (sql) => fence(sql, this.secrets.appUser));
+        }
+        if (!writer.db || !isAlive(writer.db.pid)) return;
+        if ((await this.withAdmin(writerRole, serverState)).readOnly) return;
+        const r = state.replica;
+        if (r && r.masterPort === writer.dbPort && r.ioRunning !== 'No' && r.sqlRunning === 'Yes') return;
+        this.log(`[${p.name} db] not replicating from ${writer.name}${r?.lastIoError ? ` (${r.lastIoError})` : ''}: rejoining`);
+        await this.rejoin(role);
+      },
+      200,
+    ).catch((error: Error) => {
       // A failover or revive holds the lock: look again next time.
       if (!/is held by/.test(error.message)) throw error;
     });
@@ -447,7 +477,11 @@ export class Rehearsal {
     };
     // Own process group: a Ctrl-C in the terminal reaches only the supervisor, which stops the
     // children in order; the IPC channel makes them exit if the supervisor dies.
-    const child = spawn(process.execPath, ['--enable-source-maps', this.bundle], { env, stdio: ['ignore', logFd, logFd, 'ipc'], detached: true });
+    const child = spawn(process.execPath, ['--enable-source-maps', this.bundle], {
+      env,
+      stdio: ['ignore', logFd, logFd, 'ipc'],
+      detached: true,
+    });
     fs.closeSync(logFd);
     p.api = child;
     child.on('message', (message: ApiMessage) => {
@@ -457,7 +491,10 @@ export class Rehearsal {
       if (waiter) message.ok ? waiter.resolve(message.value) : waiter.reject(new Error(message.error));
     });
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${p.name} API did not start within ${API_START_TIMEOUT_MS} ms; see ${this.paths.apiLog(role)}`)), API_START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${p.name} API did not start within ${API_START_TIMEOUT_MS} ms; see ${this.paths.apiLog(role)}`)),
+        API_START_TIMEOUT_MS,
+      );
       child.on('message', (message: ApiMessage) => {
         if (message?.type !== 'listening') return;
         clearTimeout(timer);
@@ -471,7 +508,9 @@ export class Rehearsal {
     p.apiPort = port;
     child.once('exit', (code, signal) => {
       if (!this.stopping && !p.down && p.api === child) {
-        this.log(`[${p.name} api] exited unexpectedly (code ${code}, signal ${signal}); see ${this.paths.apiLog(role)}; npm run local -- revive-region ${role}`);
+        this.log(
+          `[${p.name} api] exited unexpectedly (code ${code}, signal ${signal}); see ${this.paths.apiLog(role)}; npm run local -- revive-region ${role}`,
+        );
         p.api = undefined;
       }
     });
@@ -481,7 +520,8 @@ export class Rehearsal {
   /** The local `aws lambda invoke`: runs a function in that region's API process. */
   invoke(role: RegionRole, functionName: ToDoFunctionName, payload: unknown): Promise<unknown> {
     const api = this.regions[role].api;
-    if (!api || api.exitCode !== null || !api.connected) return Promise.reject(new Error(`the ${this.regions[role].name} API is not running`));
+    if (!api || api.exitCode !== null || !api.connected)
+      return Promise.reject(new Error(`the ${this.regions[role].name} API is not running`));
     const id = randomUUID();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -512,7 +552,13 @@ export class Rehearsal {
     const regions = {} as Record<RegionRole, Runtime['regions'][RegionRole]>;
     for (const role of REGION_ROLES) {
       const p = this.regions[role];
-      regions[role] = { name: p.name, apiUrl: apiUrl(p.apiPort), apiPort: p.apiPort, dbPort: p.dbPort, dbDataDir: this.paths.dbDataDir(role) };
+      regions[role] = {
+        name: p.name,
+        apiUrl: apiUrl(p.apiPort),
+        apiPort: p.apiPort,
+        dbPort: p.dbPort,
+        dbDataDir: this.paths.dbDataDir(role),
+      };
     }
     const runtime: Runtime = {
       supervisorPid: process.pid,
@@ -572,18 +618,28 @@ export class Rehearsal {
 }
 
 /** Client side of the control socket, for the CLI. */
-export function controlRequest(socketPath: string, method: 'GET' | 'POST', urlPath: string, body?: unknown, timeoutMs = 60_000): Promise<unknown> {
+export function controlRequest(
+  socketPath: string,
+  method: 'GET' | 'POST',
+  urlPath: string,
+  body?: unknown,
+  timeoutMs = 60_000,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: urlPath, headers: { 'content-type': 'application/json' }, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const parsed = text ? JSON.parse(text) : undefined;
-        if ((res.statusCode ?? 500) >= 400) reject(new Error((parsed as { error?: string })?.error ?? `control request failed (${res.statusCode})`));
-        else resolve(parsed);
-      });
-    });
+    const req = http.request(
+      { socketPath, method, path: urlPath, headers: { 'content-type': 'application/json' }, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const parsed = text ? JSON.parse(text) : undefined;
+          if ((res.statusCode ?? 500) >= 400)
+            reject(new Error((parsed as { error?: string })?.error ?? `control request failed (${res.statusCode})`));
+          else resolve(parsed);
+        });
+      },
+    );
     req.once('timeout', () => req.destroy(new Error(`no answer from the supervisor within ${timeoutMs} ms`)));
     req.once('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));

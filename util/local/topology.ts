@@ -47,7 +47,12 @@ export function loadOrInitTopology(file: string): Promise<LocalTopology> {
 }
 
 /** Records a new writer; a no-op when it already is the writer. */
-export function setWriter(file: string, writer: RegionRole, mode: string, note?: string): Promise<{ topology: LocalTopology; changed: boolean }> {
+export function setWriter(
+  file: string,
+  writer: RegionRole,
+  mode: string,
+  note?: string,
+): Promise<{ topology: LocalTopology; changed: boolean }> {
   return withFileLock(file, () => {
     const current = readTopology(file) ?? INITIAL_TOPOLOGY();
     if (current.writer === writer) return { topology: current, changed: false };

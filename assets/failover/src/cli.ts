@@ -23,7 +23,9 @@ async function loadLocalDriver(): Promise<FailoverDriver> {
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('failover-driver')) {
-      throw new UsageError(`--local needs the local rehearsal's driver at util/local/failover-driver.ts, which is missing from this checkout.`);
+      throw new UsageError(
+        `--local needs the local rehearsal's driver at util/local/failover-driver.ts, which is missing from this checkout.`,
+      );
     }
     throw error;
   }
@@ -35,7 +37,9 @@ async function loadLocalDriver(): Promise<FailoverDriver> {
 
 export async function confirmOnTerminal(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) {
-    console.error('No terminal to confirm on: pass --yes (the failover pipeline does, after its manual approval), or --dry-run to see the plan only.');
+    console.error(
+      'No terminal to confirm on: pass --yes (the failover pipeline does, after its manual approval), or --dry-run to see the plan only.',
+    );
     return false;
   }
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
@@ -101,7 +105,7 @@ if (require.main === module) {
         console.error(error.message);
         process.exit(EXIT.refused);
       }
-      console.error(error instanceof Error ? error.stack ?? error.message : error);
+      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
       process.exit(EXIT.failed);
     },
   );

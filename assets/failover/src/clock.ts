@@ -24,7 +24,11 @@ export function fakeClock(start = Date.UTC(2026, 0, 1, 12, 0, 0)): Clock & { sle
 }
 
 export class WaitTimeoutError extends Error {
-  constructor(readonly what: string, readonly timeoutMs: number, readonly lastState: string) {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+    readonly lastState: string,
+  ) {
     super(
       `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what} (last state: ${lastState}). ` +
         'Nothing was rolled back: run the same command again to resume from here.',

@@ -70,7 +70,11 @@ export function chooseDirection(mode: FailoverMode, topology: Topology, requeste
   }
   const serving = trafficRole(topology);
   if (serving !== undefined && serving !== writer) {
-    return { from: otherRole(writer), to: writer, why: `an earlier run stopped half-way (writer ${topology.regions[writer].region}, traffic still on ${topology.regions[serving].region}): finishing it` };
+    return {
+      from: otherRole(writer),
+      to: writer,
+      why: `an earlier run stopped half-way (writer ${topology.regions[writer].region}, traffic still on ${topology.regions[serving].region}): finishing it`,
+    };
   }
   return { from: writer, to: otherRole(writer), why: `default: the region that is not the writer` };
 }
@@ -100,15 +104,25 @@ export function preflight({ move, lagSeconds, maxLagSeconds, force }: PreflightI
   const add = (name: string, ok: boolean, detail: string, forceable = false) =>
     checks.push({ name, ok: ok || (forceable && force), detail, forceable, forced: !ok && forceable && force ? true : undefined });
 
-  add('target region answers', to.reachable, to.reachable ? `${to.region} answered` : `${to.region} did not answer: nothing can be promoted there`);
+  add(
+    'target region answers',
+    to.reachable,
+    to.reachable ? `${to.region} answered` : `${to.region} did not answer: nothing can be promoted there`,
+  );
   const alreadyWriter = to.isWriter === true;
   if (mode === 'switchover') {
     add(
       'both regions answer',
       from.reachable,
-      from.reachable ? 'yes' : `${from.region} did not answer. A switchover needs a healthy primary; if its region is down use --mode failover --to ${to.region}`,
+      from.reachable
+        ? 'yes'
+        : `${from.region} did not answer. A switchover needs a healthy primary; if its region is down use --mode failover --to ${to.region}`,
     );
-    add('writer known', writerOf(topology) !== undefined, writerOf(topology) ? `writer: ${topology.regions[writerOf(topology)!].region}` : 'no single writer found in the global cluster');
+    add(
+      'writer known',
+      writerOf(topology) !== undefined,
+      writerOf(topology) ? `writer: ${topology.regions[writerOf(topology)!].region}` : 'no single writer found in the global cluster',
+    );
     if (!alreadyWriter && from.reachable) {
       add(
         'engine versions match',
@@ -118,7 +132,11 @@ export function preflight({ move, lagSeconds, maxLagSeconds, force }: PreflightI
     }
   }
   if (to.reachable) {
-    add('target cluster has an instance', (to.instanceCount ?? 0) > 0, `${to.clusterId}: ${to.instanceCount ?? 0} instance(s)${(to.instanceCount ?? 0) > 0 ? '' : ': add a reader instance in the target region first'}`);
+    add(
+      'target cluster has an instance',
+      (to.instanceCount ?? 0) > 0,
+      `${to.clusterId}: ${to.instanceCount ?? 0} instance(s)${(to.instanceCount ?? 0) > 0 ? '' : ': add a reader instance in the target region first'}`,
+    );
   }
   if (mode === 'switchover' && !alreadyWriter) {
     add(
@@ -130,11 +148,17 @@ export function preflight({ move, lagSeconds, maxLagSeconds, force }: PreflightI
       true,
     );
   }
-  add('target API domain known', to.apiOriginDomain !== undefined, to.apiOriginDomain ?? `no api-domain parameter for ${to.region}: set CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME`);
+  add(
+    'target API domain known',
+    to.apiOriginDomain !== undefined,
+    to.apiOriginDomain ?? `no api-domain parameter for ${to.region}: set CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME`,
+  );
   add(
     'traffic origin readable',
     topology.traffic !== undefined,
-    topology.traffic ? `${topology.edgeId} origin ${topology.traffic.originId} → ${topology.traffic.domainName}` : `${topology.edgeId} could not be read; --force promotes the database anyway and the traffic step retries`,
+    topology.traffic
+      ? `${topology.edgeId} origin ${topology.traffic.originId} → ${topology.traffic.domainName}`
+      : `${topology.edgeId} could not be read; --force promotes the database anyway and the traffic step retries`,
     true,
   );
   return checks;

@@ -96,7 +96,11 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
   const requested = resolveRole(driver, options.to);
   try {
     const contact = regionsToContact(options.mode, requested);
-    const topology = await step('discover', () => driver.discover({ contact }), (t) => ({ detail: describeTopology(t) }));
+    const topology = await step(
+      'discover',
+      () => driver.discover({ contact }),
+      (t) => ({ detail: describeTopology(t) }),
+    );
     const direction = chooseDirection(options.mode, topology, requested);
     report.from = { role: direction.from, region: topology.regions[direction.from].region };
     report.to = { role: direction.to, region: topology.regions[direction.to].region };
@@ -105,10 +109,21 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
 
     const target = topology.regions[move.to];
     const needsLag = target.reachable && target.isWriter !== true && options.mode !== 'detach';
-    const lag = needsLag ? await step('measure replication lag', () => driver.replicationLagSeconds(move), (s) => ({ detail: s === undefined ? 'no recent datapoint' : `${s.toFixed(1)} s` })) : undefined;
+    const lag = needsLag
+      ? await step(
+          'measure replication lag',
+          () => driver.replicationLagSeconds(move),
+          (s) => ({ detail: s === undefined ? 'no recent datapoint' : `${s.toFixed(1)} s` }),
+        )
+      : undefined;
     report.replicationLagSeconds = lag;
 
-    const checks = preflight({ move, lagSeconds: lag, maxLagSeconds: options.maxLagSeconds ?? DEFAULT_MAX_LAG_SECONDS, force: options.force });
+    const checks = preflight({
+      move,
+      lagSeconds: lag,
+      maxLagSeconds: options.maxLagSeconds ?? DEFAULT_MAX_LAG_SECONDS,
+      force: options.force,
+    });
     report.preflight = checks;
     const cautions = warnings(move, lag);
     printPlan(print, driver, move, direction.why, checks, cautions);
@@ -131,11 +146,19 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
     await step(`promote (${options.mode})`, () => driver.promote(move, { progress: log }), outcome);
     await step('proxy', () => driver.ensureProxy(move, { progress: log }), outcome);
     await step('traffic', () => driver.switchTraffic(move, { progress: log, wait: options.wait }), outcome);
-    await step('verify', () => verify(driver, move, contact, options.wait), (detail) => ({ detail }));
+    await step(
+      'verify',
+      () => verify(driver, move, contact, options.wait),
+      (detail) => ({ detail }),
+    );
 
     const noOp = ['promote', 'proxy', 'traffic'].every((n) => report.alreadyInPlace.some((s) => s.startsWith(n)));
     print('');
-    print(noOp ? `Nothing to do: ${target.region} was already the writer and serving traffic.` : `Done: ${target.region} is the writer and serves the API.`);
+    print(
+      noOp
+        ? `Nothing to do: ${target.region} was already the writer and serving traffic.`
+        : `Done: ${target.region} is the writer and serves the API.`,
+    );
     for (const note of report.notes) print(`Note: ${note}`);
     printTimeline(print, report);
     return finish(noOp ? 'no-op' : 'completed');
@@ -167,7 +190,14 @@ function describeTopology(t: Topology): string {
   return `writer ${region(writer)}, traffic ${region(serving)}${t.pendingOperation ? `, ${t.pendingOperation}` : ''}`;
 }
 
-function printPlan(print: (l: string) => void, driver: FailoverDriver, move: Move, why: string, checks: readonly Check[], cautions: readonly string[]): void {
+function printPlan(
+  print: (l: string) => void,
+  driver: FailoverDriver,
+  move: Move,
+  why: string,
+  checks: readonly Check[],
+  cautions: readonly string[],
+): void {
   const { topology: t } = move;
   const from = t.regions[move.from];
   const to = t.regions[move.to];
@@ -178,7 +208,9 @@ function printPlan(print: (l: string) => void, driver: FailoverDriver, move: Mov
   print(`  1. promote  ${to.clusterId}: ${to.isWriter === true ? 'already the writer' : driver.describePromotion(move.mode)}`);
   print(`  2. proxy    ${to.proxyName ?? '?'} → ${to.clusterId}`);
   const already = t.traffic?.domainName === to.apiOriginDomain;
-  print(`  3. traffic  ${t.edgeId} origin ${t.traffic?.originId ?? '?'}: ${t.traffic?.domainName ?? '?'} → ${to.apiOriginDomain ?? '?'}${already ? ' (already)' : ''}`);
+  print(
+    `  3. traffic  ${t.edgeId} origin ${t.traffic?.originId ?? '?'}: ${t.traffic?.domainName ?? '?'} → ${to.apiOriginDomain ?? '?'}${already ? ' (already)' : ''}`,
+  );
   print('  4. verify   read everything back');
   print('Preflight:');
   for (const c of checks) print(`  ${c.ok ? (c.forced ? 'FORCED' : 'ok    ') : 'FAIL  '} ${c.name}: ${c.detail}`);

@@ -101,14 +101,25 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
       case 'cloudformation wait': {
         const stack = state.stacks[key(opt('--stack-name')!)];
         if (!stack) return out(undefined);
-        return fail(`\nWaiter StackDeleteComplete failed: Waiter encountered a terminal failure state: For expression "Stacks[].StackStatus" we matched expected path: "${stack.status}" at least once`, 255);
+        return fail(
+          `\nWaiter StackDeleteComplete failed: Waiter encountered a terminal failure state: For expression "Stacks[].StackStatus" we matched expected path: "${stack.status}" at least once`,
+          255,
+        );
       }
       case 'cloudformation describe-stack-events': {
         const stack = state.stacks[key(opt('--stack-name')!)];
         return out({
-          StackEvents: stack?.status === 'DELETE_FAILED'
-            ? [{ LogicalResourceId: 'Resource0', ResourceType: 'AWS::S3::Bucket', ResourceStatus: 'DELETE_FAILED', ResourceStatusReason: (stack as FakeStack & { reason?: string }).reason ?? 'failed' }]
-            : [],
+          StackEvents:
+            stack?.status === 'DELETE_FAILED'
+              ? [
+                  {
+                    LogicalResourceId: 'Resource0',
+                    ResourceType: 'AWS::S3::Bucket',
+                    ResourceStatus: 'DELETE_FAILED',
+                    ResourceStatusReason: (stack as FakeStack & { reason?: string }).reason ?? 'failed',
+                  },
+                ]
+              : [],
         });
       }
       case 'resourcegroupstaggingapi get-resources': {
@@ -154,11 +165,16 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         const id = opt('--db-cluster-identifier')!;
         const cluster = state.clusters[key(id)];
         if (!cluster) awsError('DBClusterNotFoundFault', 'DescribeDBClusters', `DBCluster ${id} not found.`);
-        return out({ DBClusters: [{ DBClusterIdentifier: id, DBClusterArn: cluster.arn, DeletionProtection: cluster.deletionProtection, Status: 'available' }] });
+        return out({
+          DBClusters: [
+            { DBClusterIdentifier: id, DBClusterArn: cluster.arn, DeletionProtection: cluster.deletionProtection, Status: 'available' },
+          ],
+        });
       }
       case 'rds describe-global-clusters': {
         const g = state.globalCluster;
-        if (!g || g.id !== opt('--global-cluster-identifier')) awsError('GlobalClusterNotFoundFault', 'DescribeGlobalClusters', 'Global cluster not found');
+        if (!g || g.id !== opt('--global-cluster-identifier'))
+          awsError('GlobalClusterNotFoundFault', 'DescribeGlobalClusters', 'Global cluster not found');
         for (const arn of Object.keys(state.pendingRemovals)) {
           state.pendingRemovals[arn] -= 1;
           if (state.pendingRemovals[arn] <= 0) {
@@ -167,11 +183,13 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
           }
         }
         return out({
-          GlobalClusters: [{
-            GlobalClusterIdentifier: g.id,
-            GlobalClusterArn: g.arn,
-            GlobalClusterMembers: g.members.map((m) => ({ DBClusterArn: m.arn, IsWriter: m.writer, Readers: [] })),
-          }],
+          GlobalClusters: [
+            {
+              GlobalClusterIdentifier: g.id,
+              GlobalClusterArn: g.arn,
+              GlobalClusterMembers: g.members.map((m) => ({ DBClusterArn: m.arn, IsWriter: m.writer, Readers: [] })),
+            },
+          ],
         });
       }
       case 'rds remove-from-global-cluster': {
@@ -180,8 +198,10 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         if (!g) awsError('GlobalClusterNotFoundFault', 'RemoveFromGlobalCluster', 'Global cluster not found');
         const member = g.members.find((m) => m.arn === arn);
         if (!member) awsError('DBClusterNotFoundFault', 'RemoveFromGlobalCluster', `${arn} is not a member`);
-        if (arn.split(':')[3] !== region) awsError('InvalidParameterValue', 'RemoveFromGlobalCluster', 'call it in the region of the member');
-        if (member.writer && g.members.length > 1) awsError('InvalidGlobalClusterStateFault', 'RemoveFromGlobalCluster', 'the writer cannot be removed while secondaries exist');
+        if (arn.split(':')[3] !== region)
+          awsError('InvalidParameterValue', 'RemoveFromGlobalCluster', 'call it in the region of the member');
+        if (member.writer && g.members.length > 1)
+          awsError('InvalidGlobalClusterStateFault', 'RemoveFromGlobalCluster', 'the writer cannot be removed while secondaries exist');
         state.pendingRemovals[arn] = state.removalLag;
         if (state.removalLag <= 0) g.members = g.members.filter((m) => m.arn !== arn);
         return out({});
@@ -233,7 +253,9 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         const g = state.globalCluster;
         // RDS: "This cluster is a part of a global cluster, please remove it from globalcluster first".
         if (arn && g && g.members.some((m) => m.arn === arn)) {
-          return failWith(`InvalidDBClusterStateFault: ${r.physicalId} is a part of a global cluster, please remove it from globalcluster first`);
+          return failWith(
+            `InvalidDBClusterStateFault: ${r.physicalId} is a part of a global cluster, please remove it from globalcluster first`,
+          );
         }
       }
     }
@@ -263,11 +285,13 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         return out(undefined);
       case 'list':
         // Like `cdk list --long --json` of the whole app: stage stacks print as "<path> (<stack name>)".
-        return out(state.cdkApp.map((s: CdkStack) => ({
-          id: s.id === s.name ? s.id : `${s.id} (${s.name})`,
-          name: s.name,
-          environment: { account: state.account, region: s.region, name: `aws://${state.account}/${s.region}` },
-        })));
+        return out(
+          state.cdkApp.map((s: CdkStack) => ({
+            id: s.id === s.name ? s.id : `${s.id} (${s.name})`,
+            name: s.name,
+            environment: { account: state.account, region: s.region, name: `aws://${state.account}/${s.region}` },
+          })),
+        );
       case 'bootstrap': {
         const env = cdkArgs.find((a) => a.startsWith('aws://'))!;
         const region = env.split('/')[3];
@@ -275,7 +299,9 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         return out(undefined);
       }
       case 'deploy': {
-        const id = cdkArgs.find((a, i) => i > 0 && !a.startsWith('-') && cdkArgs[i - 1] !== '--app' && cdkArgs[i - 1] !== '--require-approval');
+        const id = cdkArgs.find(
+          (a, i) => i > 0 && !a.startsWith('-') && cdkArgs[i - 1] !== '--app' && cdkArgs[i - 1] !== '--require-approval',
+        );
         const stack = state.cdkApp.find((s) => s.id === id);
         if (!stack) fail(`No stacks match the name(s) ${id}`, 1);
         const key = `${stack.region}/${stack.name}`;
@@ -286,7 +312,8 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
           resources: stack.resources as FakeResource[] | undefined,
         };
         for (const r of stack.resources ?? []) {
-          if (r.type === 'AWS::S3::Bucket' && !state.buckets[r.physicalId]) state.buckets[r.physicalId] = { region: stack.region, objects: 0, stackTag: stack.name };
+          if (r.type === 'AWS::S3::Bucket' && !state.buckets[r.physicalId])
+            state.buckets[r.physicalId] = { region: stack.region, objects: 0, stackTag: stack.name };
         }
         return out(undefined);
       }
@@ -306,8 +333,13 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
       throw new Exit({ code: 0, stdout: '', stderr: '', exec: [process.execPath, ...args] });
     case 'git':
       throw new Exit({
-        code: 0, stdout: '', stderr: '',
-        exec: [options.git, ...args.map((a) => (/^(codecommit::|https:\/\/git-codecommit\.)/.test(a) ? (options.gitRemote ?? '/nonexistent') : a))],
+        code: 0,
+        stdout: '',
+        stderr: '',
+        exec: [
+          options.git,
+          ...args.map((a) => (/^(codecommit::|https:\/\/git-codecommit\.)/.test(a) ? (options.gitRemote ?? '/nonexistent') : a)),
+        ],
       });
     default:
       // npm, git-remote-codecommit: recorded, nothing else.

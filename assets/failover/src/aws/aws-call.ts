@@ -115,7 +115,7 @@ function explain(kind: AwsErrorKind, action: string, region: string, error: unkn
         action,
         region,
         `AccessDenied: the credentials in use may not call ${action} in ${region}. Grant ${action} ` +
-          '(the failover pipeline\'s build role gets exactly FAILOVER_IAM_ACTIONS from assets/failover/src/aws/iam-actions.ts; ' +
+          "(the failover pipeline's build role gets exactly FAILOVER_IAM_ACTIONS from assets/failover/src/aws/iam-actions.ts; " +
           `redeploy it, or add the action to the role you run this with). AWS said: ${original}`,
         error,
       );
@@ -130,7 +130,13 @@ function explain(kind: AwsErrorKind, action: string, region: string, error: unkn
     case 'not-found':
       return new AwsCallError(kind, action, region, `${action} in ${region}: not found. ${original}`, error);
     case 'throttled':
-      return new AwsCallError(kind, action, region, `${action} in ${region} was still throttled after ${attempts} attempts: run again in a minute. ${original}`, error);
+      return new AwsCallError(
+        kind,
+        action,
+        region,
+        `${action} in ${region} was still throttled after ${attempts} attempts: run again in a minute. ${original}`,
+        error,
+      );
     case 'unreachable':
       return new AwsCallError(kind, action, region, `${action}: ${region} did not answer after ${attempts} attempts. ${original}`, error);
     default:

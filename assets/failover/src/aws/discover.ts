@@ -4,7 +4,16 @@
 import { GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, type DBCluster, type GlobalCluster } from '@aws-sdk/client-rds';
 import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
-import { GLOBAL_CLUSTER_ID, REGION_ROLES, SSM_PREFIX, clusterId, proxyName, ssmParameterName, type RegionRole, type SsmKey } from '../../../../lib/names';
+import {
+  GLOBAL_CLUSTER_ID,
+  REGION_ROLES,
+  SSM_PREFIX,
+  clusterId,
+  proxyName,
+  ssmParameterName,
+  type RegionRole,
+  type SsmKey,
+} from '../../../../lib/names';
 import type { DiscoverRequest, RegionView, Topology, TrafficOrigin } from '../driver';
 import { AwsCallError, type AwsCaller } from './aws-call';
 import type { AwsClients } from './clients';
@@ -111,7 +120,13 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
     return undefined;
   };
   const systemFact = (key: SsmKey) => published('secd', key) ?? published('pri', key);
-  const pick = (envValue: string | undefined, envName: string | undefined, fromSsm: () => string | undefined, fallback?: string, label?: string) => {
+  const pick = (
+    envValue: string | undefined,
+    envName: string | undefined,
+    fromSsm: () => string | undefined,
+    fallback?: string,
+    label?: string,
+  ) => {
     if (envValue !== undefined) {
       sources.push(`${label} from env:${envName}`);
       return { value: envValue, source: `env ${envName}` };
@@ -123,7 +138,13 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
   };
 
   const globalClusterId = pick(undefined, undefined, () => systemFact('global-cluster-id'), GLOBAL_CLUSTER_ID, 'global-cluster-id').value!;
-  const edgeId = pick(ctx.overrides.distributionId, OVERRIDE_VARIABLE.distributionId, () => systemFact('distribution-id'), undefined, 'distribution-id').value;
+  const edgeId = pick(
+    ctx.overrides.distributionId,
+    OVERRIDE_VARIABLE.distributionId,
+    () => systemFact('distribution-id'),
+    undefined,
+    'distribution-id',
+  ).value;
   if (edgeId === undefined) {
     throw new DiscoveryError(
       `No CloudFront distribution id: ${ssmParameterName('secd', 'distribution-id')} was not readable in ${contacted.map((r) => ctx.regions[r]).join(', ')}. ` +
@@ -133,7 +154,9 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
 
   const answering = contacted.filter((role) => parameters.get(role) !== undefined);
   if (answering.length === 0) {
-    throw new DiscoveryError(`No region answered (${contacted.map((r) => ctx.regions[r]).join(', ')}): check network access and credentials.`);
+    throw new DiscoveryError(
+      `No region answered (${contacted.map((r) => ctx.regions[r]).join(', ')}): check network access and credentials.`,
+    );
   }
   // Ask for the global cluster in the target-side region first: it is the one that must be up.
   const global = await describeGlobalCluster(ctx, ctx.regions[answering[answering.length - 1]], globalClusterId);
@@ -142,9 +165,27 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
   const views = {} as Record<RegionRole, RegionView>;
   for (const role of REGION_ROLES) {
     const reachable = answering.includes(role);
-    const cluster = pick(ctx.overrides.clusterId[role], OVERRIDE_VARIABLE.clusterId[role], () => published(role, 'cluster-id'), clusterId(role), `cluster-id(${role})`);
-    const proxy = pick(ctx.overrides.proxyName[role], OVERRIDE_VARIABLE.proxyName[role], () => published(role, 'proxy-name'), proxyName(role), `proxy-name(${role})`);
-    const api = pick(ctx.overrides.apiOriginDomain[role], OVERRIDE_VARIABLE.apiOriginDomain[role], () => published(role, 'api-domain'), undefined, `api-domain(${role})`);
+    const cluster = pick(
+      ctx.overrides.clusterId[role],
+      OVERRIDE_VARIABLE.clusterId[role],
+      () => published(role, 'cluster-id'),
+      clusterId(role),
+      `cluster-id(${role})`,
+    );
+    const proxy = pick(
+      ctx.overrides.proxyName[role],
+      OVERRIDE_VARIABLE.proxyName[role],
+      () => published(role, 'proxy-name'),
+      proxyName(role),
+      `proxy-name(${role})`,
+    );
+    const api = pick(
+      ctx.overrides.apiOriginDomain[role],
+      OVERRIDE_VARIABLE.apiOriginDomain[role],
+      () => published(role, 'api-domain'),
+      undefined,
+      `api-domain(${role})`,
+    );
     const member = members.find((m) => roleOfClusterArn(ctx, m.DBClusterArn) === role);
     if (!reachable) {
       views[role] = {
@@ -200,7 +241,11 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
   };
 }
 
-async function readTraffic(ctx: AwsContext, distributionId: string, views: Record<RegionRole, RegionView>): Promise<TrafficOrigin | undefined> {
+async function readTraffic(
+  ctx: AwsContext,
+  distributionId: string,
+  views: Record<RegionRole, RegionView>,
+): Promise<TrafficOrigin | undefined> {
   const command = new GetDistributionCommand({ Id: distributionId });
   let out;
   try {
@@ -208,13 +253,20 @@ async function readTraffic(ctx: AwsContext, distributionId: string, views: Recor
   } catch (error) {
     if (error instanceof AwsCallError && error.kind === 'unreachable') return undefined;
     if (error instanceof AwsCallError && error.kind === 'not-found') {
-      throw new DiscoveryError(`Unknown CloudFront distribution ${distributionId}: fix CLOUDFRONT_DISTRIBUTION_ID or ${ssmParameterName('secd', 'distribution-id')}.`);
+      throw new DiscoveryError(
+        `Unknown CloudFront distribution ${distributionId}: fix CLOUDFRONT_DISTRIBUTION_ID or ${ssmParameterName('secd', 'distribution-id')}.`,
+      );
     }
     throw error;
   }
   const config = out.Distribution?.DistributionConfig;
   if (!config || !out.ETag) throw new DiscoveryError(`CloudFront returned no config or ETag for ${distributionId}`);
-  const origin = findApiOrigin(distributionId, config, knownDomains(views), REGION_ROLES.map((r) => views[r].region));
+  const origin = findApiOrigin(
+    distributionId,
+    config,
+    knownDomains(views),
+    REGION_ROLES.map((r) => views[r].region),
+  );
   return { originId: origin.Id!, domainName: origin.DomainName!, version: out.ETag, deployed: out.Distribution?.Status === 'Deployed' };
 }
 

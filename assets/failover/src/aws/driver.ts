@@ -1,10 +1,6 @@
 // The FailoverDriver for AWS: Aurora Global Database, RDS Proxy, CloudFront. Each step reads the
 // current state first and only acts when needed, so a re-run is a no-op and a killed run resumes.
-import {
-  GetDistributionCommand,
-  GetDistributionConfigCommand,
-  UpdateDistributionCommand,
-} from '@aws-sdk/client-cloudfront';
+import { GetDistributionCommand, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeDBProxyTargetsCommand,
@@ -105,7 +101,11 @@ export class AwsFailoverDriver implements FailoverDriver {
           Id: 'lag',
           // Aurora MySQL reports this on each secondary cluster, in milliseconds, in the secondary's region.
           MetricStat: {
-            Metric: { Namespace: 'AWS/RDS', MetricName: 'AuroraGlobalDBReplicationLag', Dimensions: [{ Name: 'DBClusterIdentifier', Value: target.clusterId }] },
+            Metric: {
+              Namespace: 'AWS/RDS',
+              MetricName: 'AuroraGlobalDBReplicationLag',
+              Dimensions: [{ Name: 'DBClusterIdentifier', Value: target.clusterId }],
+            },
             Period: 60,
             Stat: 'Maximum',
           },
@@ -174,7 +174,11 @@ export class AwsFailoverDriver implements FailoverDriver {
         }
         case 'failover': {
           // Unplanned: sent to the target's region and never needs the old primary to answer.
-          const command = new FailoverGlobalClusterCommand({ GlobalClusterIdentifier: global, TargetDbClusterIdentifier: targetArn, AllowDataLoss: true });
+          const command = new FailoverGlobalClusterCommand({
+            GlobalClusterIdentifier: global,
+            TargetDbClusterIdentifier: targetArn,
+            AllowDataLoss: true,
+          });
           await this.caller.run('rds', targetRegion, command, () => rds(targetRegion).send(command));
           return;
         }
@@ -222,7 +226,11 @@ export class AwsFailoverDriver implements FailoverDriver {
     const registered = targets.some((t) => t.Type === 'TRACKED_CLUSTER' && t.RdsResourceId === target.clusterId);
     let detail = `${proxy} already routes to ${target.clusterId}`;
     if (!registered) {
-      const command = new RegisterDBProxyTargetsCommand({ DBProxyName: proxy, TargetGroupName: PROXY_TARGET_GROUP, DBClusterIdentifiers: [target.clusterId] });
+      const command = new RegisterDBProxyTargetsCommand({
+        DBProxyName: proxy,
+        TargetGroupName: PROXY_TARGET_GROUP,
+        DBClusterIdentifiers: [target.clusterId],
+      });
       try {
         await this.caller.run('rds', target.region, command, () => this.ctx.clients.rds(target.region).send(command));
       } catch (error) {
@@ -232,14 +240,23 @@ export class AwsFailoverDriver implements FailoverDriver {
       options.progress(detail);
     }
     const writerReady = (ts: DBProxyTarget[]) =>
-      ts.some((t) => t.Type === 'RDS_INSTANCE' && t.TargetHealth?.State === 'AVAILABLE' && (t.Role === undefined || t.Role === 'READ_WRITE'));
+      ts.some(
+        (t) => t.Type === 'RDS_INSTANCE' && t.TargetHealth?.State === 'AVAILABLE' && (t.Role === undefined || t.Role === 'READ_WRITE'),
+      );
     const alreadyAvailable = writerReady(targets);
     if (!alreadyAvailable) {
       await waitUntil({
         what: `${proxy}'s writer target to be AVAILABLE`,
         read: () => this.proxyTargets(move),
         done: writerReady,
-        describe: (ts) => ts.filter((t) => t.Type === 'RDS_INSTANCE').map((t) => `${t.RdsResourceId}:${t.Role ?? '?'}:${t.TargetHealth?.State ?? '?'}${t.TargetHealth?.Reason ? `(${t.TargetHealth.Reason})` : ''}`).join(', ') || 'no instance targets yet',
+        describe: (ts) =>
+          ts
+            .filter((t) => t.Type === 'RDS_INSTANCE')
+            .map(
+              (t) =>
+                `${t.RdsResourceId}:${t.Role ?? '?'}:${t.TargetHealth?.State ?? '?'}${t.TargetHealth?.Reason ? `(${t.TargetHealth.Reason})` : ''}`,
+            )
+            .join(', ') || 'no instance targets yet',
         clock: this.clock,
         timeoutMs: this.timeouts.proxyMs,
         initialDelayMs: this.timeouts.pollInitialMs,
@@ -247,7 +264,10 @@ export class AwsFailoverDriver implements FailoverDriver {
         progress: options.progress,
       });
     }
-    return { alreadyInPlace: registered && alreadyAvailable, detail: registered && alreadyAvailable ? `${detail}, writer AVAILABLE` : `${detail}; writer target AVAILABLE` };
+    return {
+      alreadyInPlace: registered && alreadyAvailable,
+      detail: registered && alreadyAvailable ? `${detail}, writer AVAILABLE` : `${detail}; writer target AVAILABLE`,
+    };
   }
 
   private async proxyTargets(move: Move): Promise<DBProxyTarget[]> {
@@ -255,13 +275,19 @@ export class AwsFailoverDriver implements FailoverDriver {
     const all: DBProxyTarget[] = [];
     let marker: string | undefined;
     do {
-      const command = new DescribeDBProxyTargetsCommand({ DBProxyName: target.proxyName, TargetGroupName: PROXY_TARGET_GROUP, Marker: marker });
+      const command = new DescribeDBProxyTargetsCommand({
+        DBProxyName: target.proxyName,
+        TargetGroupName: PROXY_TARGET_GROUP,
+        Marker: marker,
+      });
       let out;
       try {
         out = await this.caller.run('rds', target.region, command, () => this.ctx.clients.rds(target.region).send(command));
       } catch (error) {
         if (error instanceof AwsCallError && error.kind === 'not-found') {
-          throw new Error(`Unknown RDS Proxy ${target.proxyName} in ${target.region}: fix ${OVERRIDE_VARIABLE.proxyName[move.to]} or the proxy-name SSM parameter. (${error.message})`);
+          throw new Error(
+            `Unknown RDS Proxy ${target.proxyName} in ${target.region}: fix ${OVERRIDE_VARIABLE.proxyName[move.to]} or the proxy-name SSM parameter. (${error.message})`,
+          );
         }
         throw error;
       }
@@ -276,7 +302,9 @@ export class AwsFailoverDriver implements FailoverDriver {
     const distributionId = topology.edgeId;
     const newDomain = topology.regions[move.to].apiOriginDomain;
     if (!newDomain) {
-      throw new Error(`The API domain of ${topology.regions[move.to].region} is unknown: publish api-domain in SSM or set CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME.`);
+      throw new Error(
+        `The API domain of ${topology.regions[move.to].region} is unknown: publish api-domain in SSM or set CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME.`,
+      );
     }
     const cloudfront = this.ctx.clients.cloudfront();
     const regions = Object.values(this.regionNames);
@@ -306,9 +334,7 @@ export class AwsFailoverDriver implements FailoverDriver {
         throw error;
       }
     }
-    let detail = changed
-      ? `origin ${originId}: ${changed.from} → ${newDomain}`
-      : `origin ${originId} already points at ${newDomain}`;
+    let detail = changed ? `origin ${originId}: ${changed.from} → ${newDomain}` : `origin ${originId} already points at ${newDomain}`;
     if (options.wait) {
       const status = await waitUntil({
         what: `CloudFront distribution ${distributionId} to be Deployed`,

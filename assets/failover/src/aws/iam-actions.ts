@@ -12,14 +12,7 @@
  * - ssm-parameters: arn:aws:ssm:<region>:<account>:parameter/todomgmt and parameter/todomgmt/* in both regions
  * - '*': actions without resource-level permissions
  */
-export type FailoverResourceKind =
-  | 'global-cluster'
-  | 'cluster'
-  | 'proxy'
-  | 'proxy-target-group'
-  | 'distribution'
-  | 'ssm-parameters'
-  | '*';
+export type FailoverResourceKind = 'global-cluster' | 'cluster' | 'proxy' | 'proxy-target-group' | 'distribution' | 'ssm-parameters' | '*';
 
 export interface FailoverIamGrant {
   readonly actions: readonly string[];
@@ -72,5 +65,4 @@ export const FAILOVER_IAM_ACTIONS: readonly FailoverIamGrant[] = [
 ];
 
 /** Every action once, sorted: what the build role gets and what the equality test compares. */
-export const failoverIamActionList = (): string[] =>
-  [...new Set(FAILOVER_IAM_ACTIONS.flatMap((grant) => grant.actions))].sort();
+export const failoverIamActionList = (): string[] => [...new Set(FAILOVER_IAM_ACTIONS.flatMap((grant) => grant.actions))].sort();

@@ -18,7 +18,9 @@ const value = (env: Env, key: string) => env[key]?.trim() || undefined;
 export function overridesFromEnv(env: Env): AwsOverrides {
   const domain = value(env, 'CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME');
   if (domain !== undefined && !/^[a-z0-9.-]+$/i.test(domain)) {
-    throw new Error(`CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME=${domain} must be a bare host name (no https://, no path), e.g. abc123.execute-api.us-east-2.amazonaws.com`);
+    throw new Error(
+      `CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME=${domain} must be a bare host name (no https://, no path), e.g. abc123.execute-api.us-east-2.amazonaws.com`,
+    );
   }
   return {
     clusterId: { pri: value(env, 'SRC_CLUSTER_ID'), secd: value(env, 'TARGET_CLUSTER_ID') },

@@ -33,7 +33,9 @@ interface DbState {
 
 export class UnsafeSqlModeError extends Error {
   constructor() {
-    super('the database session uses sql_mode NO_BACKSLASH_ESCAPES, which the driver cannot escape values for; remove it from the parameter group');
+    super(
+      'the database session uses sql_mode NO_BACKSLASH_ESCAPES, which the driver cannot escape values for; remove it from the parameter group',
+    );
     this.name = 'UnsafeSqlModeError';
   }
 }
@@ -105,8 +107,7 @@ export async function query<T>(sql: string, params: readonly SqlParam[], options
       return await runOnce<T>(db, sql, params);
     } catch (error) {
       if (db.unsafeSqlMode) throw new UnsafeSqlModeError();
-      const retry =
-        attempt === 1 && isConnectionError(error) && !isHopeless(error) && (options.idempotent || provesNothingWasSent(error));
+      const retry = attempt === 1 && isConnectionError(error) && !isHopeless(error) && (options.idempotent || provesNothingWasSent(error));
       if (retry) {
         logger.warn('database connection dropped; retrying once on a new connection', { code: (error as { code?: string }).code });
         continue;

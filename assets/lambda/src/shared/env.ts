@@ -34,7 +34,12 @@ type Env = Readonly<Record<string, string | undefined>>;
  * The inverse of readDbSettings for a local MariaDB (password auth, no TLS): the env that the local
  * rehearsal, the tests and the benchmark give the functions, so the variable names live here only.
  */
-export function localDbEnv(db: { readonly port: number; readonly database: string; readonly user: string; readonly password: string }): Record<string, string> {
+export function localDbEnv(db: {
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+}): Record<string, string> {
   return {
     DB_HOST: '127.0.0.1',
     DB_PORT: String(db.port),

@@ -96,9 +96,9 @@ export const getInput = z.strictObject({ id: z.optional(id), limit: z.optional(l
 );
 export type GetInput = z.infer<typeof getInput>;
 
-export const createTableInput = z.strictObject({ action: z.string() }).check(
-  z.refine((v) => v.action === 'CREATE_TABLE', { message: "action must be 'CREATE_TABLE'", path: ['action'] }),
-);
+export const createTableInput = z
+  .strictObject({ action: z.string() })
+  .check(z.refine((v) => v.action === 'CREATE_TABLE', { message: "action must be 'CREATE_TABLE'", path: ['action'] }));
 
 /** Parses or throws a ValidationError whose message lists every problem, field by field. */
 export function parse<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.output<S> {

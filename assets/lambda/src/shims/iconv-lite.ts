@@ -24,7 +24,7 @@ export function decodeCesu8(buffer: Buffer): string {
   const utf8 = buffer.toString('utf8');
   if (!utf8.includes('\ufffd')) return utf8;
   let out = '';
-  for (let i = 0; i < buffer.length; ) {
+  for (let i = 0; i < buffer.length;) {
     const b = buffer[i];
     if (b < 0x80) {
       out += String.fromCharCode(b);

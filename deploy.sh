@@ -130,7 +130,7 @@ check_app_stacks() {
       printf 'error: the CDK app has no stack %s\n' "$id" >&2
       mismatches=$((mismatches + 1))
     elif [[ "$found" != "${name} ${region}" ]]; then
-      printf 'error: the CDK app deploys %s as "%s", expected "%s %s" (names come from lib/names.ts)\n' "$id" "$found" "$name" "$region" >&2
+      printf 'error: the CDK app deploys %s as "%s", expected "%s %s" (names come from assets/common/names.ts)\n' "$id" "$found" "$name" "$region" >&2
       mismatches=$((mismatches + 1))
     fi
   done

@@ -13,9 +13,9 @@ import { gzipSync } from 'node:zlib';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import * as mysql from 'mysql2/promise';
-import { LAMBDA_BUILD_OPTIONS } from '../assets/lambda/bundling';
-import { localDbEnv } from '../assets/lambda/src/shared/env';
-import { TODO_FUNCTIONS, type ToDoFunctionName } from '../assets/lambda/src/routes';
+import { LAMBDA_BUILD_OPTIONS } from '#lambda/bundling';
+import { localDbEnv } from '#lambda/shared/env';
+import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import { startMariaDb, type MariaDbServer } from '../util/local/mariadb';
 
 const MAX_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
@@ -87,10 +87,10 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
     });
     // Imported after the env is set, as a Lambda cold start would see it.
-    const { handler: createTable } = await import('../assets/lambda/src/handlers/create-table');
-    const { handler: getToDos } = await import('../assets/lambda/src/handlers/get-todos');
-    const { handler: upsertToDos } = await import('../assets/lambda/src/handlers/upsert-todos');
-    const { closeDb } = await import('../assets/lambda/src/shared/db');
+    const { handler: createTable } = await import('#lambda/handlers/create-table');
+    const { handler: getToDos } = await import('#lambda/handlers/get-todos');
+    const { handler: upsertToDos } = await import('#lambda/handlers/upsert-todos');
+    const { closeDb } = await import('#lambda/shared/db');
 
     await createTable({ action: 'CREATE_TABLE' });
     const values = Array.from({ length: SEED_ROWS }, (_, i) => `('seed ${i}', 'wip')`).join(',');
@@ -105,8 +105,8 @@ async function main(): Promise<void> {
       charset: 'UTF8MB4_UNICODE_CI',
     };
     // Same driver options as the functions' pool (poolOptions), so (c) differs from (a) only by our code.
-    const { poolOptions } = await import('../assets/lambda/src/shared/db');
-    const { readDbSettings } = await import('../assets/lambda/src/shared/env');
+    const { poolOptions } = await import('#lambda/shared/db');
+    const { readDbSettings } = await import('#lambda/shared/env');
     const pool = mysql.createPool(poolOptions(readDbSettings()));
     const SELECT_ONE = 'SELECT id, Task AS task, Status AS status, UNIX_TIMESTAMP(CreatedTime) AS created FROM ToDos WHERE id = ?';
     const INSERT = 'INSERT INTO ToDos (Task, Status) VALUES (?, ?)';
@@ -145,13 +145,13 @@ async function main(): Promise<void> {
     const scenarios: Array<{ label: string; ours: Operation; original: Operation; raw: Operation }> = [
       {
         label: 'GET /v1?id= (read one)',
-        ours: async (i) => expectStatus(await getToDos(apiGet(idFor(i)) as never), 200),
+        ours: async (i) => expectStatus(await getToDos(apiGet(idFor(i))), 200),
         original: async (i) => void (await originalQuery(SELECT_ONE, [idFor(i)])),
         raw: async (i) => void (await pool.query(SELECT_ONE, [idFor(i)])),
       },
       {
         label: 'POST /v1 (create: INSERT + SELECT)',
-        ours: async (i) => expectStatus(await upsertToDos(apiPost(`bench ${i}`) as never), 201),
+        ours: async (i) => expectStatus(await upsertToDos(apiPost(`bench ${i}`)), 201),
         original: async (i) => {
           const r = (await originalQuery(INSERT, [`bench ${i}`, 'wip'])) as mysql.ResultSetHeader;
           await originalQuery(SELECT_ONE, [r.insertId]);
@@ -184,7 +184,8 @@ async function main(): Promise<void> {
       );
       for (const r of results) {
         console.log(
-          `  ${r.name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.requests).padStart(9)}`,
+          `  ${r.name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ` +
+            `${r.p99.toFixed(2).padStart(8)} ${String(r.requests).padStart(9)}`,
         );
       }
       const vsOriginal = a.rps / b.rps;
@@ -237,7 +238,8 @@ async function reportBundles(): Promise<boolean> {
       .map(([k, v]) => `${k} ${kb(v)}`)
       .join(', ');
     console.log(
-      `  ${name.padEnd(20)} ${kb(code.length).padStart(9)} minified, ${kb(gzipSync(code).length).padStart(8)} gzipped (target <= 300 KB minified: ${check(met)})`,
+      `  ${name.padEnd(20)} ${kb(code.length).padStart(9)} minified, ${kb(gzipSync(code).length).padStart(8)} gzipped ` +
+        `(target <= 300 KB minified: ${check(met)})`,
     );
     console.log(`  ${''.padEnd(20)} largest: ${top}`);
   }

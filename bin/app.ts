@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The only place that reads the environment: .env plus process env, validated into a typed config.
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadConfig, readEnv } from '../lib/config';
+import { ConfigError, loadConfig, readEnv } from '#config';
 import { buildToDoMgmtApp } from '../lib/todo-mgmt-app';
 
 try {

@@ -5,8 +5,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { TODO_FUNCTIONS, type ToDoFunctionName } from '../assets/lambda/src/routes';
-import type { AppConfig } from './config';
+import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
+import type { AppConfig } from '#config';
 import { ApiDistribution } from './constructs/api-distribution';
 import { CreateTableTrigger } from './constructs/create-table-trigger';
 import { CrossRegionParameter } from './constructs/cross-region-parameter';
@@ -14,7 +14,7 @@ import { OAuthUserPool } from './constructs/oauth-user-pool';
 import { PublishedParameters } from './constructs/published-parameters';
 import { ToDoApi } from './constructs/todo-api';
 import { ToDoFunction } from './constructs/todo-function';
-import { type RegionRole, type SsmKey, ssmParameterName } from './names';
+import { type RegionRole, type SsmKey, ssmParameterName } from '#names';
 
 export interface AppStackProps extends StackProps {
   readonly role: RegionRole;

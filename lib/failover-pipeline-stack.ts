@@ -10,11 +10,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { AppConfig } from './config';
+import type { AppConfig } from '#config';
 import { acknowledgeWildcards, arnOf, codeBuildWildcards, S3_OBJECT_ACTIONS } from './constructs/acknowledge';
 import { failoverBuildStatements } from './constructs/failover-build-policy';
 import { CODEBUILD_IMAGE, CODEBUILD_NODE_VERSION } from './pipeline-stack';
-import { FAILOVER_PIPELINE_NAME, type RegionRole, REPOSITORY_BRANCH, REPOSITORY_NAME, ssmParameterName } from './names';
+import { FAILOVER_PIPELINE_NAME, type RegionRole, REPOSITORY_BRANCH, REPOSITORY_NAME, ssmParameterName } from '#names';
 
 /** Where the failover program's sources come from. */
 export type FailoverSource =
@@ -39,8 +39,7 @@ export const FAILOVER_SOURCE_PATHS = [
   'package-lock.json',
   'tsconfig.json',
   '.env',
-  'lib/config.ts',
-  'lib/names.ts',
+  'assets/common',
   'assets/lambda/src/routes.ts',
   'assets/failover',
 ];
@@ -165,7 +164,9 @@ export class FailoverPipelineStack extends Stack {
                 '(switchover: planned, waits for replication, no data loss; failover: the old primary is unreachable, ' +
                 'recent writes may be lost; detach: the target leaves the global database). ' +
                 'The Plan stage log lists every step and the current state of both regions.',
-              externalEntityLink: `https://${this.region}.console.aws.amazon.com/codesuite/codebuild/projects/${this.project.projectName}/history?region=${this.region}`,
+              externalEntityLink:
+                `https://${this.region}.console.aws.amazon.com/codesuite/codebuild/projects/` +
+                `${this.project.projectName}/history?region=${this.region}`,
               timeout: Duration.hours(4),
             }),
           ],

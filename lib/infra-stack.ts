@@ -5,11 +5,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { AppConfig } from './config';
+import type { AppConfig } from '#config';
 import { IsolatedVpc } from './constructs/isolated-vpc';
 import { PublishedParameters } from './constructs/published-parameters';
 import { ReplicaSecret } from './constructs/replica-secret';
-import { clusterId, DB_PORT, DB_USER, dbSecretName, GLOBAL_CLUSTER_ID, kmsAlias, proxyName, type RegionRole } from './names';
+import { clusterId, DB_PORT, DB_USER, dbSecretName, GLOBAL_CLUSTER_ID, kmsAlias, proxyName, type RegionRole } from '#names';
 
 export interface InfraStackProps extends StackProps {
   readonly role: RegionRole;
@@ -179,7 +179,8 @@ function acknowledgeClusterFindings(cluster: rds.DatabaseCluster, config: AppCon
     Validations.of(cluster).acknowledge({
       id: 'AwsSolutions-RDS10',
       reason:
-        'Deletion protection is off by configuration (DB_DELETION_PROTECTION=false) so delete.sh can remove a demo; set it to true for real data.',
+        'Deletion protection is off by configuration (DB_DELETION_PROTECTION=false) so delete.sh can remove a demo; ' +
+        'set it to true for real data.',
     });
   }
 }

@@ -5,8 +5,8 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards, arnOf, codeBuildWildcards, KMS_DATA_KEY_ACTIONS, S3_OBJECT_ACTIONS } from './constructs/acknowledge';
-import type { AppConfig } from './config';
-import { PIPELINE_NAME, REGION_ROLES, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from './names';
+import type { AppConfig } from '#config';
+import { PIPELINE_NAME, REGION_ROLES, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from '#names';
 import { RegionStage } from './region-stage';
 
 export interface PipelineStackProps extends StackProps {

@@ -1,9 +1,9 @@
 import { Stage, type StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AppStack } from './app-stack';
-import type { AppConfig } from './config';
+import type { AppConfig } from '#config';
 import { InfraStack } from './infra-stack';
-import { type RegionRole, STACK_NAMES } from './names';
+import { type RegionRole, STACK_NAMES } from '#names';
 
 export interface RegionStageProps extends StageProps {
   readonly role: RegionRole;

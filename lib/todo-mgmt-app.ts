@@ -1,8 +1,8 @@
 import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type AppConfig, PLACEHOLDER_ACCOUNT } from './config';
+import { type AppConfig, PLACEHOLDER_ACCOUNT } from '#config';
 import { FailoverPipelineStack } from './failover-pipeline-stack';
-import { APP_NAME, REGION_ROLES, STACK_NAMES } from './names';
+import { APP_NAME, REGION_ROLES, STACK_NAMES } from '#names';
 import { PipelineStack } from './pipeline-stack';
 
 export interface ToDoMgmtStacks {

@@ -3,7 +3,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import { Construct } from 'constructs';
-import { API_STAGE_NAME } from '../names';
+import { API_STAGE_NAME } from '#names';
 
 export interface ApiDistributionProps {
   /** Host name of the regional API the distribution starts with (the primary's). */

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { FAILOVER_IAM_ACTIONS, type FailoverResourceKind } from '../../assets/failover/src/aws/iam-actions';
-import { clusterId, GLOBAL_CLUSTER_ID, REGION_ROLES, SSM_PREFIX } from '../names';
+import { FAILOVER_IAM_ACTIONS, type FailoverResourceKind } from '#failover/aws/iam-actions';
+import { clusterId, GLOBAL_CLUSTER_ID, REGION_ROLES, SSM_PREFIX } from '#names';
 
 export interface FailoverBuildPolicyProps {
   readonly regions: Readonly<Record<'pri' | 'secd', string>>;

@@ -1,8 +1,8 @@
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { OAUTH_RESOURCE_SERVER, OAUTH_SCOPE_NAME } from '../../assets/lambda/src/routes';
-import { USER_POOL_NAME } from '../names';
+import { OAUTH_RESOURCE_SERVER, OAUTH_SCOPE_NAME } from '#routes';
+import { USER_POOL_NAME } from '#names';
 
 export interface OAuthUserPoolProps {
   /** `COGNITO_DOMAIN_PREFIX`; the account id is appended because hosted domains are global. */

@@ -1,6 +1,6 @@
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { type RegionRole, type SsmKey, ssmParameterName } from '../names';
+import { type RegionRole, type SsmKey, ssmParameterName } from '#names';
 
 export interface PublishedParametersProps {
   /** The role of the region the stack deploys to: parameters live under `/todomgmt/<role>/`. */
@@ -10,7 +10,7 @@ export interface PublishedParametersProps {
 
 /**
  * Publishes ids to SSM Parameter Store in the stack's own region, where the failover program and the
- * other region's stacks look them up (lib/names.ts `SsmKey` is the catalogue).
+ * other region's stacks look them up (assets/common/names.ts `SsmKey` is the catalogue).
  */
 export class PublishedParameters extends Construct {
   readonly parameters: Partial<Record<SsmKey, ssm.StringParameter>> = {};

@@ -4,8 +4,8 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_BASE_PATH, API_ROUTES, OAUTH_SCOPE, type ToDoFunctionName } from '../../assets/lambda/src/routes';
-import { API_NAME, API_STAGE_NAME } from '../names';
+import { API_BASE_PATH, API_ROUTES, OAUTH_SCOPE, type ToDoFunctionName } from '#routes';
+import { API_NAME, API_STAGE_NAME } from '#names';
 
 export interface ToDoApiProps {
   /** The primary's user pool, in both regions: tokens stay valid across a failover. */

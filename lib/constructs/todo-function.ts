@@ -6,9 +6,9 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { LAMBDA_ESBUILD_ARGS } from '../../assets/lambda/bundling';
-import { TODO_FUNCTIONS, type ToDoFunctionName } from '../../assets/lambda/src/routes';
-import { DB_PORT, DB_USER, functionName, type RegionRole } from '../names';
+import { LAMBDA_ESBUILD_ARGS } from '#lambda/bundling';
+import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
+import { DB_PORT, DB_USER, functionName, type RegionRole } from '#names';
 import { managedPolicyFinding } from './acknowledge';
 
 export const LAMBDA_SOURCE_DIR = path.join(__dirname, '..', '..', 'assets', 'lambda', 'src');
@@ -27,8 +27,8 @@ export interface ToDoFunctionProps {
 
 /**
  * One handler from the route table as a Lambda function with the house defaults: Node 22 on arm64,
- * everything bundled and minified (with the same esbuild options the bundle test and the benchmark use), inside the VPC, talking to the database
- * only through the regional RDS Proxy with an IAM token: no password ever reaches the function.
+ * everything bundled and minified (with the same esbuild options the bundle test and the benchmark use),
+ * inside the VPC, talking to the database only through the regional RDS Proxy with an IAM token: no password ever reaches the function.
  */
 export class ToDoFunction extends Construct {
   readonly function: nodejs.NodejsFunction;

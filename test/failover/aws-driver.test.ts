@@ -1,11 +1,11 @@
 // The AWS driver through the real orchestration, against a simulated two-region AWS (aws-world.ts).
 // Every scenario of the failover issue, plus the least-privilege check: the IAM actions the driver
 // really sends equal FAILOVER_IAM_ACTIONS.
-import { clusterId, proxyName } from '../../lib/names';
-import { failoverIamActionList } from '../../assets/failover/src/aws/iam-actions';
-import { overridesFromEnv } from '../../assets/failover/src/aws/overrides';
-import { runFailover, type RunOptions } from '../../assets/failover/src/run';
-import type { FailoverReport } from '../../assets/failover/src/report';
+import { clusterId, proxyName } from '#names';
+import { failoverIamActionList } from '#failover/aws/iam-actions';
+import { overridesFromEnv } from '#failover/aws/overrides';
+import { runFailover, type RunOptions } from '#failover/run';
+import type { FailoverReport } from '#failover/report';
 import { API_DOMAIN, AwsWorld, REGIONS, clusterArn, initialDistributionConfig } from './aws-world';
 
 const sentActions = new Set<string>();

@@ -22,11 +22,11 @@ import {
 } from '@aws-sdk/client-rds';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
-import { GLOBAL_CLUSTER_ID, REGION_ROLES, clusterId, proxyName, ssmParameterName, type RegionRole } from '../../lib/names';
-import type { AwsClients } from '../../assets/failover/src/aws/clients';
-import { AwsFailoverDriver } from '../../assets/failover/src/aws/driver';
-import type { AwsOverrides } from '../../assets/failover/src/aws/overrides';
-import { fakeClock } from '../../assets/failover/src/clock';
+import { GLOBAL_CLUSTER_ID, REGION_ROLES, clusterId, proxyName, ssmParameterName, type RegionRole } from '#names';
+import type { AwsClients } from '#failover/aws/clients';
+import { AwsFailoverDriver } from '#failover/aws/driver';
+import type { AwsOverrides } from '#failover/aws/overrides';
+import { fakeClock } from '#failover/clock';
 
 export const REGIONS: Record<RegionRole, string> = { pri: 'us-east-1', secd: 'us-east-2' };
 export const ACCOUNT = '123456789012';

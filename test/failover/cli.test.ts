@@ -2,10 +2,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseCliArgs } from '../../assets/failover/src/args';
-import { confirmOnTerminal, main } from '../../assets/failover/src/cli';
-import { overridesFromEnv } from '../../assets/failover/src/aws/overrides';
-import { writeReport, type FailoverReport } from '../../assets/failover/src/report';
+import { parseCliArgs } from '#failover/args';
+import { confirmOnTerminal, main } from '#failover/cli';
+import { overridesFromEnv } from '#failover/aws/overrides';
+import { writeReport, type FailoverReport } from '#failover/report';
 
 describe('failover CLI', () => {
   test('parses every contract flag', () => {

@@ -1,19 +1,10 @@
 // The orchestration on its own, over an in-memory driver: order of the steps, approval, dry run,
 // refusal, direction rules, resume and the report. Nothing here knows about AWS.
-import type { RegionRole } from '../../lib/names';
-import { fakeClock } from '../../assets/failover/src/clock';
-import type {
-  DiscoverRequest,
-  FailoverDriver,
-  FailoverMode,
-  Move,
-  RegionView,
-  StepOptions,
-  StepOutcome,
-  Topology,
-} from '../../assets/failover/src/driver';
-import { UsageError } from '../../assets/failover/src/plan';
-import { runFailover, type RunOptions } from '../../assets/failover/src/run';
+import type { RegionRole } from '#names';
+import { fakeClock } from '#failover/clock';
+import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology } from '#failover/driver';
+import { UsageError } from '#failover/plan';
+import { runFailover, type RunOptions } from '#failover/run';
 
 const DOMAIN: Record<RegionRole, string> = { pri: 'pri.edge.test', secd: 'secd.edge.test' };
 

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { API_ROUTES, OAUTH_RESOURCE_SERVER, OAUTH_SCOPE, OAUTH_SCOPE_NAME, TODO_FUNCTIONS } from '../../assets/lambda/src/routes';
-import { API_STAGE_NAME, DB_USER, functionName, type RegionRole, ssmParameterName } from '../../lib/names';
+import { API_ROUTES, OAUTH_RESOURCE_SERVER, OAUTH_SCOPE, OAUTH_SCOPE_NAME, TODO_FUNCTIONS } from '#routes';
+import { API_STAGE_NAME, DB_USER, functionName, type RegionRole, ssmParameterName } from '#names';
 import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
 
 // Managed CloudFront policies (fixed ids documented by AWS).

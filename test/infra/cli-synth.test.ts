@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { PLACEHOLDER_ACCOUNT } from '../../lib/config';
+import { PLACEHOLDER_ACCOUNT } from '#config';
 import { REPO_ROOT } from './synth-app';
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { clusterId, DB_USER, dbSecretName, GLOBAL_CLUSTER_ID, proxyName, ssmParameterName } from '../../lib/names';
+import { clusterId, DB_USER, dbSecretName, GLOBAL_CLUSTER_ID, proxyName, ssmParameterName } from '#names';
 import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
 
 let synthesized: SynthesizedApp;

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { failoverIamActionList } from '../../assets/failover/src/aws/iam-actions';
-import { FAILOVER_PIPELINE_NAME, PIPELINE_NAME, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from '../../lib/names';
+import { failoverIamActionList } from '#failover/aws/iam-actions';
+import { FAILOVER_PIPELINE_NAME, PIPELINE_NAME, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from '#names';
 import { SYNTH_COMMANDS } from '../../lib/pipeline-stack';
 import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
 

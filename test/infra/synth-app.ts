@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { type AppConfig, type Env, loadConfig } from '../../lib/config';
+import { type AppConfig, type Env, loadConfig } from '#config';
 import { buildToDoMgmtApp, type ToDoMgmtStacks } from '../../lib/todo-mgmt-app';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');

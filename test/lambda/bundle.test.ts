@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import { LAMBDA_BUILD_OPTIONS } from '../../assets/lambda/bundling';
-import { TODO_FUNCTIONS, type ToDoFunctionName } from '../../assets/lambda/src/routes';
+import { LAMBDA_BUILD_OPTIONS } from '#lambda/bundling';
+import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import type { MariaDbServer } from '../../util/local/mariadb';
 import { fixture, read, startTestDatabase } from './support';
 

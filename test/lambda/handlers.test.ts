@@ -1,11 +1,11 @@
 // The four functions against a real MariaDB: both event shapes, every status code of the happy and
 // the bad-input paths, and byte-for-byte round trips of hostile and non-ASCII text.
 import type { MariaDbServer } from '../../util/local/mariadb';
-import { handler as createTable } from '../../assets/lambda/src/handlers/create-table';
-import { handler as getToDos } from '../../assets/lambda/src/handlers/get-todos';
-import { handler as removeToDos } from '../../assets/lambda/src/handlers/remove-todos';
-import { handler as upsertToDos } from '../../assets/lambda/src/handlers/upsert-todos';
-import { closeDb } from '../../assets/lambda/src/shared/db';
+import { handler as createTable } from '#lambda/handlers/create-table';
+import { handler as getToDos } from '#lambda/handlers/get-todos';
+import { handler as removeToDos } from '#lambda/handlers/remove-todos';
+import { handler as upsertToDos } from '#lambda/handlers/upsert-todos';
+import { closeDb } from '#lambda/shared/db';
 import { APP_DB, apiWithBody, apiWithQuery, fixture, read, rowCount, startTestDatabase } from './support';
 
 jest.setTimeout(30_000);

@@ -3,14 +3,14 @@
 import * as net from 'node:net';
 import type { MariaDbServer } from '../../util/local/mariadb';
 import { freePort } from '../../util/local/ports';
-import { handler as createTable } from '../../assets/lambda/src/handlers/create-table';
-import { handler as getToDos } from '../../assets/lambda/src/handlers/get-todos';
-import { handler as removeToDos } from '../../assets/lambda/src/handlers/remove-todos';
-import { handler as upsertToDos } from '../../assets/lambda/src/handlers/upsert-todos';
+import { handler as createTable } from '#lambda/handlers/create-table';
+import { handler as getToDos } from '#lambda/handlers/get-todos';
+import { handler as removeToDos } from '#lambda/handlers/remove-todos';
+import { handler as upsertToDos } from '#lambda/handlers/upsert-todos';
 import * as mysql from 'mysql2/promise';
-import { closeDb } from '../../assets/lambda/src/shared/db';
-import { ConflictError, translateDbError } from '../../assets/lambda/src/shared/errors';
-import { logger } from '../../assets/lambda/src/shared/logger';
+import { closeDb } from '#lambda/shared/db';
+import { ConflictError, translateDbError } from '#lambda/shared/errors';
+import { logger } from '#lambda/shared/logger';
 import {
   APP_DB,
   apiWithBody,

@@ -1,14 +1,8 @@
 // Cold-start settings and IAM auth, without a database: env validation, the token cache, the driver
 // options for the RDS Proxy, and a real (offline) token signature.
-import { poolOptions } from '../../assets/lambda/src/shared/db';
-import { readDbSettings } from '../../assets/lambda/src/shared/env';
-import {
-  credentialsFromEnv,
-  IamTokenCache,
-  presignRdsConnect,
-  rdsSigner,
-  TOKEN_RENEW_AFTER_MS,
-} from '../../assets/lambda/src/shared/iam-token';
+import { poolOptions } from '#lambda/shared/db';
+import { readDbSettings } from '#lambda/shared/env';
+import { credentialsFromEnv, IamTokenCache, presignRdsConnect, rdsSigner, TOKEN_RENEW_AFTER_MS } from '#lambda/shared/iam-token';
 
 const base = { DB_HOST: 'proxy.example', DB_NAME: 'todos', DB_USER: 'app', AWS_REGION: 'us-east-1' };
 

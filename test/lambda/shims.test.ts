@@ -1,6 +1,6 @@
 // The bundle's iconv-lite stand-in must agree with the real library on the one charset mysql2 needs.
 import * as iconv from 'iconv-lite';
-import { decodeCesu8, encodeCesu8, getDecoder, getEncoder } from '../../assets/lambda/src/shims/iconv-lite';
+import { decodeCesu8, encodeCesu8, getDecoder, getEncoder } from '#lambda/shims/iconv-lite';
 
 const samples = ['', 'plain ascii', 'Grüße', 'Hangul 한국어 \ud7a3', '漢字', '🎉 emoji 👩‍👩‍👧', 'mixed é 🎉 x', '\u0000nul', '\uffff'];
 

@@ -3,8 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { localDbEnv } from '../../assets/lambda/src/shared/env';
-import { logger } from '../../assets/lambda/src/shared/logger';
+import { localDbEnv } from '#lambda/shared/env';
+import { logger } from '#lambda/shared/logger';
 import { startMariaDb, type MariaDbServer } from '../../util/local/mariadb';
 
 export const APP_DB = { database: 'todos', user: 'todo_app', password: 'local-only-password' } as const;

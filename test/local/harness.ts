@@ -3,11 +3,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { realClock } from '../../assets/failover/src/clock';
-import type { FailoverMode } from '../../lib/config';
-import { LOCAL_PORT_DEFAULTS, loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
-import type { RegionRole } from '../../lib/names';
-import { runFailover } from '../../assets/failover/src/run';
+import { realClock } from '#failover/clock';
+import { LOCAL_PORT_DEFAULTS, loadLocalConfig, readEnv, type LocalConfig } from '#config';
+import type { FailoverMode, RegionRole } from '#names';
+import { runFailover } from '#failover/run';
 import { createLocalDriver } from '../../util/local/failover-driver';
 import { connectAdmin } from '../../util/local/replication';
 import type { Endpoints } from '../../util/local/runtime';

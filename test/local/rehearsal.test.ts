@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadOrCreateSigningKey, signAccessToken } from '../../util/local/token-endpoint';
 import { statePaths } from '../../util/local/state';
+import { AlreadyRunningError, Rehearsal } from '../../util/local/supervisor';
 import { readTopology } from '../../util/local/topology';
 import { startTestRehearsal, type TestRehearsal } from './harness';
 
@@ -191,7 +192,6 @@ test('fail back with the real CLI: npm run failover -- --local --yes', async () 
 });
 
 test('a second start on the same state dir is refused and leaves the running one intact', async () => {
-  const { Rehearsal, AlreadyRunningError } = await import('../../util/local/supervisor');
   await expect(Rehearsal.start({ config: t.config, log: () => undefined })).rejects.toBeInstanceOf(AlreadyRunningError);
   expect(fs.existsSync(statePaths(t.config.stateDir).endpoints)).toBe(true);
   expect((await t.api(`${edge}?id=${ids.first}`, { token })).status).toBe(200);

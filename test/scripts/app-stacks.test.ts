@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { App, Stack } from 'aws-cdk-lib';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '#config';
 import { buildToDoMgmtApp } from '../../lib/todo-mgmt-app';
 import { REPO } from './harness';
 

@@ -35,7 +35,7 @@ COGNITO_DOMAIN_PREFIX=todomgmt-dev-api # the account id is appended
 FAILOVER_MODE=switchover
 `;
 
-/** The app as cdk sees it: ids, names and regions per lib/names.ts, with outputs and buckets. */
+/** The app as cdk sees it: ids, names and regions per assets/common/names.ts, with outputs and buckets. */
 export const CDK_APP: CdkStack[] = [
   { id: 'ToDoMgmt', name: 'ToDoMgmt', region: PRI, resources: [{ type: 'AWS::S3::Bucket', physicalId: 'todomgmt-pipeline-artifacts' }] },
   {

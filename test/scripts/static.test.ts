@@ -1,10 +1,10 @@
 // What holds for the scripts without running a scenario: shellcheck, strict mode, names equal to
-// lib/names.ts, .env validation that agrees with lib/config.ts, --help.
+// assets/common/names.ts, .env validation that agrees with assets/common/config.ts, --help.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadConfig, readEnv } from '../../lib/config';
+import { loadConfig, readEnv } from '#config';
 import {
   clusterId,
   FAILOVER_PIPELINE_NAME,
@@ -16,7 +16,7 @@ import {
   SSM_PREFIX,
   STACK_NAMES,
   STAGE_IDS,
-} from '../../lib/names';
+} from '#names';
 import { DOTENV, REPO, SCRIPTS } from './harness';
 
 const COMMON = 'util/scripts/common.sh';
@@ -77,7 +77,7 @@ describe('names in util/scripts/common.sh', () => {
     FAILOVER_PIPELINE_SECD GLOBAL_CLUSTER_ID CLUSTER_ID_PRI CLUSTER_ID_SECD SSM_PREFIX CREATE_TABLE_FUNCTION; do printf '%s=%s\\n' "$v" "\${!v}"; done
     echo "STACK_TABLE=\${STACK_TABLE[*]}"`);
 
-  test('equal lib/names.ts', () => {
+  test('equal assets/common/names.ts', () => {
     expect(names.stderr).toBe('');
     const lines = names.stdout.trim().split('\n');
     expect(lines.filter((l) => !l.startsWith('STACK_TABLE='))).toEqual([
@@ -122,7 +122,7 @@ describe('names in util/scripts/common.sh', () => {
   });
 });
 
-describe('.env validation agrees with lib/config.ts on the keys the scripts read', () => {
+describe('.env validation agrees with assets/common/config.ts on the keys the scripts read', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-env-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -2,9 +2,9 @@
 // `./delete.sh --local` runs `stop`.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { TODO_FUNCTIONS, type ToDoFunctionName } from '../../assets/lambda/src/routes';
-import { ConfigError, loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
-import { REGION_ROLES, type RegionRole } from '../../lib/names';
+import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
+import { ConfigError, loadLocalConfig, readEnv, type LocalConfig } from '#config';
+import { REGION_ROLES, type RegionRole } from '#names';
 import { readEdgeConfig } from './edge-config';
 import { describeRegion, inspectRegion } from './inspect';
 import { runningPid, stopMariaDbAt } from './mariadb';

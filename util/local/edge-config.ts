@@ -1,7 +1,7 @@
 // The edge's one piece of configuration: which regional API is the active origin. Changes are a
 // compare-and-swap on `version`, the local twin of CloudFront's UpdateDistribution with IfMatch: two
 // concurrent failover runs cannot both win, and a run working from a stale read fails loudly.
-import type { RegionRole } from '../../lib/names';
+import type { RegionRole } from '#names';
 import { readJson, withFileLock, writeJson } from './state';
 
 export interface EdgeOrigin {

@@ -7,18 +7,9 @@
 //   failover:   never contacts the old primary: apply what already arrived, promote. The old primary
 //               is fenced by the supervisor as soon as it is seen (it boots read-only anyway) and
 //               rejoins as a replica; if it holds writes that never arrived it is rebuilt (dump kept).
-import type {
-  FailoverDriver,
-  FailoverMode,
-  Move,
-  RegionView,
-  StepOptions,
-  StepOutcome,
-  Topology,
-  TrafficOrigin,
-} from '../../assets/failover/src/driver';
-import { loadLocalConfig, readEnv, type LocalConfig } from '../../lib/config';
-import { REGION_ROLES, type RegionRole } from '../../lib/names';
+import type { FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology, TrafficOrigin } from '#failover/driver';
+import { loadLocalConfig, readEnv, type LocalConfig } from '#config';
+import { REGION_ROLES, type RegionRole } from '#names';
 import { readEdgeConfig, updateEdgeOrigin } from './edge-config';
 import { inspectRegion, type RegionInspection } from './inspect';
 import {

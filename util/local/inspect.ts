@@ -1,7 +1,7 @@
 // Reads one local region's live state without changing anything: is its database up, read-only,
 // replicating from whom; does its API answer. Shared by `npm run local -- status` and the failover
 // driver's discover().
-import type { RegionRole } from '../../lib/names';
+import type { RegionRole } from '#names';
 import { HEALTH_PATH } from './regional-api';
 import { connectAdmin, serverState, type ServerState } from './replication';
 import type { RegionRuntime } from './runtime';

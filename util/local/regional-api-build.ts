@@ -3,7 +3,7 @@
 // generated from TODO_FUNCTIONS: a function added to the table is served without touching this file.
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { TODO_FUNCTIONS } from '../../assets/lambda/src/routes';
+import { TODO_FUNCTIONS } from '#routes';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const LAMBDA_SRC = path.join(REPO_ROOT, 'assets', 'lambda', 'src');

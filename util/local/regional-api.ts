@@ -4,8 +4,8 @@
 // Besides HTTP it takes `invoke` messages from the supervisor over IPC (the local `aws lambda invoke`).
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { API_ROUTES, OAUTH_SCOPE, type ToDoFunctionName } from '../../assets/lambda/src/routes';
-import { functionName as physicalName, type RegionRole } from '../../lib/names';
+import { API_ROUTES, OAUTH_SCOPE, type ToDoFunctionName } from '#routes';
+import { functionName as physicalName, type RegionRole } from '#names';
 import { lambdaContext, toProxyEvent, writeProxyResult } from './apigw-event';
 import { createAuthorizer } from './authorizer';
 import { BodyTooLargeError, listen, readBody, sendJson } from './http-util';

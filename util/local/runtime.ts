@@ -1,6 +1,6 @@
 // What a running rehearsal publishes about itself: `endpoints.json` (the documented contract for
 // users and scripts) and `runtime.json` (ports and pids for the CLI, status and the failover driver).
-import type { RegionRole } from '../../lib/names';
+import type { RegionRole } from '#names';
 import { readJson } from './state';
 import { isAlive } from './state';
 

@@ -2,7 +2,7 @@
 // every process that touches it uses: atomic private writes and a cross-process lock.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RegionRole } from '../../lib/names';
+import type { RegionRole } from '#names';
 
 export interface StatePaths {
   readonly root: string;

@@ -1,7 +1,7 @@
 // The persisted truth about who writes. Every restart (the whole rehearsal, or one revived region)
 // reads it: a database that is not the writer starts read-only and rejoins as a replica; it never
 // takes writes because it was the writer before it went down.
-import type { RegionRole } from '../../lib/names';
+import type { RegionRole } from '#names';
 import { readJson, withFileLock, writeJson } from './state';
 
 export interface TopologyEvent {

@@ -1,7 +1,7 @@
 // What `npm run local -- start` prints once everything is healthy: where things are, and the
 // article's walkthrough as ready-to-paste curl commands against the edge.
 import * as path from 'node:path';
-import type { RegionRole } from '../../lib/names';
+import type { RegionRole } from '#names';
 import type { Endpoints } from './runtime';
 
 export interface WalkthroughFacts {

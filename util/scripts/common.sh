@@ -10,8 +10,8 @@ if ((BASH_VERSINFO[0] < 4)); then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Names. Bash cannot import lib/names.ts, so they are copied here ONCE;
-# test/scripts/names.test.ts fails when they drift from lib/names.ts.
+# Names. Bash cannot import assets/common/names.ts, so they are copied here ONCE;
+# test/scripts/names.test.ts fails when they drift from assets/common/names.ts.
 readonly STACK_PIPELINE='ToDoMgmt'
 readonly STACK_FAILOVER_PRI='ToDoMgmt-failover'
 readonly STACK_FAILOVER_SECD='ToDoMgmt-failover-secd'
@@ -199,7 +199,7 @@ check_node() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# .env: the same file bin/app.ts reads. As in lib/config.ts readEnv(), a non-empty variable in the
+# .env: the same file bin/app.ts reads. As in assets/common/config.ts readEnv(), a non-empty variable in the
 # process environment overrides the file.
 declare -A DOTENV=()
 
@@ -242,7 +242,7 @@ env_value() {
   fi
 }
 
-# Validates the keys the scripts use, with lib/config.ts's rules and wording (the CDK app checks the
+# Validates the keys the scripts use, with assets/common/config.ts's rules and wording (the CDK app checks the
 # rest at synth). Sets PRI_REGION, SECD_REGION, ENV_ACCOUNT, COGNITO_PREFIX, DELETION_PROTECTION.
 readonly REGION_PATTERN='^[a-z]{2}(-gov)?-[a-z]+-[0-9]$'
 validate_env() {

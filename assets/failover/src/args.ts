@@ -1,6 +1,6 @@
 // Command-line flags of `npm run failover -- ...` (a contract with the pipeline and deploy scripts).
 import { parseArgs } from 'node:util';
-import type { FailoverMode } from '../../../lib/config';
+import type { FailoverMode } from '#names';
 import { parseMode, UsageError } from './plan';
 
 export interface CliArgs {

@@ -1,8 +1,8 @@
 // `npm run failover -- ...`: what the failover pipeline's CodeBuild job runs, and what an operator runs
-// by hand. Reads .env (through lib/config.ts), builds the AWS or the local driver, runs, writes the report.
+// by hand. Reads .env (through assets/common/config.ts), builds the AWS or the local driver, runs, writes the report.
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { ConfigError, loadConfig, readEnv } from '../../../lib/config';
+import { ConfigError, loadConfig, readEnv } from '#config';
 import { parseCliArgs, USAGE } from './args';
 import { AwsFailoverDriver } from './aws/driver';
 import { overridesFromEnv } from './aws/overrides';

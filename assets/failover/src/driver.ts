@@ -2,11 +2,9 @@
 // place it runs: AWS (aws/driver.ts) or the local two-region rehearsal (util/local/failover-driver.ts).
 // Every step method is "check the current state → act only if needed → wait until done" and says
 // whether the work was already in place, so a second run is a no-op and a killed run can be resumed.
-import type { FailoverMode } from '../../../lib/config';
-import type { RegionRole } from '../../../lib/names';
+import type { FailoverMode, RegionRole } from '#names';
 
-export type { FailoverMode } from '../../../lib/config';
-export type { RegionRole } from '../../../lib/names';
+export type { FailoverMode, RegionRole } from '#names';
 
 /** One region as the driver sees it. Unknown facts stay undefined (e.g. a region that did not answer). */
 export interface RegionView {

@@ -1,7 +1,7 @@
 // Deciding what a run will do, before it does anything: which regions it may call, which way it moves,
 // and the preflight checks that can refuse it.
-import { FAILOVER_MODES, type FailoverMode } from '../../../lib/config';
-import { REGION_ROLES, type RegionRole } from '../../../lib/names';
+import { FAILOVER_MODES, type FailoverMode } from '#names';
+import { REGION_ROLES, type RegionRole } from '#names';
 import type { FailoverDriver, Move, Topology } from './driver';
 
 export class UsageError extends Error {

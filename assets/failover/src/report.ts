@@ -2,8 +2,8 @@
 // step did and when, so an RTO can be read off it afterwards.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FailoverMode } from '../../../lib/config';
-import type { RegionRole } from '../../../lib/names';
+import type { FailoverMode } from '#names';
+import type { RegionRole } from '#names';
 import type { Check } from './plan';
 
 export type RunOutcome = 'completed' | 'no-op' | 'dry-run' | 'refused' | 'declined' | 'failed';

@@ -1,7 +1,7 @@
 // The orchestration, the same for AWS and the local rehearsal: plan → approve → steps → verify → report.
 // It never throws for a failed step: the report records the failure so CodeBuild keeps it, and the
 // caller turns the outcome into an exit code.
-import type { FailoverMode } from '../../../lib/config';
+import type { FailoverMode } from '#names';
 import type { Clock } from './clock';
 import type { FailoverDriver, Move, StepOutcome, Topology } from './driver';
 import {

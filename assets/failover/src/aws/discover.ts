@@ -4,16 +4,7 @@
 import { GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, type DBCluster, type GlobalCluster } from '@aws-sdk/client-rds';
 import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
-import {
-  GLOBAL_CLUSTER_ID,
-  REGION_ROLES,
-  SSM_PREFIX,
-  clusterId,
-  proxyName,
-  ssmParameterName,
-  type RegionRole,
-  type SsmKey,
-} from '../../../../lib/names';
+import { GLOBAL_CLUSTER_ID, REGION_ROLES, SSM_PREFIX, clusterId, proxyName, ssmParameterName, type RegionRole, type SsmKey } from '#names';
 import type { DiscoverRequest, RegionView, Topology, TrafficOrigin } from '../driver';
 import { AwsCallError, type AwsCaller } from './aws-call';
 import type { AwsClients } from './clients';
@@ -133,7 +124,7 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
     }
     const v = fromSsm();
     if (v !== undefined) return { value: v, source: 'SSM' };
-    if (fallback !== undefined) sources.push(`${label} = default ${fallback} (lib/names.ts)`);
+    if (fallback !== undefined) sources.push(`${label} = default ${fallback} (assets/common/names.ts)`);
     return { value: fallback, source: 'the default name' };
   };
 

@@ -10,7 +10,7 @@ import {
   SwitchoverGlobalClusterCommand,
   type DBProxyTarget,
 } from '@aws-sdk/client-rds';
-import type { RegionRole } from '../../../../lib/names';
+import type { RegionRole } from '#names';
 import { realClock, waitUntil, type Clock } from '../clock';
 import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, StepOptions, StepOutcome, Topology } from '../driver';
 import { AwsCallError, AwsCaller, DEFAULT_RETRY, type RetryPolicy } from './aws-call';

@@ -1,8 +1,8 @@
 // The original article's environment variables, kept so that its runbooks still work. They describe
 // the deployed pri → secd pair: SRC_* name the pri region's resources, TARGET_* and
 // CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME the secd region's. They apply whichever way a run moves.
-import type { Env } from '../../../../lib/config';
-import type { RegionRole } from '../../../../lib/names';
+import type { Env } from '#config';
+import type { RegionRole } from '#names';
 
 export interface AwsOverrides {
   readonly clusterId: Partial<Record<RegionRole, string>>;

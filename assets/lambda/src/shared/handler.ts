@@ -2,7 +2,7 @@
 // error to the envelope, and log one structured line per request.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { HttpMethod, ToDoFunctionName } from '../routes';
+import type { HttpMethod, ToDoFunctionName } from '#routes';
 import { describeError, MethodNotAllowedError } from './errors';
 import { isApiEvent, parseEvent, type ParsedRequest, type ToDoEvent } from './events';
 import { logger } from './logger';

@@ -1,12 +1,19 @@
-// Every physical name that another region, a script or the failover program has to find lives here.
-// Users know these names from the original article; changing one replaces or orphans a resource.
-import type { ToDoFunctionName } from '../assets/lambda/src/routes';
+// Every physical name that another region, a script or the failover program has to find lives here,
+// with the other facts both the CDK app and the runtime programs need (region roles, SSM keys, failover
+// modes). Dependency-free on purpose: the functions, the failover program and the rehearsal import it as
+// `#names` without pulling in the CDK. Users know these names from the original article; changing one
+// replaces or orphans a resource.
+import type { ToDoFunctionName } from '#routes';
 
 export const APP_NAME = 'ToDoMgmt';
 
 /** The role a region was deployed with. Roles never move: after a failover `secd` is the writer. */
 export type RegionRole = 'pri' | 'secd';
 export const REGION_ROLES: readonly RegionRole[] = ['pri', 'secd'];
+
+/** How a failover moves the writer; what each mode means lives in assets/failover/src (its mode table). */
+export type FailoverMode = 'switchover' | 'failover' | 'detach';
+export const FAILOVER_MODES: readonly FailoverMode[] = ['switchover', 'failover', 'detach'];
 
 export const STACK_NAMES = {
   pipeline: APP_NAME,

@@ -1,9 +1,13 @@
-// The one place configuration is validated. Entry points (bin/app.ts, the local rehearsal, the
-// failover CLI) hand it their environment; everything downstream receives a typed AppConfig.
+// The one place configuration is validated. Entry points (bin/app.ts, the local rehearsal, the failover
+// CLI, the scripts) hand it their environment; everything downstream receives a typed AppConfig.
+// No CDK import here: the runtime programs load it as `#config`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotEnv } from 'dotenv';
-import type { RegionRole } from './names';
+import { FAILOVER_MODES, type FailoverMode, type RegionRole } from '#names';
+
+/** The checkout this module lives in (assets/common/): where `.env` is, and where `.local/` goes by default. */
+const REPO_ROOT = path.join(__dirname, '..', '..');
 
 export interface AppConfig {
   /** Target account; undefined means "offline synth" and stacks get a labelled placeholder. */
@@ -23,9 +27,6 @@ export interface AppConfig {
   readonly edgeDomain?: { readonly domainName: string; readonly certificateArn: string };
 }
 
-export type FailoverMode = 'switchover' | 'failover' | 'detach';
-export const FAILOVER_MODES: readonly FailoverMode[] = ['switchover', 'failover', 'detach'];
-
 /** Used only when no account is known, so that `cdk synth` works offline. Never deployable. */
 export const PLACEHOLDER_ACCOUNT = '111111111111';
 
@@ -39,7 +40,7 @@ export class ConfigError extends Error {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** `.env` values, overridden by the process environment (so CI and one-off runs can change a key). */
-export function readEnv(dotEnvPath = path.join(__dirname, '..', '.env'), processEnv: Env = process.env): Env {
+export function readEnv(dotEnvPath = path.join(REPO_ROOT, '.env'), processEnv: Env = process.env): Env {
   const fromFile = fs.existsSync(dotEnvPath) ? parseDotEnv(fs.readFileSync(dotEnvPath)) : {};
   const merged: Record<string, string | undefined> = { ...fromFile };
   for (const [key, value] of Object.entries(processEnv)) {
@@ -130,7 +131,8 @@ export function loadConfig(env: Env): AppConfig {
   );
   check(
     edgeCertificateArn === undefined || /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/.test(edgeCertificateArn),
-    `CLOUDFRONT_CERTIFICATE_ARN=${edgeCertificateArn} must be an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from there)`,
+    `CLOUDFRONT_CERTIFICATE_ARN=${edgeCertificateArn} must be an ACM certificate ARN in us-east-1 ` +
+      '(CloudFront only uses certificates from there)',
   );
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -169,7 +171,7 @@ export const LOCAL_PORT_DEFAULTS = {
 } as const;
 
 /** The rehearsal needs only the region names and DB name of the AWS config, plus its own LOCAL_* keys. */
-export function loadLocalConfig(env: Env, repoRoot = path.join(__dirname, '..')): LocalConfig {
+export function loadLocalConfig(env: Env, repoRoot = REPO_ROOT): LocalConfig {
   const app = loadConfig({ ...env, AWS_ACCOUNT: undefined, CDK_DEFAULT_ACCOUNT: undefined });
   const problems: string[] = [];
   const port = (key: keyof typeof LOCAL_PORT_DEFAULTS): number => {

@@ -2,6 +2,8 @@
 // (no SUPER, so read_only applies to it), event fixtures, and envelope readers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { localDbEnv } from '#lambda/shared/env';
 import { logger } from '#lambda/shared/logger';
@@ -80,4 +82,34 @@ export async function appConnections(server: MariaDbServer): Promise<number> {
 export async function connectionsAccepted(server: MariaDbServer): Promise<number> {
   const rows = await server.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'Connections'");
   return Number(rows[0].Value);
+}
+
+/**
+ * Runs fn with the functions' logger at `level` (ERROR unless told) and returns the JSON lines it printed.
+ * A test that loads the modules afresh passes its own logger instance.
+ */
+export async function captureLogs(
+  fn: () => Promise<void>,
+  { level = 'ERROR', log = logger }: { level?: LogLevel; log?: Logger } = {},
+): Promise<Array<Record<string, unknown>>> {
+  const printed: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    printed.push(String(chunk));
+    return true;
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
+  log.setLogLevel(level);
+  try {
+    await fn();
+  } finally {
+    log.setLogLevel('SILENT');
+    for (const spy of spies) spy.mockRestore();
+  }
+  return printed
+    .flatMap((p) => p.split('\n'))
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l));
 }

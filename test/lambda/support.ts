@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { localDbEnv } from '#lambda/shared/env';
+import type { ToDo, ToDoPage } from '#lambda/shared/todos';
 import { logger } from '#lambda/shared/logger';
 import { startMariaDb, type MariaDbServer } from '../../util/local/mariadb';
 
@@ -46,10 +47,16 @@ export function apiWithQuery(name: string, query: Record<string, string> | null)
   return fixture(name, { queryStringParameters: query, multiValueQueryStringParameters: multi });
 }
 
+/**
+ * What the functions answer with, every shape at once: a ToDo, a page, a CREATE_TABLE or delete result,
+ * or (status 'error') a message, which the matchers take as well. A test reads the fields of its call.
+ */
+export type AnyResponse = ToDo & ToDoPage & { table: string; created: boolean; deleted: boolean };
+
 export interface ReadEnvelope {
   statusCode: number;
   status: 'ok' | 'error';
-  response: any;
+  response: AnyResponse;
   headers?: Record<string, string | number | boolean>;
 }
 
@@ -62,7 +69,7 @@ export function read(result: unknown): ReadEnvelope {
     return { statusCode: r.statusCode, status: envelope.status, response: envelope.response, headers: r.headers };
   }
   expect(Object.keys(r).sort()).toEqual(['response', 'status', 'statusCode']);
-  return { statusCode: r.statusCode, status: r.status!, response: r.response };
+  return { statusCode: r.statusCode, status: r.status!, response: r.response as AnyResponse };
 }
 
 export async function rowCount(server: MariaDbServer): Promise<number> {

@@ -34,7 +34,7 @@ beforeAll(async () => {
     inputs[name] = Object.keys(result.metafile.inputs);
     sizes[name] = fs.statSync(outfile).size;
     // A plain require of the built file, outside jest's module registry: what the Lambda runtime loads.
-    handlers[name] = (jest.requireActual(outfile) as { handler: Handler }).handler;
+    handlers[name] = jest.requireActual<{ handler: Handler }>(outfile).handler;
   }
 });
 

@@ -142,9 +142,9 @@ describe('listing', () => {
     expect(first.response.items.map((t: { id: number }) => t.id)).toEqual([5, 4]);
     expect(typeof first.response.nextCursor).toBe('string');
 
-    const second = read(await getToDos(apiWithQuery('api-get-list', { limit: '2', cursor: first.response.nextCursor })));
+    const second = read(await getToDos(apiWithQuery('api-get-list', { limit: '2', cursor: first.response.nextCursor! })));
     expect(second.response.items.map((t: { id: number }) => t.id)).toEqual([3, 2]);
-    const last = read(await getToDos(apiWithQuery('api-get-list', { limit: '2', cursor: second.response.nextCursor })));
+    const last = read(await getToDos(apiWithQuery('api-get-list', { limit: '2', cursor: second.response.nextCursor! })));
     expect(last.response).toEqual({ items: [expect.objectContaining({ id: 1, task: 'task 1' })], nextCursor: null });
   });
 

@@ -10,12 +10,12 @@ import { handler as upsertToDos } from '#lambda/handlers/upsert-todos';
 import * as mysql from 'mysql2/promise';
 import { closeDb } from '#lambda/shared/db';
 import { ConflictError, translateDbError } from '#lambda/shared/errors';
-import { logger } from '#lambda/shared/logger';
 import {
   APP_DB,
   apiWithBody,
   apiWithQuery,
   appConnections,
+  captureLogs,
   connectionsAccepted,
   fixture,
   read,
@@ -141,7 +141,7 @@ describe('database down', () => {
       expect(r).toEqual({ statusCode: 500, status: 'error', response: 'internal error (request id req-env-1)' });
     });
     const entry = lines.find((l) => l.level === 'ERROR');
-    expect(entry).toMatchObject({ requestId: 'req-env-1', function: 'GetToDos' });
+    expect(entry).toMatchObject({ function_request_id: 'req-env-1', function: 'GetToDos' });
     expect(JSON.stringify(entry)).toContain("environment variable DB_AUTH must be 'iam' or 'password'");
   });
 });
@@ -210,36 +210,12 @@ test('an unexpected SQL error is a 500 with a request id, without SQL or server 
     });
     // The operator gets the details in the log line that carries the same request id.
     const entry = lines.find((l) => l.level === 'ERROR');
-    expect(entry).toMatchObject({ requestId: 'c0ffee00-0000-4000-8000-000000000001', statusCode: 500 });
+    expect(entry).toMatchObject({ function_request_id: 'c0ffee00-0000-4000-8000-000000000001', statusCode: 500 });
     expect(JSON.stringify(entry)).toContain('Unknown column');
   } finally {
     await server.query(`ALTER TABLE ${APP_DB.database}.ToDos CHANGE Renamed Task VARCHAR(50) NOT NULL`);
   }
 });
-
-/** Runs fn with the logger at ERROR and returns the JSON lines it printed. */
-async function captureLogs(fn: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
-  const printed: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    printed.push(String(chunk));
-    return true;
-  };
-  const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
-  ];
-  logger.setLogLevel('ERROR');
-  try {
-    await fn();
-  } finally {
-    logger.setLogLevel('SILENT');
-    for (const spy of spies) spy.mockRestore();
-  }
-  return printed
-    .flatMap((p) => p.split('\n'))
-    .filter((l) => l.trim().startsWith('{'))
-    .map((l) => JSON.parse(l));
-}
 
 test('a server with sql_mode NO_BACKSLASH_ESCAPES is refused (500, logged) before anything is written', async () => {
   await closeDb();

@@ -1,5 +1,6 @@
 // Cold-start settings and IAM auth, without a database: env validation, the token cache, the driver
 // options for the RDS Proxy, and a real (offline) token signature.
+import type { Connection } from 'mysql2';
 import { poolOptions } from '#lambda/shared/db';
 import { readDbSettings } from '#lambda/shared/env';
 import { credentialsFromEnv, IamTokenCache, presignRdsConnect, rdsSigner, TOKEN_RENEW_AFTER_MS } from '#lambda/shared/iam-token';
@@ -49,7 +50,7 @@ describe('IamTokenCache', () => {
     let now = 1_000_000;
     let n = 0;
     const cache = new IamTokenCache(
-      async () => `token-${++n}`,
+      () => Promise.resolve(`token-${++n}`),
       () => now,
     );
     expect(() => cache.current()).toThrow('before it was signed');
@@ -81,14 +82,14 @@ describe('IamTokenCache', () => {
 describe('driver options for the RDS Proxy', () => {
   test('IAM: verified TLS and the token as clear-text password, renewed per new connection', async () => {
     let n = 0;
-    const tokens = new IamTokenCache(async () => `tok${++n}`);
+    const tokens = new IamTokenCache(() => Promise.resolve(`tok${++n}`));
     const options = poolOptions(readDbSettings(base), tokens);
     expect(options.ssl).toEqual({ rejectUnauthorized: true, minVersion: 'TLSv1.2' });
     expect(options.password).toBeUndefined();
     expect(options.charset).toBe('UTF8MB4_UNICODE_CI');
     await tokens.fresh();
-    const plugin = (options.authPlugins!.mysql_clear_password as any)({ connection: {}, command: {} });
-    expect(plugin()).toEqual(Buffer.from('tok1\0'));
+    const plugin = options.authPlugins!.mysql_clear_password({ connection: {} as Connection, command: '' });
+    expect(plugin(Buffer.alloc(0))).toEqual(Buffer.from('tok1\0'));
   });
 
   test('password: no TLS unless asked, no clear-text plugin', () => {

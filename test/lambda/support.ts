@@ -2,8 +2,11 @@
 // (no SUPER, so read_only applies to it), event fixtures, and envelope readers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { localDbEnv } from '#lambda/shared/env';
+import type { ToDo, ToDoPage } from '#lambda/shared/todos';
 import { logger } from '#lambda/shared/logger';
 import { startMariaDb, type MariaDbServer } from '../../util/local/mariadb';
 
@@ -44,10 +47,16 @@ export function apiWithQuery(name: string, query: Record<string, string> | null)
   return fixture(name, { queryStringParameters: query, multiValueQueryStringParameters: multi });
 }
 
+/**
+ * What the functions answer with, every shape at once: a ToDo, a page, a CREATE_TABLE or delete result,
+ * or (status 'error') a message, which the matchers take as well. A test reads the fields of its call.
+ */
+export type AnyResponse = ToDo & ToDoPage & { table: string; created: boolean; deleted: boolean };
+
 export interface ReadEnvelope {
   statusCode: number;
   status: 'ok' | 'error';
-  response: any;
+  response: AnyResponse;
   headers?: Record<string, string | number | boolean>;
 }
 
@@ -60,7 +69,7 @@ export function read(result: unknown): ReadEnvelope {
     return { statusCode: r.statusCode, status: envelope.status, response: envelope.response, headers: r.headers };
   }
   expect(Object.keys(r).sort()).toEqual(['response', 'status', 'statusCode']);
-  return { statusCode: r.statusCode, status: r.status!, response: r.response };
+  return { statusCode: r.statusCode, status: r.status!, response: r.response as AnyResponse };
 }
 
 export async function rowCount(server: MariaDbServer): Promise<number> {
@@ -80,4 +89,34 @@ export async function appConnections(server: MariaDbServer): Promise<number> {
 export async function connectionsAccepted(server: MariaDbServer): Promise<number> {
   const rows = await server.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'Connections'");
   return Number(rows[0].Value);
+}
+
+/**
+ * Runs fn with the functions' logger at `level` (ERROR unless told) and returns the JSON lines it printed.
+ * A test that loads the modules afresh passes its own logger instance.
+ */
+export async function captureLogs(
+  fn: () => Promise<void>,
+  { level = 'ERROR', log = logger }: { level?: LogLevel; log?: Logger } = {},
+): Promise<Array<Record<string, unknown>>> {
+  const printed: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    printed.push(String(chunk));
+    return true;
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
+  log.setLogLevel(level);
+  try {
+    await fn();
+  } finally {
+    log.setLogLevel('SILENT');
+    for (const spy of spies) spy.mockRestore();
+  }
+  return printed
+    .flatMap((p) => p.split('\n'))
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l));
 }

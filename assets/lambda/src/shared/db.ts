@@ -34,7 +34,8 @@ interface DbState {
 export class UnsafeSqlModeError extends Error {
   constructor() {
     super(
-      'the database session uses sql_mode NO_BACKSLASH_ESCAPES, which the driver cannot escape values for; remove it from the parameter group',
+      'the database session uses sql_mode NO_BACKSLASH_ESCAPES, which the driver cannot escape values for; ' +
+        'remove it from the parameter group',
     );
     this.name = 'UnsafeSqlModeError';
   }

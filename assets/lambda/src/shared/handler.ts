@@ -22,18 +22,15 @@ export interface ToDoHandlerProps {
 
 export type ToDoHandler = (event: ToDoEvent, context?: Partial<Context>) => Promise<HandlerResult>;
 
-let coldStart = true;
-
 export function toDoHandler(props: ToDoHandlerProps): ToDoHandler {
   return async (event, context) => {
     const started = Date.now();
-    const wasColdStart = coldStart;
-    coldStart = false;
     let source: 'api' | 'direct' = isApiEvent(event) ? 'api' : 'direct';
     const requestId = context?.awsRequestId ?? apiRequestId(event) ?? randomUUID();
-    // A real Lambda context adds function name, version, memory and request id to every log line.
-    if (context?.functionName && context.awsRequestId) logger.addContext(context as Context);
-    logger.appendKeys({ requestId, function: props.name, coldStart: wasColdStart });
+    // Powertools' own fields on every line: cold_start, function_name, function_request_id and the rest.
+    // `function` is the name in the route table, the same in both regions (function_name is per stack).
+    logger.addContext(withRequestId(context, requestId));
+    logger.appendKeys({ function: props.name });
     try {
       const request = parseEvent(event);
       source = request.source;
@@ -54,6 +51,12 @@ export function toDoHandler(props: ToDoHandlerProps): ToDoHandler {
       logger.resetKeys();
     }
   };
+}
+
+// Without a Lambda context (tests and the benchmark call the handlers directly) Powertools still gets the
+// request id that the response carries, so function_request_id is on every line.
+function withRequestId(context: Partial<Context> | undefined, awsRequestId: string): Context {
+  return (context?.awsRequestId ? context : { ...context, awsRequestId }) as Context;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

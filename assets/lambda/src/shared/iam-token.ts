@@ -72,7 +72,8 @@ export function credentialsFromEnv(env: Readonly<Record<string, string | undefin
  * ~40 ms to each cold start, for credentials that Lambda already hands over in the environment.
  */
 export function rdsSigner(settings: SignerSettings, credentials: () => AwsCredentials = credentialsFromEnv): SignToken {
-  return async () => presignRdsConnect(settings, credentials(), new Date());
+  // Signing itself is synchronous; inside then() a missing credential still arrives as a rejection.
+  return () => Promise.resolve().then(() => presignRdsConnect(settings, credentials(), new Date()));
 }
 
 const TOKEN_LIFETIME_SECONDS = 900;

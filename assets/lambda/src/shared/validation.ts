@@ -26,9 +26,10 @@ const id = z.pipe(
 
 // MariaDB/MySQL count VARCHAR length in characters (code points), JavaScript in UTF-16 units: an emoji
 // is 1 character for the database and 2 for String.length.
+// Steps over a surrogate pair as one, as the string iterator does, without building an array of a long input.
 const codePoints = (s: string) => {
   let count = 0;
-  for (const _ of s) count++;
+  for (let i = 0; i < s.length; i += (s.codePointAt(i) ?? 0) > 0xffff ? 2 : 1) count++;
   return count;
 };
 

@@ -17,7 +17,7 @@ import { ToDoFunction } from './constructs/todo-function';
 import { type RegionRole, type SsmKey, ssmParameterName } from '#names';
 
 export interface AppStackProps extends StackProps {
-  readonly role: RegionRole;
+  readonly regionRole: RegionRole;
   readonly config: AppConfig;
   readonly vpc: ec2.IVpc;
   readonly functionSubnets: ec2.SubnetSelection;
@@ -36,12 +36,12 @@ export class AppStack extends Stack {
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
-    const { role, config } = props;
+    const { regionRole, config } = props;
 
     const functions = {} as Record<ToDoFunctionName, lambda.Function>;
     for (const name of Object.keys(TODO_FUNCTIONS) as ToDoFunctionName[]) {
       functions[name] = new ToDoFunction(this, name, {
-        role,
+        regionRole,
         name,
         proxy: props.proxy,
         databaseName: config.db.name,
@@ -54,7 +54,7 @@ export class AppStack extends Stack {
 
     const published: Partial<Record<SsmKey, string>> = {};
     let userPool: cognito.IUserPool;
-    if (role === 'pri') {
+    if (regionRole === 'pri') {
       const oauth = new OAuthUserPool(this, 'OAuth', {
         domainPrefix: config.cognitoDomainPrefix,
         deletionProtection: config.db.deletionProtection,
@@ -83,7 +83,7 @@ export class AppStack extends Stack {
     published['api-url'] = this.api.api.url;
     new CfnOutput(this, 'ApiEndpoint', { value: this.api.api.url, description: 'Regional API (stage URL); the routes live under /v1' });
 
-    if (role === 'pri') {
+    if (regionRole === 'pri') {
       const edge = new ApiDistribution(this, 'Edge', {
         apiDomainName: this.api.domainName,
         customDomain: config.edgeDomain && {
@@ -107,6 +107,6 @@ export class AppStack extends Stack {
       });
     }
 
-    new PublishedParameters(this, 'Parameters', { role, values: published });
+    new PublishedParameters(this, 'Parameters', { regionRole, values: published });
   }
 }

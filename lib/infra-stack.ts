@@ -12,7 +12,7 @@ import { ReplicaSecret } from './constructs/replica-secret';
 import { clusterId, DB_PORT, DB_USER, dbSecretName, GLOBAL_CLUSTER_ID, kmsAlias, proxyName, type RegionRole } from '#names';
 
 export interface InfraStackProps extends StackProps {
-  readonly role: RegionRole;
+  readonly regionRole: RegionRole;
   readonly config: AppConfig;
 }
 
@@ -34,16 +34,16 @@ export class InfraStack extends Stack {
 
   constructor(scope: Construct, id: string, props: InfraStackProps) {
     super(scope, id, props);
-    const { role, config } = props;
-    const isPrimary = role === 'pri';
+    const { regionRole, config } = props;
+    const isPrimary = regionRole === 'pri';
 
     this.network = new IsolatedVpc(this, 'Network', { cidr: config.vpcCidr });
     const vpc = this.network.vpc;
 
     // A global cluster's secondary needs a key in its own region; each region owns one.
     const key = new kms.Key(this, 'DbKey', {
-      alias: kmsAlias(role),
-      description: `ToDoMgmt ${role}: Aurora storage encryption`,
+      alias: kmsAlias(regionRole),
+      description: `ToDoMgmt ${regionRole}: Aurora storage encryption`,
       enableKeyRotation: true,
       // The primary's key must outlive the cluster: its final snapshot is encrypted with it.
       removalPolicy: isPrimary ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -72,7 +72,7 @@ export class InfraStack extends Stack {
 
     const cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine: AURORA_ENGINE,
-      clusterIdentifier: clusterId(role),
+      clusterIdentifier: clusterId(regionRole),
       // The secondary gets its users from the global database; its credentials are removed below.
       credentials: isPrimary
         ? rds.Credentials.fromSecret(secret)
@@ -101,7 +101,7 @@ export class InfraStack extends Stack {
     // Created here, before the cluster, so they get a retention without a log-retention Lambda.
     for (const type of CLUSTER_LOG_TYPES) {
       const logGroup = new logs.LogGroup(this, `ClusterLogs-${type}`, {
-        logGroupName: `/aws/rds/cluster/${clusterId(role)}/${type}`,
+        logGroupName: `/aws/rds/cluster/${clusterId(regionRole)}/${type}`,
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
       });
@@ -131,7 +131,7 @@ export class InfraStack extends Stack {
     });
 
     this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
-      dbProxyName: proxyName(role),
+      dbProxyName: proxyName(regionRole),
       proxyTarget: rds.ProxyTarget.fromCluster(cluster),
       // In the secondary this is the replica, read in-region: the proxy keeps working with the primary region gone.
       secrets: [secret],
@@ -152,12 +152,12 @@ export class InfraStack extends Stack {
     );
 
     new PublishedParameters(this, 'Parameters', {
-      role,
+      regionRole,
       values: {
         region: this.region,
-        'cluster-id': clusterId(role),
+        'cluster-id': clusterId(regionRole),
         'cluster-arn': cluster.clusterArn,
-        'proxy-name': proxyName(role),
+        'proxy-name': proxyName(regionRole),
         'proxy-endpoint': this.proxy.endpoint,
         // A fixed name, so either region can publish it without waiting for the other.
         'global-cluster-id': GLOBAL_CLUSTER_ID,

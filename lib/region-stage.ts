@@ -6,13 +6,24 @@ import { InfraStack } from './infra-stack';
 import { type RegionRole, STACK_NAMES } from '#names';
 
 export interface RegionStageProps extends StageProps {
-  readonly role: RegionRole;
+  readonly regionRole: RegionRole;
   readonly config: AppConfig;
 }
 
+const STACK_DESCRIPTIONS: Readonly<Record<RegionRole, { readonly infra: string; readonly app: string }>> = {
+  pri: {
+    infra: 'ToDoMgmt pri: VPC, KMS, Aurora global database (primary), RDS Proxy',
+    app: 'ToDoMgmt pri: functions, REST API, Cognito, CloudFront',
+  },
+  secd: {
+    infra: 'ToDoMgmt secd: VPC, KMS, Aurora secondary cluster, RDS Proxy',
+    app: 'ToDoMgmt secd: functions, REST API',
+  },
+};
+
 /**
- * Everything one region runs: `ToDoMgmt-infra-<role>` (network, database, proxy) then
- * `ToDoMgmt-app-<role>` (functions, API, and in the primary the user pool and CloudFront).
+ * Everything one region runs: `ToDoMgmt-infra-<pri|secd>` (network, database, proxy) then
+ * `ToDoMgmt-app-<pri|secd>` (functions, API, and in the primary the user pool and CloudFront).
  * Stack names are set explicitly so they read the same in the console, the CLI and the scripts.
  */
 export class RegionStage extends Stage {
@@ -21,20 +32,20 @@ export class RegionStage extends Stage {
 
   constructor(scope: Construct, id: string, props: RegionStageProps) {
     super(scope, id, props);
-    const { role, config } = props;
+    const { regionRole, config } = props;
 
-    this.infra = new InfraStack(this, STACK_NAMES.infra(role), {
-      stackName: STACK_NAMES.infra(role),
-      description: `ToDoMgmt ${role}: VPC, KMS, Aurora ${role === 'pri' ? 'global database (primary)' : 'secondary cluster'}, RDS Proxy`,
+    this.infra = new InfraStack(this, STACK_NAMES.infra(regionRole), {
+      stackName: STACK_NAMES.infra(regionRole),
+      description: STACK_DESCRIPTIONS[regionRole].infra,
       terminationProtection: config.db.deletionProtection,
-      role,
+      regionRole,
       config,
     });
 
-    this.app = new AppStack(this, STACK_NAMES.app(role), {
-      stackName: STACK_NAMES.app(role),
-      description: `ToDoMgmt ${role}: functions, REST API${role === 'pri' ? ', Cognito, CloudFront' : ''}`,
-      role,
+    this.app = new AppStack(this, STACK_NAMES.app(regionRole), {
+      stackName: STACK_NAMES.app(regionRole),
+      description: STACK_DESCRIPTIONS[regionRole].app,
+      regionRole,
       config,
       vpc: this.infra.network.vpc,
       functionSubnets: this.infra.network.functionSubnets,

@@ -3,8 +3,8 @@ import { Construct } from 'constructs';
 import { type RegionRole, type SsmKey, ssmParameterName } from '#names';
 
 export interface PublishedParametersProps {
-  /** The role of the region the stack deploys to: parameters live under `/todomgmt/<role>/`. */
-  readonly role: RegionRole;
+  /** The role of the region the stack deploys to: parameters live under `/todomgmt/<pri|secd>/`. */
+  readonly regionRole: RegionRole;
   readonly values: Partial<Record<SsmKey, string>>;
 }
 
@@ -19,9 +19,9 @@ export class PublishedParameters extends Construct {
     super(scope, id);
     for (const [key, value] of Object.entries(props.values) as [SsmKey, string][]) {
       this.parameters[key] = new ssm.StringParameter(this, key, {
-        parameterName: ssmParameterName(props.role, key),
+        parameterName: ssmParameterName(props.regionRole, key),
         stringValue: value,
-        description: `ToDoMgmt ${props.role}: ${key} (read by the failover program and the other region)`,
+        description: `ToDoMgmt ${props.regionRole}: ${key} (read by the failover program and the other region)`,
       });
     }
   }

@@ -85,7 +85,7 @@ export class AppStack extends Stack {
 
     if (regionRole === 'pri') {
       const edge = new ApiDistribution(this, 'Edge', {
-        apiDomainName: this.api.domainName,
+        api: this.api.api,
         customDomain: config.edgeDomain && {
           domainName: config.edgeDomain.domainName,
           certificate: acm.Certificate.fromCertificateArn(this, 'EdgeCertificate', config.edgeDomain.certificateArn),

@@ -22,6 +22,7 @@ export interface ToDoFunctionProps {
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly securityGroup: ec2.ISecurityGroup;
+  /** @default Duration.seconds(15) */
   readonly timeout?: Duration;
 }
 

@@ -1,8 +1,10 @@
 import { Stage, type StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { AppStack } from './app-stack';
+import type { AppStack, AppStackProps } from './app-stack';
 import type { AppConfig } from '#config';
 import { InfraStack } from './infra-stack';
+import { PrimaryAppStack } from './primary-app-stack';
+import { SecondaryAppStack } from './secondary-app-stack';
 import { type RegionRole, STACK_NAMES } from '#names';
 
 export interface RegionStageProps extends StageProps {
@@ -42,15 +44,18 @@ export class RegionStage extends Stage {
       config,
     });
 
-    this.app = new AppStack(this, STACK_NAMES.app(regionRole), {
+    const appStackProps: AppStackProps = {
       stackName: STACK_NAMES.app(regionRole),
       description: STACK_DESCRIPTIONS[regionRole].app,
-      regionRole,
       config,
       vpc: this.infra.network.vpc,
       functionSubnets: this.infra.network.functionSubnets,
       functionSecurityGroup: this.infra.functionSecurityGroup,
       proxy: this.infra.proxy,
-    });
+    };
+    this.app =
+      regionRole === 'pri'
+        ? new PrimaryAppStack(this, STACK_NAMES.app(regionRole), appStackProps)
+        : new SecondaryAppStack(this, STACK_NAMES.app(regionRole), appStackProps);
   }
 }

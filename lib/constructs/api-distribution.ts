@@ -23,7 +23,10 @@ export interface ApiDistributionProps {
   readonly customDomain?: ApiCustomDomain;
 }
 
-/** Origin id the failover program looks for when it swaps the origin's domain to the other region. */
+/**
+ * A fixed origin id, the name the console and the failover report show. The failover program finds the
+ * origin by its host (either region's API domain), not by this id, and swaps only that host.
+ */
 export const API_ORIGIN_ID = 'ToDoMgmtApi';
 
 /**

@@ -1,23 +1,17 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as rds from 'aws-cdk-lib/aws-rds';
-import { Construct } from 'constructs';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type { Construct } from 'constructs';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import type { AppConfig } from '#config';
-import { ApiDistribution } from './constructs/api-distribution';
-import { CreateTableTrigger } from './constructs/create-table-trigger';
-import { CrossRegionParameter } from './constructs/cross-region-parameter';
-import { OAuthUserPool } from './constructs/oauth-user-pool';
 import { PublishedParameters } from './constructs/published-parameters';
 import { ToDoApi } from './constructs/todo-api';
 import { ToDoFunction } from './constructs/todo-function';
-import { type RegionRole, type SsmKey, ssmParameterName } from '#names';
+import type { RegionRole } from '#names';
 
 export interface AppStackProps extends StackProps {
-  readonly role: RegionRole;
   readonly config: AppConfig;
   readonly vpc: ec2.IVpc;
   readonly functionSubnets: ec2.SubnetSelection;
@@ -26,87 +20,47 @@ export interface AppStackProps extends StackProps {
 }
 
 /**
- * One region's API: the functions, the REST API and its authorizer. The primary also owns what exists
- * once for the whole system: the user pool, the CloudFront distribution and the table creation. The
- * secondary reads the primary's ids from SSM in the primary region and republishes them in its own,
- * so that the secondary region alone is enough to fail over.
+ * What one region's API stack has in either region: the functions, the REST API with its authorizer,
+ * and the SSM parameters it publishes. PrimaryAppStack adds what exists once for the whole system
+ * (user pool, CloudFront, table creation); SecondaryAppStack takes those ids from the primary region.
  */
-export class AppStack extends Stack {
-  readonly api: ToDoApi;
+export abstract class AppStack extends Stack {
+  readonly functions: Readonly<Record<ToDoFunctionName, lambda.Function>>;
+  abstract readonly api: ToDoApi;
+  /** What the failover program and the other region read, under `/todomgmt/<pri|secd>/`. */
+  protected readonly parameters: PublishedParameters;
 
-  constructor(scope: Construct, id: string, props: AppStackProps) {
+  protected constructor(
+    scope: Construct,
+    id: string,
+    props: AppStackProps,
+    readonly regionRole: RegionRole,
+  ) {
     super(scope, id, props);
-    const { role, config } = props;
 
     const functions = {} as Record<ToDoFunctionName, lambda.Function>;
     for (const name of Object.keys(TODO_FUNCTIONS) as ToDoFunctionName[]) {
       functions[name] = new ToDoFunction(this, name, {
-        role,
+        regionRole,
         name,
         proxy: props.proxy,
-        databaseName: config.db.name,
+        databaseName: props.config.db.name,
         vpc: props.vpc,
         vpcSubnets: props.functionSubnets,
         securityGroup: props.functionSecurityGroup,
         timeout: name === 'CreateTableFunction' ? Duration.seconds(60) : undefined,
       }).function;
     }
+    this.functions = functions;
 
-    const published: Partial<Record<SsmKey, string>> = {};
-    let userPool: cognito.IUserPool;
-    if (role === 'pri') {
-      const oauth = new OAuthUserPool(this, 'OAuth', {
-        domainPrefix: config.cognitoDomainPrefix,
-        deletionProtection: config.db.deletionProtection,
-      });
-      userPool = oauth.userPool;
-      published['user-pool-id'] = oauth.userPool.userPoolId;
-      published['user-pool-arn'] = oauth.userPool.userPoolArn;
-      new CfnOutput(this, 'UserPoolId', { value: oauth.userPool.userPoolId });
-      new CfnOutput(this, 'UserPoolClientId', { value: oauth.client.userPoolClientId });
-      new CfnOutput(this, 'TokenUrl', {
-        value: oauth.tokenUrl,
-        description: 'POST grant_type=client_credentials here for an access token',
-      });
-    } else {
-      const fromPrimary = (key: SsmKey) =>
-        new CrossRegionParameter(this, `Primary-${key}`, { parameterName: ssmParameterName('pri', key), region: config.regions.pri }).value;
-      const userPoolArn = fromPrimary('user-pool-arn');
-      userPool = cognito.UserPool.fromUserPoolArn(this, 'PrimaryUserPool', userPoolArn);
-      published['user-pool-arn'] = userPoolArn;
-      published['user-pool-id'] = fromPrimary('user-pool-id');
-      published['distribution-id'] = fromPrimary('distribution-id');
-    }
+    this.parameters = new PublishedParameters(this, 'Parameters', { regionRole });
+  }
 
-    this.api = new ToDoApi(this, 'ToDoApi', { userPool, handlers: functions });
-    published['api-domain'] = this.api.domainName;
-    published['api-url'] = this.api.api.url;
-    new CfnOutput(this, 'ApiEndpoint', { value: this.api.api.url, description: 'Regional API (stage URL); the routes live under /v1' });
-
-    if (role === 'pri') {
-      const edge = new ApiDistribution(this, 'Edge', {
-        apiDomainName: this.api.domainName,
-        customDomain: config.edgeDomain && {
-          domainName: config.edgeDomain.domainName,
-          certificate: acm.Certificate.fromCertificateArn(this, 'EdgeCertificate', config.edgeDomain.certificateArn),
-        },
-      });
-      published['distribution-id'] = edge.distribution.distributionId;
-      new CfnOutput(this, 'CloudfrontUrl', { value: edge.distribution.distributionDomainName });
-      if (config.edgeDomain) {
-        new CfnOutput(this, 'ApiDomainName', {
-          value: config.edgeDomain.domainName,
-          description: 'Point a CNAME (or a Route 53 alias) for this name at the CloudfrontUrl',
-        });
-      }
-      new CfnOutput(this, 'CloudfrontDistributionId', { value: edge.distribution.distributionId });
-
-      new CreateTableTrigger(this, 'CreateTable', {
-        createTableFunction: functions.CreateTableFunction,
-        executeAfter: [functions.CreateTableFunction],
-      });
-    }
-
-    new PublishedParameters(this, 'Parameters', { role, values: published });
+  /** The regional API, trusting tokens of `userPool` (the primary's, in both regions). */
+  protected createApi(userPool: cognito.IUserPool): ToDoApi {
+    const api = new ToDoApi(this, 'ToDoApi', { userPool, handlers: this.functions });
+    this.parameters.publish({ 'api-domain': api.domainName, 'api-url': api.api.url });
+    new CfnOutput(this, 'ApiEndpoint', { value: api.api.url, description: 'Regional API (stage URL); the routes live under /v1' });
+    return api;
   }
 }

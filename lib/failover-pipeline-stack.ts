@@ -28,7 +28,7 @@ export type FailoverSource =
 
 export interface FailoverPipelineStackProps extends StackProps {
   /** Region the pipeline runs in. */
-  readonly role: RegionRole;
+  readonly regionRole: RegionRole;
   readonly config: AppConfig;
   readonly source: FailoverSource;
 }
@@ -58,7 +58,7 @@ export class FailoverPipelineStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FailoverPipelineStackProps) {
     super(scope, id, props);
-    const { role, config } = props;
+    const { regionRole, config } = props;
 
     const mode = new codepipeline.Variable({
       variableName: 'FAILOVER_MODE',
@@ -112,7 +112,7 @@ export class FailoverPipelineStack extends Stack {
     });
     for (const statement of failoverBuildStatements(this, {
       regions: config.regions,
-      distributionId: ssm.StringParameter.valueForStringParameter(this, ssmParameterName(role, 'distribution-id')),
+      distributionId: ssm.StringParameter.valueForStringParameter(this, ssmParameterName(regionRole, 'distribution-id')),
     })) {
       this.project.addToRolePolicy(statement);
     }
@@ -127,7 +127,7 @@ export class FailoverPipelineStack extends Stack {
     });
 
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
-      pipelineName: FAILOVER_PIPELINE_NAME(role),
+      pipelineName: FAILOVER_PIPELINE_NAME(regionRole),
       pipelineType: codepipeline.PipelineType.V2,
       variables: [mode, target],
       restartExecutionOnUpdate: false,

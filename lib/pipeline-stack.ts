@@ -6,7 +6,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards, arnOf, codeBuildWildcards, KMS_DATA_KEY_ACTIONS, S3_OBJECT_ACTIONS } from './constructs/acknowledge';
 import type { AppConfig } from '#config';
-import { PIPELINE_NAME, REGION_ROLES, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from '#names';
+import { PIPELINE_NAME, REGION_ROLES, type RegionRole, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from '#names';
 import { RegionStage } from './region-stage';
 
 export interface PipelineStackProps extends StackProps {
@@ -35,7 +35,7 @@ export const SYNTH_COMMANDS = [
 export class PipelineStack extends Stack {
   readonly repository: codecommit.Repository;
   readonly pipeline: pipelines.CodePipeline;
-  readonly stages: Readonly<Record<'pri' | 'secd', RegionStage>>;
+  readonly stages: Readonly<Record<RegionRole, RegionStage>>;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -67,15 +67,15 @@ export class PipelineStack extends Stack {
       },
     });
 
-    const stages = {} as Record<'pri' | 'secd', RegionStage>;
-    for (const role of REGION_ROLES) {
-      stages[role] = new RegionStage(this, STAGE_IDS[role], {
-        role,
+    const stages = {} as Record<RegionRole, RegionStage>;
+    for (const regionRole of REGION_ROLES) {
+      stages[regionRole] = new RegionStage(this, STAGE_IDS[regionRole], {
+        regionRole,
         config,
-        env: { account: this.account, region: config.regions[role] },
+        env: { account: this.account, region: config.regions[regionRole] },
       });
       // Stages run in order: the secondary joins a global database the primary stage created.
-      this.pipeline.addStage(stages[role]);
+      this.pipeline.addStage(stages[regionRole]);
     }
     this.stages = stages;
 

@@ -2,12 +2,12 @@ import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type AppConfig, PLACEHOLDER_ACCOUNT } from '#config';
 import { FailoverPipelineStack } from './failover-pipeline-stack';
-import { APP_NAME, REGION_ROLES, STACK_NAMES } from '#names';
+import { APP_NAME, REGION_ROLES, type RegionRole, STACK_NAMES } from '#names';
 import { PipelineStack } from './pipeline-stack';
 
 export interface ToDoMgmtStacks {
   readonly pipeline: PipelineStack;
-  readonly failover: Readonly<Record<'pri' | 'secd', FailoverPipelineStack>>;
+  readonly failover: Readonly<Record<RegionRole, FailoverPipelineStack>>;
 }
 
 /**
@@ -30,7 +30,7 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const account = config.account ?? PLACEHOLDER_ACCOUNT;
   if (config.account === undefined) settlePlaceholderAvailabilityZones(app, config);
-  const env = (role: 'pri' | 'secd'): Environment => ({ account, region: config.regions[role] });
+  const env = (regionRole: RegionRole): Environment => ({ account, region: config.regions[regionRole] });
 
   const pipeline = new PipelineStack(app, STACK_NAMES.pipeline, {
     env: env('pri'),
@@ -41,14 +41,14 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
     pri: new FailoverPipelineStack(app, STACK_NAMES.failover, {
       env: env('pri'),
       description: 'ToDoMgmt: failover pipeline in the primary region (source: CodeCommit)',
-      role: 'pri',
+      regionRole: 'pri',
       config,
       source: { kind: 'codecommit' },
     }),
     secd: new FailoverPipelineStack(app, STACK_NAMES.failoverSecd, {
       env: env('secd'),
       description: 'ToDoMgmt: failover pipeline in the secondary region, independent of the primary region',
-      role: 'secd',
+      regionRole: 'secd',
       config,
       source: { kind: 'asset' },
     }),
@@ -64,8 +64,8 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
  * the pipeline's synth step cannot look them up).
  */
 function settlePlaceholderAvailabilityZones(app: App, config: AppConfig): void {
-  for (const role of REGION_ROLES) {
-    const region = config.regions[role];
+  for (const regionRole of REGION_ROLES) {
+    const region = config.regions[regionRole];
     const key = `availability-zones:account=${PLACEHOLDER_ACCOUNT}:region=${region}`;
     if (app.node.tryGetContext(key) === undefined)
       app.node.setContext(

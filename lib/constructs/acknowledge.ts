@@ -7,8 +7,12 @@ import type { IConstruct } from 'constructs';
  * This names the wildcards being accepted, one by one, so a new wildcard still fails the check.
  */
 export interface Wildcards {
+  /** @default - no action wildcard accepted */
   readonly actions?: readonly string[];
-  /** Resource patterns as cdk-nag prints them; `<Logical.Arn>` via `arnOf()`. */
+  /**
+   * Resource patterns as cdk-nag prints them; `<Logical.Arn>` via `arnOf()`.
+   * @default - no resource wildcard accepted
+   */
   readonly resources?: readonly string[];
 }
 

@@ -1,18 +1,32 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import { Construct } from 'constructs';
 import { API_STAGE_NAME } from '#names';
+import { executeApiDomainName } from './todo-api';
 
-export interface ApiDistributionProps {
-  /** Host name of the regional API the distribution starts with (the primary's). */
-  readonly apiDomainName: string;
-  /** Custom domain with an ACM certificate in us-east-1: lets the distribution refuse TLS below 1.2. */
-  readonly customDomain?: { readonly domainName: string; readonly certificate: acm.ICertificate };
+/** A name of your own for the distribution, with its ACM certificate (in us-east-1, where CloudFront reads them). */
+export interface ApiCustomDomain {
+  readonly domainName: string;
+  readonly certificate: acm.ICertificate;
 }
 
-/** Origin id the failover program looks for when it swaps the origin's domain to the other region. */
+export interface ApiDistributionProps {
+  /** The regional API the distribution starts with (the primary's); a failover repoints the origin. */
+  readonly api: apigateway.IRestApi;
+  /**
+   * Lets the distribution refuse TLS below 1.2, which the default certificate cannot.
+   * @default - the distribution's own `*.cloudfront.net` name and certificate
+   */
+  readonly customDomain?: ApiCustomDomain;
+}
+
+/**
+ * A fixed origin id, the name the console and the failover report show. The failover program finds the
+ * origin by its host (either region's API domain), not by this id, and swaps only that host.
+ */
 export const API_ORIGIN_ID = 'ToDoMgmtApi';
 
 /**
@@ -35,7 +49,7 @@ export class ApiDistribution extends Construct {
       // Only a custom certificate lets CloudFront enforce a minimum; the default *.cloudfront.net one cannot.
       minimumProtocolVersion: props.customDomain ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       defaultBehavior: {
-        origin: new origins.HttpOrigin(props.apiDomainName, {
+        origin: new origins.HttpOrigin(executeApiDomainName(props.api), {
           originId: API_ORIGIN_ID,
           // The stage is the origin path, so viewers call `https://<distribution>/v1` as in the article.
           originPath: `/${API_STAGE_NAME}`,

@@ -10,7 +10,7 @@ export interface CreateTableTriggerProps {
   /** CreateTableFunction: idempotent, invoked with `{"action":"CREATE_TABLE"}` (the article's payload). */
   readonly createTableFunction: lambda.IFunction;
   /** Constructs that must be in place first (the function, its grants). */
-  readonly executeAfter: Construct[];
+  readonly executeAfter: readonly Construct[];
 }
 
 // Sends the same payload a person sends by hand and fails the deployment when the function fails, so a
@@ -62,7 +62,7 @@ export class CreateTableTrigger extends Construct {
       // A serverless v2 writer resuming from its minimum takes seconds; the function has its own timeout.
       timeout: Duration.minutes(2),
       invocationType: triggers.InvocationType.REQUEST_RESPONSE,
-      executeAfter: props.executeAfter,
+      executeAfter: [...props.executeAfter],
       executeOnHandlerChange: true,
     });
 

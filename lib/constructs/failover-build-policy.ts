@@ -1,10 +1,10 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { FAILOVER_IAM_ACTIONS, type FailoverResourceKind } from '#failover/aws/iam-actions';
-import { clusterId, GLOBAL_CLUSTER_ID, REGION_ROLES, SSM_PREFIX } from '#names';
+import { clusterId, GLOBAL_CLUSTER_ID, REGION_ROLES, type RegionRole, SSM_PREFIX } from '#names';
 
 export interface FailoverBuildPolicyProps {
-  readonly regions: Readonly<Record<'pri' | 'secd', string>>;
+  readonly regions: Readonly<Record<RegionRole, string>>;
   /** The CloudFront distribution the failover repoints (its id is read from SSM at deploy time). */
   readonly distributionId: string;
 }

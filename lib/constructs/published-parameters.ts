@@ -2,10 +2,13 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { type RegionRole, type SsmKey, ssmParameterName } from '#names';
 
+export type PublishedValues = Partial<Record<SsmKey, string>>;
+
 export interface PublishedParametersProps {
-  /** The role of the region the stack deploys to: parameters live under `/todomgmt/<role>/`. */
-  readonly role: RegionRole;
-  readonly values: Partial<Record<SsmKey, string>>;
+  /** The role of the region the stack deploys to: parameters live under `/todomgmt/<pri|secd>/`. */
+  readonly regionRole: RegionRole;
+  /** @default - none yet: parts of the stack add theirs with `publish()` as they are created */
+  readonly values?: PublishedValues;
 }
 
 /**
@@ -14,14 +17,20 @@ export interface PublishedParametersProps {
  */
 export class PublishedParameters extends Construct {
   readonly parameters: Partial<Record<SsmKey, ssm.StringParameter>> = {};
+  private readonly regionRole: RegionRole;
 
   constructor(scope: Construct, id: string, props: PublishedParametersProps) {
     super(scope, id);
-    for (const [key, value] of Object.entries(props.values) as [SsmKey, string][]) {
+    this.regionRole = props.regionRole;
+    this.publish(props.values ?? {});
+  }
+
+  publish(values: PublishedValues): void {
+    for (const [key, value] of Object.entries(values) as [SsmKey, string][]) {
       this.parameters[key] = new ssm.StringParameter(this, key, {
-        parameterName: ssmParameterName(props.role, key),
+        parameterName: ssmParameterName(this.regionRole, key),
         stringValue: value,
-        description: `ToDoMgmt ${props.role}: ${key} (read by the failover program and the other region)`,
+        description: `ToDoMgmt ${this.regionRole}: ${key} (read by the failover program and the other region)`,
       });
     }
   }

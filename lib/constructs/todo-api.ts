@@ -89,6 +89,11 @@ export class ToDoApi extends Construct {
 
   /** Host name CloudFront uses as origin: `<id>.execute-api.<region>.amazonaws.com`. */
   get domainName(): string {
-    return `${this.api.restApiId}.execute-api.${this.api.env.region}.${this.api.stack.urlSuffix}`;
+    return executeApiDomainName(this.api);
   }
+}
+
+/** `<id>.execute-api.<region>.amazonaws.com`: the host a REST API answers on without a custom domain. */
+export function executeApiDomainName(api: apigateway.IRestApi): string {
+  return `${api.restApiId}.execute-api.${api.env.region}.${api.stack.urlSuffix}`;
 }

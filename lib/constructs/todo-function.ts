@@ -15,13 +15,14 @@ export const LAMBDA_SOURCE_DIR = path.join(__dirname, '..', '..', 'assets', 'lam
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
 export interface ToDoFunctionProps {
-  readonly role: RegionRole;
+  readonly regionRole: RegionRole;
   readonly name: ToDoFunctionName;
   readonly proxy: rds.IDatabaseProxy;
   readonly databaseName: string;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly securityGroup: ec2.ISecurityGroup;
+  /** @default Duration.seconds(15) */
   readonly timeout?: Duration;
 }
 
@@ -36,7 +37,7 @@ export class ToDoFunction extends Construct {
   constructor(scope: Construct, id: string, props: ToDoFunctionProps) {
     super(scope, id);
     const spec = TODO_FUNCTIONS[props.name];
-    const name = functionName(props.role, props.name);
+    const name = functionName(props.regionRole, props.name);
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${name}`,

@@ -17,13 +17,13 @@ beforeAll(() => {
 });
 afterAll(() => removeOutdir(synthesized));
 
-describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s', (role) => {
-  const template = () => templates[role];
+describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s', (regionRole) => {
+  const template = () => templates[regionRole];
 
   test('one function per route-table entry, named as in the article, Node 22 on arm64', () => {
     for (const name of Object.keys(TODO_FUNCTIONS) as (keyof typeof TODO_FUNCTIONS)[]) {
       template().hasResourceProperties('AWS::Lambda::Function', {
-        FunctionName: functionName(role, name),
+        FunctionName: functionName(regionRole, name),
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
       });
@@ -32,7 +32,7 @@ describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s', (role) => {
 
   test('functions run in the VPC and reach the database only through the regional proxy with IAM auth, no password', () => {
     const functions = template().findResources('AWS::Lambda::Function', {
-      Properties: { FunctionName: Match.stringLikeRegexp(`^ToDoMgmt-app-${role}-`) },
+      Properties: { FunctionName: Match.stringLikeRegexp(`^ToDoMgmt-app-${regionRole}-`) },
     });
     expect(Object.keys(functions)).toHaveLength(Object.keys(TODO_FUNCTIONS).length);
     for (const fn of Object.values(functions)) {
@@ -90,7 +90,7 @@ describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s', (role) => {
 
   test('publishes the API domain and URL', () => {
     for (const key of ['api-domain', 'api-url', 'user-pool-id', 'user-pool-arn', 'distribution-id'] as const) {
-      template().hasResourceProperties('AWS::SSM::Parameter', { Name: ssmParameterName(role, key) });
+      template().hasResourceProperties('AWS::SSM::Parameter', { Name: ssmParameterName(regionRole, key) });
     }
   });
 });

@@ -16,7 +16,7 @@ afterAll(() => removeOutdir(synthesized));
 describe.each([
   ['pri', () => pri],
   ['secd', () => secd],
-] as const)('ToDoMgmt-infra-%s', (role, template) => {
+] as const)('ToDoMgmt-infra-%s', (regionRole, template) => {
   test('isolated VPC: no NAT gateway, no internet gateway, flow logs on', () => {
     template().resourceCountIs('AWS::EC2::NatGateway', 0);
     template().resourceCountIs('AWS::EC2::InternetGateway', 0);
@@ -30,7 +30,7 @@ describe.each([
   test('Aurora MySQL 3.10 (LTS), serverless v2, encrypted with the region own rotated KMS key', () => {
     template().hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template().hasResourceProperties('AWS::RDS::DBCluster', {
-      DBClusterIdentifier: clusterId(role),
+      DBClusterIdentifier: clusterId(regionRole),
       Engine: 'aurora-mysql',
       EngineVersion: Match.stringLikeRegexp('^8\\.0\\.mysql_aurora\\.3\\.10\\.'),
       StorageEncrypted: true,
@@ -46,7 +46,7 @@ describe.each([
 
   test('RDS Proxy: IAM auth required from clients, TLS required, only the function security group may connect', () => {
     template().hasResourceProperties('AWS::RDS::DBProxy', {
-      DBProxyName: proxyName(role),
+      DBProxyName: proxyName(regionRole),
       RequireTLS: true,
       Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })],
     });
@@ -70,7 +70,7 @@ describe.each([
 
   test('publishes its ids to SSM under /todomgmt/<role>/', () => {
     for (const key of ['region', 'cluster-id', 'cluster-arn', 'proxy-name', 'proxy-endpoint', 'global-cluster-id'] as const) {
-      template().hasResourceProperties('AWS::SSM::Parameter', { Name: ssmParameterName(role, key) });
+      template().hasResourceProperties('AWS::SSM::Parameter', { Name: ssmParameterName(regionRole, key) });
     }
   });
 });

@@ -67,12 +67,12 @@ describe('ToDoMgmt (CDK pipeline)', () => {
   });
 });
 
-describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (role) => {
-  const template = () => failover[role];
+describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) => {
+  const template = () => failover[regionRole];
 
   test('V2 pipeline: Source → Plan (dry run) → Approve → Failover, with mode and target region as variables', () => {
     template().hasResourceProperties('AWS::CodePipeline::Pipeline', {
-      Name: FAILOVER_PIPELINE_NAME(role),
+      Name: FAILOVER_PIPELINE_NAME(regionRole),
       PipelineType: 'V2',
       Variables: [
         Match.objectLike({ Name: 'FAILOVER_MODE', DefaultValue: 'switchover' }),
@@ -106,10 +106,10 @@ describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (role) => {
   });
 
   test('the build role gets exactly the failover actions, on both regions (reading /todomgmt included)', () => {
-    const [role_] = Object.entries(template().findResources('AWS::IAM::Role')).filter(([id]) => id.startsWith('FailoverProjectRole'));
-    expect(role_).toBeDefined();
+    const [buildRole] = Object.entries(template().findResources('AWS::IAM::Role')).filter(([id]) => id.startsWith('FailoverProjectRole'));
+    expect(buildRole).toBeDefined();
     const statements = Object.values(template().findResources('AWS::IAM::Policy'))
-      .filter((p) => JSON.stringify(p.Properties.Roles).includes(role_[0]))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(buildRole[0]))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid?: string; Action: string | string[]; Resource: unknown }[]);
     const granted = statements.filter((s) => s.Sid).flatMap((s) => [s.Action].flat());
     expect([...new Set(granted)].sort()).toEqual(failoverIamActionList());

@@ -38,13 +38,21 @@ export interface SynthesizedApp {
 }
 
 export interface SynthOptions {
+  /**
+   * Keys that override TEST_ENV (a custom domain, an invalid value).
+   * @default - TEST_ENV as it is
+   */
   readonly env?: Env;
   /**
    * false: skip esbuild for the functions (the CDK then stages no code). Assertions on templates do
    * not need the bundles; the compliance and CLI tests bundle for real.
+   * @default true
    */
   readonly bundle?: boolean;
-  /** Changes the app before synthesis (negative controls: prove a check can fail). */
+  /**
+   * Changes the app before synthesis (negative controls: prove a check can fail).
+   * @default - the app as buildToDoMgmtApp() makes it
+   */
   readonly tamper?: (stacks: ToDoMgmtStacks) => void;
 }
 

@@ -1,0 +1,119 @@
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { clusterId, DB_PORT, kmsAlias, type RegionRole } from '#names';
+
+/** The same engine in both regions: a global database refuses members on another version. 3.10 is the LTS line. */
+export const AURORA_ENGINE = rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_10_4 });
+
+const CLUSTER_LOG_TYPES = ['error', 'general', 'slowquery', 'audit'] as const;
+
+export interface GlobalDatabaseMemberProps {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** Serverless v2 capacity range of every instance, in ACUs. */
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly backupRetention: Duration;
+  readonly deletionProtection: boolean;
+}
+
+/** What only one member has; everything else about the cluster both regions agree on. */
+export interface MemberClusterOptions {
+  readonly credentials: rds.Credentials;
+  /** @default - no database is created (a secondary gets the primary's) */
+  readonly defaultDatabaseName?: string;
+  readonly readers: readonly rds.IClusterInstance[];
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * One region's member of the Aurora global database: its own KMS key, the serverless v2 cluster and the
+ * log groups of its exports. The two members must agree on engine, instances, capacity, encryption, logs,
+ * IAM authentication and backups, so that either can become the writer; the subclasses hold what differs
+ * (who owns the credentials and the global cluster, who keeps a final snapshot, who has a reader).
+ */
+export abstract class GlobalDatabaseMember extends Construct {
+  /** The customer key of the cluster's storage. */
+  abstract readonly key: kms.IKey;
+  /** The master credentials the RDS Proxy logs in with. */
+  abstract readonly secret: secretsmanager.ISecret;
+  abstract readonly cluster: rds.DatabaseCluster;
+
+  protected constructor(
+    scope: Construct,
+    id: string,
+    protected readonly regionRole: RegionRole,
+  ) {
+    super(scope, id);
+  }
+
+  /** A global cluster's secondary needs a key in its own region, so each member owns one. */
+  protected createKey(removalPolicy: RemovalPolicy): kms.Key {
+    return new kms.Key(this, 'DbKey', {
+      alias: kmsAlias(this.regionRole),
+      description: `ToDoMgmt ${this.regionRole}: Aurora storage encryption`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+  }
+
+  protected createCluster(props: GlobalDatabaseMemberProps, key: kms.IKey, member: MemberClusterOptions): rds.DatabaseCluster {
+    const cluster = new rds.DatabaseCluster(this, 'Cluster', {
+      engine: AURORA_ENGINE,
+      clusterIdentifier: clusterId(this.regionRole),
+      credentials: member.credentials,
+      defaultDatabaseName: member.defaultDatabaseName,
+      // Minor upgrades off: both regions of a global database must move to a new version together, on purpose.
+      writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: false }),
+      readers: [...member.readers],
+      serverlessV2MinCapacity: props.minCapacity,
+      serverlessV2MaxCapacity: props.maxCapacity,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      port: DB_PORT,
+      storageEncrypted: true,
+      storageEncryptionKey: key,
+      iamAuthentication: true,
+      backup: { retention: props.backupRetention },
+      deletionProtection: props.deletionProtection,
+      cloudwatchLogsExports: [...CLUSTER_LOG_TYPES],
+      removalPolicy: member.removalPolicy,
+    });
+    const cfnCluster = cluster.node.defaultChild as rds.CfnDBCluster;
+    // Created here, before the cluster, so they get a retention without a log-retention Lambda.
+    for (const type of CLUSTER_LOG_TYPES) {
+      const logGroup = new logs.LogGroup(this, `ClusterLogs-${type}`, {
+        logGroupName: `/aws/rds/cluster/${clusterId(this.regionRole)}/${type}`,
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      cfnCluster.node.addDependency(logGroup);
+    }
+    acknowledgeClusterFindings(cluster, props.deletionProtection);
+    return cluster;
+  }
+}
+
+function acknowledgeClusterFindings(cluster: rds.DatabaseCluster, deletionProtection: boolean): void {
+  Validations.of(cluster).acknowledge({
+    id: 'AwsSolutions-RDS11',
+    reason: 'Default MySQL port: only the RDS Proxy security group can reach the cluster, a custom port adds no protection.',
+  });
+  Validations.of(cluster).acknowledge({
+    id: 'AwsSolutions-RDS14',
+    reason: 'Backtrack is not supported for Aurora global databases; point-in-time restore from backups covers it.',
+  });
+  if (!deletionProtection) {
+    Validations.of(cluster).acknowledge({
+      id: 'AwsSolutions-RDS10',
+      reason:
+        'Deletion protection is off by configuration (DB_DELETION_PROTECTION=false) so delete.sh can remove a demo; ' +
+        'set it to true for real data.',
+    });
+  }
+}

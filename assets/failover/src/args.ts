@@ -1,7 +1,8 @@
 // Command-line flags of `npm run failover -- ...` (a contract with the pipeline and deploy scripts).
 import { parseArgs } from 'node:util';
 import type { FailoverMode } from '#names';
-import { parseMode, UsageError } from './plan';
+import { UsageError } from './errors';
+import { parseMode } from './plan';
 
 export interface CliArgs {
   readonly mode?: FailoverMode;

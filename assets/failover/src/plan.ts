@@ -3,13 +3,7 @@
 import { FAILOVER_MODES, type FailoverMode } from '#names';
 import { REGION_ROLES, type RegionRole } from '#names';
 import type { FailoverDriver, Move, Topology } from './driver';
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from './errors';
 
 export const otherRole = (role: RegionRole): RegionRole => (role === 'pri' ? 'secd' : 'pri');
 

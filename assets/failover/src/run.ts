@@ -4,13 +4,13 @@
 import type { FailoverMode } from '#names';
 import type { Clock } from './clock';
 import type { FailoverDriver, Move, StepOutcome, Topology } from './driver';
+import { UsageError } from './errors';
 import {
   chooseDirection,
   preflight,
   refusals,
   regionsToContact,
   resolveRole,
-  UsageError,
   trafficRole,
   warnings,
   writerOf,

@@ -10,7 +10,7 @@ import { overridesFromEnv } from './aws/overrides';
 import { realClock } from './clock';
 import type { FailoverDriver } from './driver';
 import { faultOf, UsageError } from './errors';
-import { parseMode } from './plan';
+import { parseMode } from './modes';
 import type { RunOutcome } from './report';
 import { writeReport } from './report';
 import { runFailover } from './run';

@@ -5,17 +5,8 @@ import type { FailoverMode } from '#names';
 import type { Clock } from './clock';
 import type { FailoverDriver, Move, StepOutcome, Topology } from './driver';
 import { UsageError } from './errors';
-import {
-  chooseDirection,
-  preflight,
-  refusals,
-  regionsToContact,
-  resolveRole,
-  trafficRole,
-  warnings,
-  writerOf,
-  type Check,
-} from './plan';
+import { MODES } from './modes';
+import { chooseDirection, preflight, refusals, regionsToContact, resolveRole, trafficRole, warnings, writerOf, type Check } from './plan';
 import type { FailoverReport, StepRecord } from './report';
 
 export interface RunOptions {
@@ -108,7 +99,7 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
     const move: Move = { mode: options.mode, from: direction.from, to: direction.to, topology };
 
     const target = topology.regions[move.to];
-    const needsLag = target.reachable && target.isWriter !== true && options.mode !== 'detach';
+    const needsLag = target.reachable && target.isWriter !== true && MODES[options.mode].measuresLag;
     const lag = needsLag
       ? await step(
           'measure replication lag',

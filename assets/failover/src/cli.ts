@@ -3,16 +3,15 @@
 // through util/failover.ts, which adds the local rehearsal's driver for --local. Reads .env (through
 // assets/common/config.ts), runs, writes the report, and turns the end of the run into the exit status.
 import * as readline from 'node:readline/promises';
-import { loadConfig, readEnv } from '#config';
+import { ConfigError, loadConfig, readEnv } from '#config';
 import { parseCliArgs, USAGE } from './args';
 import { AwsFailoverDriver } from './aws/driver';
 import { overridesFromEnv } from './aws/overrides';
 import { realClock } from './clock';
 import type { FailoverDriver } from './driver';
-import { faultOf, UsageError } from './errors';
+import { FailoverError, UsageError, type Fault } from './errors';
 import { parseMode } from './modes';
-import type { RunOutcome } from './report';
-import { writeReport } from './report';
+import { writeReport, type RunOutcome } from './report';
 import { runFailover } from './run';
 
 /** Drivers besides AWS that the caller can offer; the program's own copy (CodeBuild) has none. */
@@ -36,6 +35,13 @@ const EXIT_STATUS: Readonly<Record<Ending, number>> = {
 };
 const EXIT_USER_ERROR = EXIT_STATUS.refused;
 const EXIT_SYSTEM_ERROR = EXIT_STATUS.failed;
+
+/** `.env` is validated by #config, whose ConfigError is the user's to fix like a bad flag. */
+function faultOf(error: unknown): Fault {
+  if (error instanceof FailoverError) return error.fault;
+  if (error instanceof ConfigError) return 'user';
+  return 'system';
+}
 
 export async function confirmOnTerminal(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) {

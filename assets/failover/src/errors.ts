@@ -1,8 +1,6 @@
-// The failover program's one error base class. It records whose fault an error is, because that decides
-// what the operator reads and how the program exits (cli.ts): a user error (a bad flag, a wrong id in
-// .env, a refused request) gets its message only and exit 2, "nothing was changed, fix the input"; a
-// system error (AWS or the rehearsal misbehaving, a bug) gets its stack and exit 1.
-import { ConfigError } from '#config';
+// The failover program's one error base class. It records whose fault an error is: the user's (a bad
+// flag or id, missing permissions: the message says what to fix) or the system's (AWS, the network or
+// the rehearsal failing, or a bug). cli.ts turns that into what the operator reads and the exit status.
 
 export type Fault = 'user' | 'system';
 
@@ -23,11 +21,4 @@ export class UsageError extends FailoverError {
     super(message, 'user', options);
     this.name = 'UsageError';
   }
-}
-
-/** `.env` is validated by #config, which has its own ConfigError; it is the user's to fix, like a bad flag. */
-export function faultOf(error: unknown): Fault {
-  if (error instanceof FailoverError) return error.fault;
-  if (error instanceof ConfigError) return 'user';
-  return 'system';
 }

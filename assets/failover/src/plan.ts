@@ -102,7 +102,8 @@ export function preflight({ move, lagSeconds, maxLagSeconds, force }: PreflightI
       ok: from.reachable,
       detail: from.reachable
         ? 'yes'
-        : `${from.region} did not answer. A switchover needs a healthy primary; if its region is down use --mode failover --to ${to.region}`,
+        : `${from.region} did not answer. A switchover needs a healthy primary; ` +
+          `if its region is down use --mode failover --to ${to.region}`,
       forceable: false,
     }),
     'writer known': () => ({

@@ -6,6 +6,7 @@ import { DescribeDBProxyTargetsCommand, RegisterDBProxyTargetsCommand, type DBPr
 import type { RegionRole } from '#names';
 import { realClock, waitUntil, type Clock } from '../clock';
 import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, StepOptions, StepOutcome, Topology } from '../driver';
+import { FailoverError } from '../errors';
 import { AwsCallError, AwsCaller, DEFAULT_RETRY, type RetryPolicy } from './aws-call';
 import { createAwsClients, type AwsClients } from './clients';
 import { findApiOrigin, withOriginDomain } from './cloudfront-origin';
@@ -115,9 +116,10 @@ export class AwsFailoverDriver implements FailoverDriver {
       return { alreadyInPlace: true, detail: `${target.clusterId} in ${target.region} is already the writer`, notes };
     }
     if (before.pendingTo !== undefined && before.pendingTo !== target.role) {
-      throw new Error(
+      throw new FailoverError(
         `The global cluster ${move.topology.globalClusterId} is already ${before.pending} towards ${before.pendingTo}: ` +
           'wait for it to finish (or cancel it in the console), then run again.',
+        'system',
       );
     }
     let detail: string;
@@ -147,7 +149,9 @@ export class AwsFailoverDriver implements FailoverDriver {
 
   private async startPromotion(move: Move): Promise<void> {
     const target = move.topology.regions[move.to];
-    if (!target.clusterArn) throw new Error(`No ARN known for ${target.clusterId} in ${target.region}: cannot promote it.`);
+    if (!target.clusterArn) {
+      throw new FailoverError(`No ARN known for ${target.clusterId} in ${target.region}: cannot promote it.`, 'system');
+    }
     const promotion = AWS_PROMOTIONS[move.mode];
     const region = promotion.sentTo === 'primary' ? move.topology.regions[move.from].region : target.region;
     try {
@@ -165,7 +169,7 @@ export class AwsFailoverDriver implements FailoverDriver {
   async ensureProxy(move: Move, options: StepOptions): Promise<StepOutcome> {
     const target = move.topology.regions[move.to];
     const proxy = target.proxyName;
-    if (!proxy) throw new Error(`No RDS Proxy name for ${target.region}: set ${OVERRIDE_VARIABLE.proxyName[move.to]}.`);
+    if (!proxy) throw new FailoverError(`No RDS Proxy name for ${target.region}: set ${OVERRIDE_VARIABLE.proxyName[move.to]}.`, 'user');
     const targets = await this.proxyTargets(move);
     const registered = targets.some((t) => t.Type === 'TRACKED_CLUSTER' && t.RdsResourceId === target.clusterId);
     let detail = `${proxy} already routes to ${target.clusterId}`;
@@ -196,10 +200,10 @@ export class AwsFailoverDriver implements FailoverDriver {
         describe: (ts) =>
           ts
             .filter((t) => t.Type === 'RDS_INSTANCE')
-            .map(
-              (t) =>
-                `${t.RdsResourceId}:${t.Role ?? '?'}:${t.TargetHealth?.State ?? '?'}${t.TargetHealth?.Reason ? `(${t.TargetHealth.Reason})` : ''}`,
-            )
+            .map((t) => {
+              const reason = t.TargetHealth?.Reason ? `(${t.TargetHealth.Reason})` : '';
+              return `${t.RdsResourceId}:${t.Role ?? '?'}:${t.TargetHealth?.State ?? '?'}${reason}`;
+            })
             .join(', ') || 'no instance targets yet',
         clock: this.clock,
         timeoutMs: this.timeouts.proxyMs,
@@ -229,8 +233,11 @@ export class AwsFailoverDriver implements FailoverDriver {
         out = await this.caller.run('rds', target.region, command, () => this.ctx.clients.rds(target.region).send(command));
       } catch (error) {
         if (error instanceof AwsCallError && error.kind === 'not-found') {
-          throw new Error(
-            `Unknown RDS Proxy ${target.proxyName} in ${target.region}: fix ${OVERRIDE_VARIABLE.proxyName[move.to]} or the proxy-name SSM parameter. (${error.message})`,
+          throw new FailoverError(
+            `Unknown RDS Proxy ${target.proxyName} in ${target.region}: ` +
+              `fix ${OVERRIDE_VARIABLE.proxyName[move.to]} or the proxy-name SSM parameter. (${error.message})`,
+            'user',
+            { cause: error },
           );
         }
         throw error;
@@ -246,40 +253,17 @@ export class AwsFailoverDriver implements FailoverDriver {
     const distributionId = topology.edgeId;
     const newDomain = topology.regions[move.to].apiOriginDomain;
     if (!newDomain) {
-      throw new Error(
-        `The API domain of ${topology.regions[move.to].region} is unknown: publish api-domain in SSM or set CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME.`,
+      throw new FailoverError(
+        `The API domain of ${topology.regions[move.to].region} is unknown: ` +
+          'publish api-domain in SSM or set CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME.',
+        'user',
       );
     }
-    const cloudfront = this.ctx.clients.cloudfront();
-    const regions = Object.values(this.regionNames);
-    let changed: { from: string; originId: string } | undefined;
-    let originId = '';
-    for (let attempt = 1; ; attempt++) {
-      const get = new GetDistributionConfigCommand({ Id: distributionId });
-      const current = await this.caller.run('cloudfront', 'global', get, () => cloudfront.send(get));
-      if (!current.DistributionConfig || !current.ETag) throw new Error(`CloudFront returned no config or ETag for ${distributionId}`);
-      const origin = findApiOrigin(distributionId, current.DistributionConfig, [...knownDomains(topology.regions), newDomain], regions);
-      originId = origin.Id!;
-      if (origin.DomainName === newDomain) break;
-      const update = new UpdateDistributionCommand({
-        Id: distributionId,
-        IfMatch: current.ETag,
-        DistributionConfig: withOriginDomain(current.DistributionConfig, originId, newDomain),
-      });
-      try {
-        await this.caller.run('cloudfront', 'global', update, () => cloudfront.send(update));
-        changed = { from: origin.DomainName!, originId };
-        break;
-      } catch (error) {
-        if (error instanceof AwsCallError && error.kind === 'conflict' && attempt < this.maxEtagRetries) {
-          options.progress(`distribution ${distributionId} changed since it was read (ETag ${current.ETag}); re-reading and retrying`);
-          continue;
-        }
-        throw error;
-      }
-    }
-    let detail = changed ? `origin ${originId}: ${changed.from} → ${newDomain}` : `origin ${originId} already points at ${newDomain}`;
+    const { originId, changedFrom } = await this.pointApiOrigin(move, newDomain, options);
+    let detail =
+      changedFrom !== undefined ? `origin ${originId}: ${changedFrom} → ${newDomain}` : `origin ${originId} already points at ${newDomain}`;
     if (options.wait) {
+      const cloudfront = this.ctx.clients.cloudfront();
       const status = await waitUntil({
         what: `CloudFront distribution ${distributionId} to be Deployed`,
         read: async () => {
@@ -299,6 +283,39 @@ export class AwsFailoverDriver implements FailoverDriver {
     } else {
       detail += '; not waiting for Deployed (--no-wait)';
     }
-    return { alreadyInPlace: changed === undefined, detail };
+    return { alreadyInPlace: changedFrom === undefined, detail };
+  }
+
+  /** Read-modify-write of the distribution config with IfMatch, re-read when someone else changed it meanwhile. */
+  private async pointApiOrigin(
+    move: Move,
+    newDomain: string,
+    options: StepOptions,
+  ): Promise<{ readonly originId: string; readonly changedFrom?: string }> {
+    const distributionId = move.topology.edgeId;
+    const cloudfront = this.ctx.clients.cloudfront();
+    const domains = [...knownDomains(move.topology.regions), newDomain];
+    for (let attempt = 1; ; attempt++) {
+      const get = new GetDistributionConfigCommand({ Id: distributionId });
+      const current = await this.caller.run('cloudfront', 'global', get, () => cloudfront.send(get));
+      if (!current.DistributionConfig || !current.ETag) {
+        throw new FailoverError(`CloudFront returned no config or ETag for ${distributionId}`, 'system');
+      }
+      const origin = findApiOrigin(distributionId, current.DistributionConfig, domains, Object.values(this.regionNames));
+      const originId = origin.Id!;
+      if (origin.DomainName === newDomain) return { originId };
+      const update = new UpdateDistributionCommand({
+        Id: distributionId,
+        IfMatch: current.ETag,
+        DistributionConfig: withOriginDomain(current.DistributionConfig, originId, newDomain),
+      });
+      try {
+        await this.caller.run('cloudfront', 'global', update, () => cloudfront.send(update));
+        return { originId, changedFrom: origin.DomainName! };
+      } catch (error) {
+        if (!(error instanceof AwsCallError && error.kind === 'conflict' && attempt < this.maxEtagRetries)) throw error;
+        options.progress(`distribution ${distributionId} changed since it was read (ETag ${current.ETag}); re-reading and retrying`);
+      }
+    }
   }
 }

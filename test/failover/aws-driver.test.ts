@@ -1,4 +1,4 @@
-// The AWS driver through the real orchestration, against a simulated two-region AWS (aws-world.ts).
+// The AWS driver through the real orchestration, against a simulated two-region AWS (aws-world/, its spec aws-world.md).
 // Every scenario of the failover issue, plus the least-privilege check: the IAM actions the driver
 // really sends equal FAILOVER_IAM_ACTIONS.
 import { clusterId, proxyName } from '#names';

@@ -31,8 +31,8 @@ export interface SentCommand {
   readonly input: Record<string, unknown>;
 }
 
-const networkDown = (region: string) =>
-  Object.assign(new Error(`connect ETIMEDOUT rds.${region}.amazonaws.com:443`), { code: 'ETIMEDOUT' });
+const networkDown = (service: Service, region: string) =>
+  Object.assign(new Error(`connect ETIMEDOUT ${service}.${region}.amazonaws.com:443`), { code: 'ETIMEDOUT' });
 
 export class AwsWorld extends AwsWorldState {
   static readonly MUTATING = [
@@ -117,7 +117,7 @@ export class AwsWorld extends AwsWorldState {
     stub.onAnyCommand().callsFake(() => Promise.reject(new Error(`the test world does not simulate this ${service} command`)));
     const gate: Gate = (name, input, answer) => {
       this.sent.push({ service, region, name, input: input as Record<string, unknown> });
-      if (this.down.has(region) && service !== 'cloudfront') throw networkDown(region);
+      if (this.down.has(region) && service !== 'cloudfront') throw networkDown(service, region);
       const throttled = this.throttle.get(name) ?? 0;
       if (throttled > 0) {
         this.throttle.set(name, throttled - 1);

@@ -81,7 +81,7 @@ export const MODES: Readonly<Record<FailoverMode, ModeSpec>> = {
     contacts: 'target',
     defaultTarget: DR_REGION,
     checks: TARGET_CHECKS,
-    // Nothing is replicated once the target leaves: its lag decides and says nothing.
+    // A detach ends replication to the target: no check refuses on its lag and no warning quotes it.
     measuresLag: false,
     warnings: ({ topology, from, to }) => [
       `DETACH: ${topology.regions[to].clusterId} leaves the global database for good and becomes a standalone writer; ` +

@@ -101,8 +101,10 @@ export class FailoverPipelineStack extends Stack {
             commands: [
               'echo "mode=$FAILOVER_MODE to=$FAILOVER_TO dry-run=$FAILOVER_DRY_RUN"',
               'if [ "$FAILOVER_DRY_RUN" = "true" ]; then' +
-                ` npm run failover -- --dry-run --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE};` +
-                ` else npm run failover -- --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE}; fi`,
+                ' npx ts-node --transpile-only assets/failover/src/cli.ts' +
+                ` --dry-run --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE};` +
+                ' else npx ts-node --transpile-only assets/failover/src/cli.ts' +
+                ` --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE}; fi`,
             ],
             finally: [`cat ${REPORT_FILE} 2>/dev/null || echo "no report written"`],
           },

@@ -1,4 +1,4 @@
-// The AWS driver through the real orchestration, against a simulated two-region AWS (aws-world.ts).
+// The AWS driver through the real orchestration, against a simulated two-region AWS (aws-world/, its spec aws-world.md).
 // Every scenario of the failover issue, plus the least-privilege check: the IAM actions the driver
 // really sends equal FAILOVER_IAM_ACTIONS.
 import { clusterId, proxyName } from '#names';
@@ -33,9 +33,7 @@ async function run(
     yes: true,
     force: false,
     wait: true,
-    confirm: async () => {
-      throw new Error('confirm must not be asked with --yes');
-    },
+    confirm: () => Promise.reject(new Error('confirm must not be asked with --yes')),
     print: (line) => output.push(line),
     clock: w.clock,
     ...options,
@@ -305,7 +303,7 @@ describe('AWS driver scenarios', () => {
       yes: true,
       force: false,
       wait: true,
-      confirm: async () => true,
+      confirm: () => Promise.resolve(true),
       print: () => undefined,
       clock: world.clock,
     });

@@ -6,6 +6,8 @@ import { parseCliArgs } from '#failover/args';
 import { confirmOnTerminal, main } from '#failover/cli';
 import { overridesFromEnv } from '#failover/aws/overrides';
 import { writeReport, type FailoverReport } from '#failover/report';
+import { CHECKOUT_DRIVERS } from '../../util/failover';
+import { MemoryDriver } from './memory-driver';
 
 describe('failover CLI', () => {
   test('parses every contract flag', () => {
@@ -61,16 +63,60 @@ describe('failover CLI', () => {
     }
   });
 
-  test('--local without the local driver module fails clearly (or loads it when present)', async () => {
-    const modulePath = path.join(__dirname, '..', '..', 'util', 'local', 'failover-driver');
-    if (fs.existsSync(`${modulePath}.ts`)) {
-      // Running it needs the rehearsal's databases (its own tests do that); here: the contract is exported.
-      expect(typeof (await import(modulePath)).createLocalDriver).toBe('function');
-      return;
+  test('--local: the program on its own says to use a checkout (exit 2); given a local driver, it runs that', async () => {
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const logs = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await expect(main(['--local', '--dry-run'])).resolves.toBe(2);
+      expect(errors.mock.calls[0][0]).toMatch(/run `npm run failover -- --local` from a checkout/);
+
+      const driver = new MemoryDriver();
+      await expect(main(['--local', '--dry-run', '--mode', 'switchover'], { local: () => Promise.resolve(driver) })).resolves.toBe(0);
+      expect(driver.calls).toEqual(['discover', 'lag']);
+      expect(logs.mock.calls.map(([line]) => String(line))).toContainEqual(expect.stringMatching(/^Outcome: dry-run in /));
+    } finally {
+      errors.mockRestore();
+      logs.mockRestore();
     }
-    await expect(main(['--local', '--dry-run'])).rejects.toThrow(
-      /--local needs the local rehearsal's driver at util\/local\/failover-driver\.ts/,
-    );
+  });
+
+  test("a checkout's npm run failover (util/failover.ts) offers the local rehearsal's driver", async () => {
+    // Creating it reads .env and paths only; running it needs the rehearsal (test/local does that).
+    const driver = await CHECKOUT_DRIVERS.local!();
+    expect(driver.name).toBe('local');
+    expect(driver.modes).toEqual(['switchover', 'failover']);
+  });
+
+  test('exit status: 0 done or dry run, 1 failed part-way, 2 refused, not confirmed or bad usage', async () => {
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const logs = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const isTTY = process.stdin.isTTY;
+    Object.defineProperty(process.stdin, 'isTTY', { value: false, configurable: true });
+    const status = (argv: string[], driver = new MemoryDriver()) =>
+      main(['--local', '--mode', 'switchover', ...argv], { local: () => Promise.resolve(driver) });
+    try {
+      await expect(status(['--yes'])).resolves.toBe(0);
+      await expect(status(['--dry-run'])).resolves.toBe(0);
+      const failing = Object.assign(new MemoryDriver(), { failOn: 'promote' });
+      await expect(status(['--yes'], failing)).resolves.toBe(1);
+      const lagging = Object.assign(new MemoryDriver(), { lag: 60 });
+      await expect(status(['--yes'], lagging)).resolves.toBe(2);
+      // No terminal to confirm on: not confirmed.
+      await expect(status([])).resolves.toBe(2);
+      await expect(status(['--to', 'mars-1'])).resolves.toBe(2);
+      await expect(main(['--bogus'])).resolves.toBe(2);
+      await expect(main(['--help'])).resolves.toBe(0);
+      expect(errors.mock.calls.map(([line]) => String(line))).toContainEqual(
+        expect.stringContaining("--to mars-1 is not one of this deployment's regions"),
+      );
+      // Anything else is the program's or the environment's fault: exit 1 with the stack.
+      await expect(main(['--local'], { local: () => Promise.reject(new Error('rehearsal state is corrupt')) })).resolves.toBe(1);
+      expect(String(errors.mock.calls.at(-1)?.[0])).toMatch(/^Error: rehearsal state is corrupt\n\s+at /);
+    } finally {
+      Object.defineProperty(process.stdin, 'isTTY', { value: isTTY, configurable: true });
+      errors.mockRestore();
+      logs.mockRestore();
+    }
   });
 
   test('article env vars: pri = SRC_*, secd = TARGET_* and the new origin; hosts are validated', () => {

@@ -1,79 +1,9 @@
 // The orchestration on its own, over an in-memory driver: order of the steps, approval, dry run,
 // refusal, direction rules, resume and the report. Nothing here knows about AWS.
-import type { RegionRole } from '#names';
 import { fakeClock } from '#failover/clock';
-import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology } from '#failover/driver';
-import { UsageError } from '#failover/plan';
+import { UsageError } from '#failover/errors';
 import { runFailover, type RunOptions } from '#failover/run';
-
-const DOMAIN: Record<RegionRole, string> = { pri: 'pri.edge.test', secd: 'secd.edge.test' };
-
-/** Two "regions" in memory; every step is check → act if needed, like a real driver must be. */
-class MemoryDriver implements FailoverDriver {
-  readonly name = 'memory';
-  readonly regionNames = { pri: 'east', secd: 'west' };
-  modes: FailoverMode[] = ['switchover', 'failover', 'detach'];
-  writer: RegionRole = 'pri';
-  serving: RegionRole = 'pri';
-  proxyOk: Record<RegionRole, boolean> = { pri: true, secd: true };
-  lag: number | undefined = 1;
-  down = new Set<RegionRole>();
-  failOn: string | undefined;
-  readonly calls: string[] = [];
-  readonly contacted: DiscoverRequest[] = [];
-
-  describePromotion(mode: FailoverMode): string {
-    return `memory ${mode}`;
-  }
-
-  async discover(request: DiscoverRequest): Promise<Topology> {
-    this.calls.push('discover');
-    this.contacted.push(request);
-    const view = (role: RegionRole): RegionView => ({
-      role,
-      region: this.regionNames[role],
-      reachable: request.contact.includes(role) && !this.down.has(role),
-      clusterId: `db-${role}`,
-      proxyName: `proxy-${role}`,
-      apiOriginDomain: DOMAIN[role],
-      isWriter: this.writer === role,
-      engineVersion: '10.11',
-      instanceCount: 1,
-    });
-    return {
-      globalClusterId: 'global',
-      edgeId: 'edge',
-      regions: { pri: view('pri'), secd: view('secd') },
-      traffic: { originId: 'api', domainName: DOMAIN[this.serving], version: '7', deployed: true },
-      sources: [],
-    };
-  }
-  async replicationLagSeconds(): Promise<number | undefined> {
-    this.calls.push('lag');
-    return this.lag;
-  }
-  async promote(move: Move, options: StepOptions): Promise<StepOutcome> {
-    this.calls.push(`promote:${move.mode}:${move.to}`);
-    if (this.failOn === 'promote') throw new Error('promotion exploded');
-    if (this.writer === move.to) return { alreadyInPlace: true, detail: 'already writer' };
-    options.progress('promoting');
-    this.writer = move.to;
-    return { alreadyInPlace: false, detail: 'promoted', notes: ['old primary rejoins as a replica'] };
-  }
-  async ensureProxy(move: Move): Promise<StepOutcome> {
-    this.calls.push(`proxy:${move.to}`);
-    if (this.proxyOk[move.to]) return { alreadyInPlace: true, detail: 'ok' };
-    this.proxyOk[move.to] = true;
-    return { alreadyInPlace: false, detail: 'registered' };
-  }
-  async switchTraffic(move: Move, options: StepOptions & { wait: boolean }): Promise<StepOutcome> {
-    this.calls.push(`traffic:${move.to}:${options.wait ? 'wait' : 'nowait'}`);
-    if (this.failOn === 'traffic') throw new Error('edge unreachable');
-    if (this.serving === move.to) return { alreadyInPlace: true, detail: 'already' };
-    this.serving = move.to;
-    return { alreadyInPlace: false, detail: 'switched' };
-  }
-}
+import { MemoryDriver } from './memory-driver';
 
 async function run(driver: MemoryDriver, options: Partial<RunOptions> = {}) {
   const clock = fakeClock();
@@ -85,9 +15,9 @@ async function run(driver: MemoryDriver, options: Partial<RunOptions> = {}) {
     yes: false,
     force: false,
     wait: true,
-    confirm: async (q) => {
+    confirm: (q) => {
       asked.push(q);
-      return true;
+      return Promise.resolve(true);
     },
     print: (l) => output.push(l),
     clock,
@@ -137,7 +67,7 @@ describe('orchestration', () => {
 
   test('not confirmed: nothing changes', async () => {
     const driver = new MemoryDriver();
-    const { report } = await run(driver, { confirm: async () => false });
+    const { report } = await run(driver, { confirm: () => Promise.resolve(false) });
     expect(report.outcome).toBe('declined');
     expect(driver.calls).toEqual(['discover', 'lag']);
   });
@@ -208,7 +138,7 @@ describe('orchestration', () => {
 
   test('verification catches a driver that claims success but changed nothing', async () => {
     const driver = new MemoryDriver();
-    driver.switchTraffic = async () => ({ alreadyInPlace: false, detail: 'switched (not really)' });
+    driver.switchTraffic = () => Promise.resolve({ alreadyInPlace: false, detail: 'switched (not really)' });
     const { report } = await run(driver, { yes: true });
     expect(report.outcome).toBe('failed');
     expect(report.error).toMatch(/verification failed: traffic still goes to pri\.edge\.test/);

@@ -100,8 +100,9 @@ describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) =
     const spec = JSON.parse(project.Properties.Source.BuildSpec);
     expect(spec.phases.install.commands).toEqual(['npm ci --no-audit --no-fund']);
     const build = spec.phases.build.commands.join('\n');
-    expect(build).toContain('npm run failover -- --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report failover-report.json');
-    expect(build).toContain('npm run failover -- --dry-run');
+    const program = 'npx ts-node --transpile-only assets/failover/src/cli.ts';
+    expect(build).toContain(`${program} --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report failover-report.json`);
+    expect(build).toContain(`${program} --dry-run`);
     expect(spec.artifacts.files).toEqual(['failover-report.json']);
   });
 

@@ -168,7 +168,7 @@ test('fail back with the real CLI: npm run failover -- --local --yes', async () 
   const output = await new Promise<{ code: number | null; text: string }>((resolve) => {
     const child = spawn(
       process.execPath,
-      ['-r', require.resolve('ts-node/register/transpile-only'), 'assets/failover/src/cli.ts', '--local', '--yes'],
+      ['-r', require.resolve('ts-node/register/transpile-only'), 'util/failover.ts', '--local', '--yes'],
       {
         cwd: path.join(__dirname, '..', '..'),
         env: { ...process.env, LOCAL_STATE_DIR: t.config.stateDir },

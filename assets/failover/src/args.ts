@@ -1,7 +1,8 @@
 // Command-line flags of `npm run failover -- ...` (a contract with the pipeline and deploy scripts).
 import { parseArgs } from 'node:util';
-import type { FailoverMode } from '#names';
-import { parseMode, UsageError } from './plan';
+import { FAILOVER_MODES, type FailoverMode } from '#names';
+import { UsageError } from './errors';
+import { MODES, parseMode } from './modes';
 
 export interface CliArgs {
   readonly mode?: FailoverMode;
@@ -16,16 +17,49 @@ export interface CliArgs {
   readonly help: boolean;
 }
 
+const FLAG_COLUMN = 24;
+const HELP_WIDTH = 102;
+
+/** `text` after the flag, wrapped at HELP_WIDTH with the continuation lines under the text. */
+function wrapFlag(flag: string, text: string): string {
+  const lines: string[] = [];
+  let line = `  ${flag}`.padEnd(FLAG_COLUMN);
+  for (const word of text.split(' ')) {
+    const atStart = line.length === FLAG_COLUMN;
+    if (!atStart && line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = ' '.repeat(FLAG_COLUMN) + word;
+    } else {
+      line += atStart ? word : ` ${word}`;
+    }
+  }
+  return [...lines, line].join('\n');
+}
+
+const modeWidth = Math.max(...FAILOVER_MODES.map((m) => m.length));
+const modeLines = FAILOVER_MODES.map(
+  (m, i) => `${m.padEnd(modeWidth)} (${MODES[m].description}${i === 0 ? '; default from FAILOVER_MODE in .env' : ''})`,
+).join(`\n${' '.repeat(FLAG_COLUMN)}`);
+
+const defaultTargets = new Map<string, FailoverMode[]>();
+for (const m of FAILOVER_MODES) {
+  const target = MODES[m].defaultTarget;
+  const text =
+    target === 'not-the-writer' ? 'the region that is not the writer (so the same command fails back)' : `the ${target.role} region`;
+  defaultTargets.set(text, [...(defaultTargets.get(text) ?? []), m]);
+}
+const toHelp = wrapFlag(
+  '--to <region>',
+  `region (or pri|secd) to move to. Default: ${[...defaultTargets].map(([text, modes]) => `${modes.join('/')} → ${text}`).join('; ')}`,
+);
+
 export const USAGE = `Usage: npm run failover -- [options]
 
 Moves the writer and the API traffic to the other region: plan, confirm, promote, proxy, traffic, verify.
 Safe to run again: every step checks first and skips what is already done; a stopped run resumes.
 
-  --mode <m>            switchover (planned, no data loss; default from FAILOVER_MODE in .env)
-                        failover   (primary region down: AllowDataLoss, never calls that region)
-                        detach     (remove the target from the global database; standalone writer)
-  --to <region>         region (or pri|secd) to move to. Default: switchover → the region that is not
-                        the writer (so the same command fails back); failover/detach → the secd region
+  --mode <m>            ${modeLines}
+${toHelp}
   --dry-run             print the plan and the preflight checks, change nothing
   --yes, -y             do not ask for confirmation (the pipeline passes it after its manual approval)
   --force               proceed despite a forceable failed check (replication lag, unreadable CloudFront)

@@ -1,6 +1,7 @@
-// `npm run failover -- ...`: what the failover pipeline's CodeBuild job runs, and what an operator runs
-// by hand. Reads .env (through assets/common/config.ts), builds the AWS or the local driver, runs, writes the report.
-import * as path from 'node:path';
+// The failover program's command line. Run directly (what the failover pipeline's CodeBuild job does
+// from its copy of the program) it knows only the AWS driver; a checkout's `npm run failover` goes
+// through util/failover.ts, which adds the local rehearsal's driver for --local. Reads .env (through
+// assets/common/config.ts), runs, writes the report, and turns the end of the run into the exit status.
 import * as readline from 'node:readline/promises';
 import { ConfigError, loadConfig, readEnv } from '#config';
 import { parseCliArgs, USAGE } from './args';
@@ -8,37 +9,45 @@ import { AwsFailoverDriver } from './aws/driver';
 import { overridesFromEnv } from './aws/overrides';
 import { realClock } from './clock';
 import type { FailoverDriver } from './driver';
-import { parseMode, UsageError } from './plan';
-import { writeReport } from './report';
+import { FailoverError, UsageError, type Fault } from './errors';
+import { parseMode } from './modes';
+import { writeReport, type RunOutcome } from './report';
 import { runFailover } from './run';
 
-const EXIT = { ok: 0, failed: 1, refused: 2 } as const;
+/** Drivers besides AWS that the caller can offer; the program's own copy (CodeBuild) has none. */
+export interface FailoverDrivers {
+  /** The local two-region rehearsal, for --local. */
+  readonly local?: () => Promise<FailoverDriver>;
+}
 
-/** The local rehearsal's driver is written elsewhere and loaded only for --local, so this compiles without it. */
-async function loadLocalDriver(): Promise<FailoverDriver> {
-  const modulePath = path.join(__dirname, '..', '..', '..', 'util', 'local', 'failover-driver');
-  let mod: { createLocalDriver?: () => Promise<FailoverDriver> };
-  try {
-    mod = await import(modulePath);
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('failover-driver')) {
-      throw new UsageError(
-        `--local needs the local rehearsal's driver at util/local/failover-driver.ts, which is missing from this checkout.`,
-      );
-    }
-    throw error;
-  }
-  if (typeof mod.createLocalDriver !== 'function') {
-    throw new UsageError('util/local/failover-driver.ts does not export createLocalDriver()');
-  }
-  return mod.createLocalDriver();
+/** How a run of the program can end. */
+type Ending = RunOutcome | 'help';
+
+/** The exit status contract of USAGE. */
+const EXIT_STATUS: Readonly<Record<Ending, number>> = {
+  help: 0,
+  completed: 0,
+  'no-op': 0,
+  'dry-run': 0,
+  failed: 1,
+  refused: 2,
+  declined: 2,
+};
+const EXIT_USER_ERROR = EXIT_STATUS.refused;
+const EXIT_SYSTEM_ERROR = EXIT_STATUS.failed;
+
+/** `.env` is validated by #config, whose ConfigError is the user's to fix like a bad flag. */
+function faultOf(error: unknown): Fault {
+  if (error instanceof FailoverError) return error.fault;
+  if (error instanceof ConfigError) return 'user';
+  return 'system';
 }
 
 export async function confirmOnTerminal(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) {
     console.error(
-      'No terminal to confirm on: pass --yes (the failover pipeline does, after its manual approval), or --dry-run to see the plan only.',
+      'No terminal to confirm on: pass --yes (the failover pipeline does, after its manual approval), ' +
+        'or --dry-run to see the plan only.',
     );
     return false;
   }
@@ -50,17 +59,37 @@ export async function confirmOnTerminal(question: string): Promise<boolean> {
   }
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Runs the program and returns its exit status; it does not throw. */
+export async function main(argv: readonly string[], drivers: FailoverDrivers = {}): Promise<number> {
+  try {
+    return EXIT_STATUS[await run(argv, drivers)];
+  } catch (error) {
+    if (faultOf(error) === 'user') {
+      console.error(error instanceof Error ? error.message : String(error));
+      return EXIT_USER_ERROR;
+    }
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    return EXIT_SYSTEM_ERROR;
+  }
+}
+
+async function run(argv: readonly string[], drivers: FailoverDrivers): Promise<Ending> {
   const args = parseCliArgs(argv);
   if (args.help) {
     console.log(USAGE);
-    return EXIT.ok;
+    return 'help';
   }
   const env = readEnv();
   let driver: FailoverDriver;
   let mode = args.mode;
   if (args.local) {
-    driver = await loadLocalDriver();
+    if (!drivers.local) {
+      throw new UsageError(
+        '--local needs the local rehearsal, which this copy of the failover program does not include: ' +
+          'run `npm run failover -- --local` from a checkout of the repository.',
+      );
+    }
+    driver = await drivers.local();
     mode ??= env.FAILOVER_MODE ? parseMode(env.FAILOVER_MODE) : 'switchover';
   } else {
     const config = loadConfig(env);
@@ -85,28 +114,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     writeReport(args.report, report);
     console.log(`Report: ${args.report}`);
   }
-  switch (report.outcome) {
-    case 'completed':
-    case 'no-op':
-    case 'dry-run':
-      return EXIT.ok;
-    case 'failed':
-      return EXIT.failed;
-    default:
-      return EXIT.refused;
-  }
+  return report.outcome ?? 'failed';
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (error instanceof UsageError || error instanceof ConfigError) {
-        console.error(error.message);
-        process.exit(EXIT.refused);
-      }
-      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-      process.exit(EXIT.failed);
-    },
-  );
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -1,4 +1,5 @@
 // Time is injected so that tests run every wait instantly and deterministically.
+import { FailoverError } from './errors';
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -16,14 +17,15 @@ export function fakeClock(start = Date.UTC(2026, 0, 1, 12, 0, 0)): Clock & { sle
   return {
     slept,
     now: () => now,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       slept.push(ms);
       now += ms;
+      return Promise.resolve();
     },
   };
 }
 
-export class WaitTimeoutError extends Error {
+export class WaitTimeoutError extends FailoverError {
   constructor(
     readonly what: string,
     readonly timeoutMs: number,
@@ -32,6 +34,7 @@ export class WaitTimeoutError extends Error {
     super(
       `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what} (last state: ${lastState}). ` +
         'Nothing was rolled back: run the same command again to resume from here.',
+      'system',
     );
     this.name = 'WaitTimeoutError';
   }

@@ -4,18 +4,9 @@
 import type { FailoverMode } from '#names';
 import type { Clock } from './clock';
 import type { FailoverDriver, Move, StepOutcome, Topology } from './driver';
-import {
-  chooseDirection,
-  preflight,
-  refusals,
-  regionsToContact,
-  resolveRole,
-  UsageError,
-  trafficRole,
-  warnings,
-  writerOf,
-  type Check,
-} from './plan';
+import { FailoverError, UsageError } from './errors';
+import { MODES } from './modes';
+import { chooseDirection, preflight, refusals, regionsToContact, resolveRole, trafficRole, warnings, writerOf, type Check } from './plan';
 import type { FailoverReport, StepRecord } from './report';
 
 export interface RunOptions {
@@ -108,7 +99,7 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
     const move: Move = { mode: options.mode, from: direction.from, to: direction.to, topology };
 
     const target = topology.regions[move.to];
-    const needsLag = target.reachable && target.isWriter !== true && options.mode !== 'detach';
+    const needsLag = target.reachable && target.isWriter !== true && MODES[options.mode].measuresLag;
     const lag = needsLag
       ? await step(
           'measure replication lag',
@@ -179,7 +170,7 @@ async function verify(driver: FailoverDriver, move: Move, contact: Move['to'][],
   if (after.traffic === undefined) problems.push('the traffic origin could not be read back');
   else if (after.traffic.domainName !== target.apiOriginDomain) problems.push(`traffic still goes to ${after.traffic.domainName}`);
   else if (waited && !after.traffic.deployed) problems.push('the edge reports the change as not yet deployed');
-  if (problems.length > 0) throw new Error(`verification failed: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new FailoverError(`verification failed: ${problems.join('; ')}`, 'system');
   return `${target.region} is writer, traffic → ${after.traffic!.domainName}${after.traffic!.deployed ? ' (deployed)' : ' (deploying)'}`;
 }
 
@@ -207,10 +198,9 @@ function printPlan(
   print(`  global cluster ${t.globalClusterId}${t.pendingOperation ? `, in progress: ${t.pendingOperation}` : ''}`);
   print(`  1. promote  ${to.clusterId}: ${to.isWriter === true ? 'already the writer' : driver.describePromotion(move.mode)}`);
   print(`  2. proxy    ${to.proxyName ?? '?'} → ${to.clusterId}`);
-  const already = t.traffic?.domainName === to.apiOriginDomain;
-  print(
-    `  3. traffic  ${t.edgeId} origin ${t.traffic?.originId ?? '?'}: ${t.traffic?.domainName ?? '?'} → ${to.apiOriginDomain ?? '?'}${already ? ' (already)' : ''}`,
-  );
+  const already = t.traffic?.domainName === to.apiOriginDomain ? ' (already)' : '';
+  const origin = `${t.edgeId} origin ${t.traffic?.originId ?? '?'}`;
+  print(`  3. traffic  ${origin}: ${t.traffic?.domainName ?? '?'} → ${to.apiOriginDomain ?? '?'}${already}`);
   print('  4. verify   read everything back');
   print('Preflight:');
   for (const c of checks) print(`  ${c.ok ? (c.forced ? 'FORCED' : 'ok    ') : 'FAIL  '} ${c.name}: ${c.detail}`);

@@ -2,6 +2,7 @@
 // backoff and jitter (on the injected clock), and the errors an operator can act on are turned into
 // messages that name the IAM action, the id or the region involved.
 import type { Clock } from '../clock';
+import { FailoverError, type Fault } from '../errors';
 
 export type AwsService = 'rds' | 'cloudfront' | 'ssm' | 'cloudwatch';
 
@@ -11,15 +12,26 @@ export const iamActionOf = (service: AwsService, command: object): string =>
 
 export type AwsErrorKind = 'no-credentials' | 'access-denied' | 'not-found' | 'throttled' | 'unreachable' | 'conflict' | 'other';
 
-export class AwsCallError extends Error {
+/** Credentials, permissions and ids are the operator's to fix; the rest is AWS (or the network) failing. */
+const FAULT_OF_KIND: Readonly<Record<AwsErrorKind, Fault>> = {
+  'no-credentials': 'user',
+  'access-denied': 'user',
+  'not-found': 'user',
+  throttled: 'system',
+  unreachable: 'system',
+  conflict: 'system',
+  other: 'system',
+};
+
+export class AwsCallError extends FailoverError {
   constructor(
     readonly kind: AwsErrorKind,
     readonly action: string,
     readonly region: string,
     message: string,
-    readonly cause?: unknown,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, FAULT_OF_KIND[kind], { cause });
     this.name = 'AwsCallError';
   }
 }
@@ -124,7 +136,8 @@ function explain(kind: AwsErrorKind, action: string, region: string, error: unkn
         kind,
         action,
         region,
-        `No usable AWS credentials for ${action} in ${region}: configure a profile (AWS_PROFILE, aws sso login) or run it in the failover pipeline. ${original}`,
+        `No usable AWS credentials for ${action} in ${region}: configure a profile (AWS_PROFILE, aws sso login) ` +
+          `or run it in the failover pipeline. ${original}`,
         error,
       );
     case 'not-found':

@@ -1,13 +1,15 @@
 // Which origin of the distribution carries the API, and a copy of the config with only its host changed.
 import type { DistributionConfig, Origin } from '@aws-sdk/client-cloudfront';
+import { FailoverError } from '../errors';
 
-export class OriginNotFoundError extends Error {
+export class OriginNotFoundError extends FailoverError {
   constructor(distributionId: string, origins: readonly Origin[], knownDomains: readonly string[]) {
     const list = origins.map((o) => `${o.Id}=${o.DomainName}`).join(', ') || 'none';
     super(
       `CloudFront distribution ${distributionId} has no origin that is one of the regions' APIs ` +
         `(looked for ${knownDomains.join(' or ') || 'an execute-api host of either region'}; origins: ${list}). ` +
         'Check CLOUDFRONT_DISTRIBUTION_ID, or the api-domain SSM parameters the app stacks publish.',
+      'user',
     );
     this.name = 'OriginNotFoundError';
   }
@@ -41,7 +43,7 @@ export function findApiOrigin(
 export function withOriginDomain(config: DistributionConfig, originId: string, domainName: string): DistributionConfig {
   const copy = structuredClone(config);
   const origin = copy.Origins?.Items?.find((o) => o.Id === originId);
-  if (!origin) throw new Error(`origin ${originId} vanished from the distribution config`);
+  if (!origin) throw new FailoverError(`origin ${originId} vanished from the distribution config`, 'system');
   origin.DomainName = domainName;
   return copy;
 }

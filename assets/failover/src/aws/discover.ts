@@ -6,6 +6,7 @@ import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, type DBCluste
 import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import { GLOBAL_CLUSTER_ID, REGION_ROLES, SSM_PREFIX, clusterId, proxyName, ssmParameterName, type RegionRole, type SsmKey } from '#names';
 import type { DiscoverRequest, RegionView, Topology, TrafficOrigin } from '../driver';
+import { FailoverError } from '../errors';
 import { AwsCallError, type AwsCaller } from './aws-call';
 import type { AwsClients } from './clients';
 import { findApiOrigin } from './cloudfront-origin';
@@ -19,13 +20,6 @@ export interface AwsContext {
 }
 
 type Parameters = ReadonlyMap<string, string>;
-
-export class DiscoveryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DiscoveryError';
-  }
-}
 
 /** All `/todomgmt/...` parameters one region holds, or undefined when the region does not answer. */
 async function readParameters(ctx: AwsContext, region: string): Promise<Parameters | undefined> {
@@ -55,9 +49,11 @@ export async function describeCluster(ctx: AwsContext, role: RegionRole, id: str
   } catch (error) {
     if (!(error instanceof AwsCallError && error.kind === 'not-found')) throw error;
   }
-  throw new DiscoveryError(
+  throw new FailoverError(
     `Unknown cluster id ${id} in ${region} (${role}, from ${source}). ` +
-      `Fix ${OVERRIDE_VARIABLE.clusterId[role]} or the SSM parameter ${ssmParameterName(role, 'cluster-id')}, or check the ${role} stacks are deployed.`,
+      `Fix ${OVERRIDE_VARIABLE.clusterId[role]} or the SSM parameter ${ssmParameterName(role, 'cluster-id')}, ` +
+      `or check the ${role} stacks are deployed.`,
+    'user',
   );
 }
 
@@ -70,8 +66,10 @@ export async function describeGlobalCluster(ctx: AwsContext, region: string, id:
   } catch (error) {
     if (!(error instanceof AwsCallError && error.kind === 'not-found')) throw error;
   }
-  throw new DiscoveryError(
-    `Unknown global cluster ${id} (asked in ${region}). Fix the SSM parameter ${ssmParameterName('secd', 'global-cluster-id')} or check the pri stacks are deployed.`,
+  throw new FailoverError(
+    `Unknown global cluster ${id} (asked in ${region}). ` +
+      `Fix the SSM parameter ${ssmParameterName('secd', 'global-cluster-id')} or check the pri stacks are deployed.`,
+    'user',
   );
 }
 
@@ -91,9 +89,10 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
     const own = parameters.get(role);
     const published = own?.get(ssmParameterName(role, 'region'));
     if (published !== undefined && published !== ctx.regions[role]) {
-      throw new DiscoveryError(
+      throw new FailoverError(
         `${ctx.regions[role]} publishes ${ssmParameterName(role, 'region')}=${published}: the regions are swapped. ` +
           'AWS_SRC_REGION / AWS_DEST_REGION name the pri and secd regions as deployed; choose the direction with --to.',
+        'user',
       );
     }
   }
@@ -137,16 +136,19 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
     'distribution-id',
   ).value;
   if (edgeId === undefined) {
-    throw new DiscoveryError(
-      `No CloudFront distribution id: ${ssmParameterName('secd', 'distribution-id')} was not readable in ${contacted.map((r) => ctx.regions[r]).join(', ')}. ` +
+    const asked = contacted.map((r) => ctx.regions[r]).join(', ');
+    throw new FailoverError(
+      `No CloudFront distribution id: ${ssmParameterName('secd', 'distribution-id')} was not readable in ${asked}. ` +
         'Set CLOUDFRONT_DISTRIBUTION_ID, or deploy the stacks that publish it.',
+      'user',
     );
   }
 
   const answering = contacted.filter((role) => parameters.get(role) !== undefined);
   if (answering.length === 0) {
-    throw new DiscoveryError(
+    throw new FailoverError(
       `No region answered (${contacted.map((r) => ctx.regions[r]).join(', ')}): check network access and credentials.`,
+      'system',
     );
   }
   // Ask for the global cluster in the target-side region first: it is the one that must be up.
@@ -244,14 +246,17 @@ async function readTraffic(
   } catch (error) {
     if (error instanceof AwsCallError && error.kind === 'unreachable') return undefined;
     if (error instanceof AwsCallError && error.kind === 'not-found') {
-      throw new DiscoveryError(
-        `Unknown CloudFront distribution ${distributionId}: fix CLOUDFRONT_DISTRIBUTION_ID or ${ssmParameterName('secd', 'distribution-id')}.`,
+      throw new FailoverError(
+        `Unknown CloudFront distribution ${distributionId}: ` +
+          `fix CLOUDFRONT_DISTRIBUTION_ID or ${ssmParameterName('secd', 'distribution-id')}.`,
+        'user',
+        { cause: error },
       );
     }
     throw error;
   }
   const config = out.Distribution?.DistributionConfig;
-  if (!config || !out.ETag) throw new DiscoveryError(`CloudFront returned no config or ETag for ${distributionId}`);
+  if (!config || !out.ETag) throw new FailoverError(`CloudFront returned no config or ETag for ${distributionId}`, 'system');
   const origin = findApiOrigin(
     distributionId,
     config,

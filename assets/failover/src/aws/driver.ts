@@ -2,22 +2,17 @@
 // current state first and only acts when needed, so a re-run is a no-op and a killed run resumes.
 import { GetDistributionCommand, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  DescribeDBProxyTargetsCommand,
-  FailoverGlobalClusterCommand,
-  RegisterDBProxyTargetsCommand,
-  RemoveFromGlobalClusterCommand,
-  SwitchoverGlobalClusterCommand,
-  type DBProxyTarget,
-} from '@aws-sdk/client-rds';
+import { DescribeDBProxyTargetsCommand, RegisterDBProxyTargetsCommand, type DBProxyTarget } from '@aws-sdk/client-rds';
 import type { RegionRole } from '#names';
 import { realClock, waitUntil, type Clock } from '../clock';
 import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, StepOptions, StepOutcome, Topology } from '../driver';
+import { FailoverError } from '../errors';
 import { AwsCallError, AwsCaller, DEFAULT_RETRY, type RetryPolicy } from './aws-call';
 import { createAwsClients, type AwsClients } from './clients';
 import { findApiOrigin, withOriginDomain } from './cloudfront-origin';
-import { describeCluster, describeGlobalCluster, discover, knownDomains, roleOfClusterArn, type AwsContext } from './discover';
+import { discover, knownDomains, type AwsContext } from './discover';
 import { NO_OVERRIDES, OVERRIDE_VARIABLE, type AwsOverrides } from './overrides';
+import { AWS_PROMOTIONS, readPromotion, type PromotionState } from './promotion';
 
 export interface AwsTimeouts {
   readonly promoteMs: number;
@@ -59,17 +54,6 @@ export class AwsFailoverDriver implements FailoverDriver {
   private readonly timeouts: AwsTimeouts;
   private readonly maxEtagRetries: number;
 
-  describePromotion(mode: FailoverMode): string {
-    switch (mode) {
-      case 'switchover':
-        return 'SwitchoverGlobalCluster (planned, no data loss), sent to the current primary region';
-      case 'failover':
-        return 'FailoverGlobalCluster with AllowDataLoss, sent to the target region only';
-      case 'detach':
-        return 'RemoveFromGlobalCluster: becomes a standalone writer';
-    }
-  }
-
   constructor(props: AwsDriverProps) {
     this.clock = props.clock ?? realClock;
     this.caller = new AwsCaller(this.clock, props.retry ?? DEFAULT_RETRY);
@@ -82,6 +66,10 @@ export class AwsFailoverDriver implements FailoverDriver {
       caller: this.caller,
       overrides: props.overrides ?? NO_OVERRIDES,
     };
+  }
+
+  describePromotion(mode: FailoverMode): string {
+    return AWS_PROMOTIONS[mode].describe;
   }
 
   discover(request: DiscoverRequest): Promise<Topology> {
@@ -119,30 +107,28 @@ export class AwsFailoverDriver implements FailoverDriver {
 
   async promote(move: Move, options: StepOptions): Promise<StepOutcome> {
     const target = move.topology.regions[move.to];
-    const from = move.topology.regions[move.from];
-    // Every read of the promotion goes to the target's region: it is the one that must be up.
-    const read = () => this.readPromotion(move);
+    const promotion = AWS_PROMOTIONS[move.mode];
+    const read = () => readPromotion(this.ctx, move);
     const before = await read();
     const done = (s: PromotionState) => s.targetIsWriter && s.globalIdle && s.targetAvailable;
-    const notes = notesAfter(move);
+    const notes = promotion.notesAfter(move);
     if (done(before)) {
       return { alreadyInPlace: true, detail: `${target.clusterId} in ${target.region} is already the writer`, notes };
     }
     if (before.pendingTo !== undefined && before.pendingTo !== target.role) {
-      throw new Error(
+      throw new FailoverError(
         `The global cluster ${move.topology.globalClusterId} is already ${before.pending} towards ${before.pendingTo}: ` +
           'wait for it to finish (or cancel it in the console), then run again.',
+        'system',
       );
     }
     let detail: string;
-    if (before.pendingTo === target.role || (move.mode === 'detach' && before.targetIsWriter && !before.targetAvailable)) {
+    if (before.pendingTo === target.role || (promotion.busyWriterIsUnderWay && before.targetIsWriter && !before.targetAvailable)) {
       detail = `resumed: ${before.pending ?? before.targetStatus} already under way for ${target.clusterId}`;
       options.progress(detail);
     } else if (!before.targetIsWriter) {
-      const arn = target.clusterArn;
-      if (!arn) throw new Error(`No ARN known for ${target.clusterId} in ${target.region}: cannot promote it.`);
-      await this.startPromotion(move, arn, from.region, target.region);
-      detail = startedDetail(move, target.clusterId, target.region);
+      await this.startPromotion(move);
+      detail = promotion.started(target.clusterId, target.region);
       options.progress(detail);
     } else {
       detail = `${target.clusterId} is writer; waiting until available`;
@@ -161,67 +147,29 @@ export class AwsFailoverDriver implements FailoverDriver {
     return { alreadyInPlace: false, detail: `${detail}; ${target.clusterId} is the available writer`, notes };
   }
 
-  private async startPromotion(move: Move, targetArn: string, fromRegion: string, targetRegion: string): Promise<void> {
-    const global = move.topology.globalClusterId;
-    const rds = this.ctx.clients.rds;
+  private async startPromotion(move: Move): Promise<void> {
+    const target = move.topology.regions[move.to];
+    if (!target.clusterArn) {
+      throw new FailoverError(`No ARN known for ${target.clusterId} in ${target.region}: cannot promote it.`, 'system');
+    }
+    const promotion = AWS_PROMOTIONS[move.mode];
+    const region = promotion.sentTo === 'primary' ? move.topology.regions[move.from].region : target.region;
     try {
-      switch (move.mode) {
-        case 'switchover': {
-          // Planned: Aurora syncs the secondary first (RPO 0); the call goes to the current primary's region.
-          const command = new SwitchoverGlobalClusterCommand({ GlobalClusterIdentifier: global, TargetDbClusterIdentifier: targetArn });
-          await this.caller.run('rds', fromRegion, command, () => rds(fromRegion).send(command));
-          return;
-        }
-        case 'failover': {
-          // Unplanned: sent to the target's region and never needs the old primary to answer.
-          const command = new FailoverGlobalClusterCommand({
-            GlobalClusterIdentifier: global,
-            TargetDbClusterIdentifier: targetArn,
-            AllowDataLoss: true,
-          });
-          await this.caller.run('rds', targetRegion, command, () => rds(targetRegion).send(command));
-          return;
-        }
-        case 'detach': {
-          const command = new RemoveFromGlobalClusterCommand({ GlobalClusterIdentifier: global, DbClusterIdentifier: targetArn });
-          await this.caller.run('rds', targetRegion, command, () => rds(targetRegion).send(command));
-          return;
-        }
-      }
+      await promotion.start(this.ctx, region, move.topology.globalClusterId, target.clusterArn);
     } catch (error) {
       // A concurrent or earlier run may have started the same operation a moment ago: re-read and wait.
       if (error instanceof AwsCallError && /InvalidGlobalClusterState|InvalidDBClusterState/.test(String((error.cause as Error)?.name))) {
-        const state = await this.readPromotion(move);
+        const state = await readPromotion(this.ctx, move);
         if (state.pendingTo === move.to || state.targetIsWriter) return;
       }
       throw error;
     }
   }
 
-  private async readPromotion(move: Move): Promise<PromotionState> {
-    const target = move.topology.regions[move.to];
-    const global = await describeGlobalCluster(this.ctx, target.region, move.topology.globalClusterId);
-    const cluster = await describeCluster(this.ctx, move.to, target.clusterId, 'discovery');
-    const member = global.GlobalClusterMembers?.find((m) => roleOfClusterArn(this.ctx, m.DBClusterArn) === move.to);
-    const failover = global.FailoverState;
-    const pendingTo = failover?.Status ? roleOfClusterArn(this.ctx, failover.ToDbClusterArn) : undefined;
-    const detached = member === undefined && !cluster.GlobalClusterIdentifier;
-    return {
-      targetIsWriter: detached ? true : member?.IsWriter === true,
-      targetStatus: cluster.Status ?? 'unknown',
-      targetAvailable: cluster.Status === 'available',
-      globalStatus: global.Status ?? 'unknown',
-      // After a detach the global cluster's own state no longer concerns the target.
-      globalIdle: detached || (!failover?.Status && (global.Status === undefined || global.Status === 'available')),
-      pending: failover?.Status,
-      pendingTo,
-    };
-  }
-
   async ensureProxy(move: Move, options: StepOptions): Promise<StepOutcome> {
     const target = move.topology.regions[move.to];
     const proxy = target.proxyName;
-    if (!proxy) throw new Error(`No RDS Proxy name for ${target.region}: set ${OVERRIDE_VARIABLE.proxyName[move.to]}.`);
+    if (!proxy) throw new FailoverError(`No RDS Proxy name for ${target.region}: set ${OVERRIDE_VARIABLE.proxyName[move.to]}.`, 'user');
     const targets = await this.proxyTargets(move);
     const registered = targets.some((t) => t.Type === 'TRACKED_CLUSTER' && t.RdsResourceId === target.clusterId);
     let detail = `${proxy} already routes to ${target.clusterId}`;
@@ -252,10 +200,10 @@ export class AwsFailoverDriver implements FailoverDriver {
         describe: (ts) =>
           ts
             .filter((t) => t.Type === 'RDS_INSTANCE')
-            .map(
-              (t) =>
-                `${t.RdsResourceId}:${t.Role ?? '?'}:${t.TargetHealth?.State ?? '?'}${t.TargetHealth?.Reason ? `(${t.TargetHealth.Reason})` : ''}`,
-            )
+            .map((t) => {
+              const reason = t.TargetHealth?.Reason ? `(${t.TargetHealth.Reason})` : '';
+              return `${t.RdsResourceId}:${t.Role ?? '?'}:${t.TargetHealth?.State ?? '?'}${reason}`;
+            })
             .join(', ') || 'no instance targets yet',
         clock: this.clock,
         timeoutMs: this.timeouts.proxyMs,
@@ -285,8 +233,11 @@ export class AwsFailoverDriver implements FailoverDriver {
         out = await this.caller.run('rds', target.region, command, () => this.ctx.clients.rds(target.region).send(command));
       } catch (error) {
         if (error instanceof AwsCallError && error.kind === 'not-found') {
-          throw new Error(
-            `Unknown RDS Proxy ${target.proxyName} in ${target.region}: fix ${OVERRIDE_VARIABLE.proxyName[move.to]} or the proxy-name SSM parameter. (${error.message})`,
+          throw new FailoverError(
+            `Unknown RDS Proxy ${target.proxyName} in ${target.region}: ` +
+              `fix ${OVERRIDE_VARIABLE.proxyName[move.to]} or the proxy-name SSM parameter. (${error.message})`,
+            'user',
+            { cause: error },
           );
         }
         throw error;
@@ -302,40 +253,17 @@ export class AwsFailoverDriver implements FailoverDriver {
     const distributionId = topology.edgeId;
     const newDomain = topology.regions[move.to].apiOriginDomain;
     if (!newDomain) {
-      throw new Error(
-        `The API domain of ${topology.regions[move.to].region} is unknown: publish api-domain in SSM or set CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME.`,
+      throw new FailoverError(
+        `The API domain of ${topology.regions[move.to].region} is unknown: ` +
+          'publish api-domain in SSM or set CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME.',
+        'user',
       );
     }
-    const cloudfront = this.ctx.clients.cloudfront();
-    const regions = Object.values(this.regionNames);
-    let changed: { from: string; originId: string } | undefined;
-    let originId = '';
-    for (let attempt = 1; ; attempt++) {
-      const get = new GetDistributionConfigCommand({ Id: distributionId });
-      const current = await this.caller.run('cloudfront', 'global', get, () => cloudfront.send(get));
-      if (!current.DistributionConfig || !current.ETag) throw new Error(`CloudFront returned no config or ETag for ${distributionId}`);
-      const origin = findApiOrigin(distributionId, current.DistributionConfig, [...knownDomains(topology.regions), newDomain], regions);
-      originId = origin.Id!;
-      if (origin.DomainName === newDomain) break;
-      const update = new UpdateDistributionCommand({
-        Id: distributionId,
-        IfMatch: current.ETag,
-        DistributionConfig: withOriginDomain(current.DistributionConfig, originId, newDomain),
-      });
-      try {
-        await this.caller.run('cloudfront', 'global', update, () => cloudfront.send(update));
-        changed = { from: origin.DomainName!, originId };
-        break;
-      } catch (error) {
-        if (error instanceof AwsCallError && error.kind === 'conflict' && attempt < this.maxEtagRetries) {
-          options.progress(`distribution ${distributionId} changed since it was read (ETag ${current.ETag}); re-reading and retrying`);
-          continue;
-        }
-        throw error;
-      }
-    }
-    let detail = changed ? `origin ${originId}: ${changed.from} → ${newDomain}` : `origin ${originId} already points at ${newDomain}`;
+    const { originId, changedFrom } = await this.pointApiOrigin(move, newDomain, options);
+    let detail =
+      changedFrom !== undefined ? `origin ${originId}: ${changedFrom} → ${newDomain}` : `origin ${originId} already points at ${newDomain}`;
     if (options.wait) {
+      const cloudfront = this.ctx.clients.cloudfront();
       const status = await waitUntil({
         what: `CloudFront distribution ${distributionId} to be Deployed`,
         read: async () => {
@@ -355,47 +283,39 @@ export class AwsFailoverDriver implements FailoverDriver {
     } else {
       detail += '; not waiting for Deployed (--no-wait)';
     }
-    return { alreadyInPlace: changed === undefined, detail };
+    return { alreadyInPlace: changedFrom === undefined, detail };
   }
-}
 
-interface PromotionState {
-  readonly targetIsWriter: boolean;
-  readonly targetStatus: string;
-  readonly targetAvailable: boolean;
-  readonly globalStatus: string;
-  readonly globalIdle: boolean;
-  readonly pending?: string;
-  readonly pendingTo?: RegionRole;
-}
-
-function startedDetail(move: Move, clusterId: string, region: string): string {
-  switch (move.mode) {
-    case 'switchover':
-      return `SwitchoverGlobalCluster to ${clusterId} (${region}) started`;
-    case 'failover':
-      return `FailoverGlobalCluster with AllowDataLoss to ${clusterId} (${region}) started`;
-    case 'detach':
-      return `RemoveFromGlobalCluster for ${clusterId} (${region}) started`;
-  }
-}
-
-function notesAfter(move: Move): string[] {
-  const old = move.topology.regions[move.from];
-  switch (move.mode) {
-    case 'switchover':
-      return [`${old.clusterId} in ${old.region} is now a read-only secondary; fail back with the same command (or --to ${old.region}).`];
-    case 'failover':
-      return [
-        `${old.clusterId} in ${old.region} was not contacted. When its region recovers, Aurora re-adds it to ${move.topology.globalClusterId} as a read-only secondary ` +
-          '(it does not take writes again); writes it had not replicated stay in the snapshot Aurora takes of it (rds:unplanned-global-failover-…).',
-        `Fail back only once it shows as a secondary and in sync: that is a planned switchover, \`npm run failover -- --mode switchover --to ${old.region}\`.`,
-      ];
-    case 'detach':
-      return [
-        `${move.topology.regions[move.to].clusterId} is now a standalone cluster outside ${move.topology.globalClusterId}; replication from ${old.region} has stopped for good.`,
-        `${old.clusterId} in ${old.region} is still a writer: stop anything that writes to it, or its data diverges. Re-establishing replication means rebuilding ` +
-          'a global database from the new writer (redeploy the stacks); prefer --mode failover, which keeps the global database.',
-      ];
+  /** Read-modify-write of the distribution config with IfMatch, re-read when someone else changed it meanwhile. */
+  private async pointApiOrigin(
+    move: Move,
+    newDomain: string,
+    options: StepOptions,
+  ): Promise<{ readonly originId: string; readonly changedFrom?: string }> {
+    const distributionId = move.topology.edgeId;
+    const cloudfront = this.ctx.clients.cloudfront();
+    const domains = [...knownDomains(move.topology.regions), newDomain];
+    for (let attempt = 1; ; attempt++) {
+      const get = new GetDistributionConfigCommand({ Id: distributionId });
+      const current = await this.caller.run('cloudfront', 'global', get, () => cloudfront.send(get));
+      if (!current.DistributionConfig || !current.ETag) {
+        throw new FailoverError(`CloudFront returned no config or ETag for ${distributionId}`, 'system');
+      }
+      const origin = findApiOrigin(distributionId, current.DistributionConfig, domains, Object.values(this.regionNames));
+      const originId = origin.Id!;
+      if (origin.DomainName === newDomain) return { originId };
+      const update = new UpdateDistributionCommand({
+        Id: distributionId,
+        IfMatch: current.ETag,
+        DistributionConfig: withOriginDomain(current.DistributionConfig, originId, newDomain),
+      });
+      try {
+        await this.caller.run('cloudfront', 'global', update, () => cloudfront.send(update));
+        return { originId, changedFrom: origin.DomainName! };
+      } catch (error) {
+        if (!(error instanceof AwsCallError && error.kind === 'conflict' && attempt < this.maxEtagRetries)) throw error;
+        options.progress(`distribution ${distributionId} changed since it was read (ETag ${current.ETag}); re-reading and retrying`);
+      }
+    }
   }
 }

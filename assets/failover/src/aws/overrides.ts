@@ -3,6 +3,7 @@
 // CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME the secd region's. They apply whichever way a run moves.
 import type { Env } from '#config';
 import type { RegionRole } from '#names';
+import { UsageError } from '../errors';
 
 export interface AwsOverrides {
   readonly clusterId: Partial<Record<RegionRole, string>>;
@@ -18,8 +19,9 @@ const value = (env: Env, key: string) => env[key]?.trim() || undefined;
 export function overridesFromEnv(env: Env): AwsOverrides {
   const domain = value(env, 'CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME');
   if (domain !== undefined && !/^[a-z0-9.-]+$/i.test(domain)) {
-    throw new Error(
-      `CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME=${domain} must be a bare host name (no https://, no path), e.g. abc123.execute-api.us-east-2.amazonaws.com`,
+    throw new UsageError(
+      `CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME=${domain} must be a bare host name (no https://, no path), ` +
+        'e.g. abc123.execute-api.us-east-2.amazonaws.com',
     );
   }
   return {

@@ -1,0 +1,145 @@
+// A small, stateful simulation of the AWS side the failover driver talks to (two regions' SSM and RDS,
+// CloudFront, CloudWatch), served through aws-sdk-client-mock on one client instance per service and
+// region, so tests can see exactly which region every command went to. Time is the fake clock's:
+// promotions and deployments finish when enough (simulated) time has passed. What it promises and
+// what it does not model: ../aws-world.md; ../aws-world.test.ts holds it to that.
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { RegionRole } from '#names';
+import type { AwsClients } from '#failover/aws/clients';
+import { AwsFailoverDriver, type AwsDriverProps } from '#failover/aws/driver';
+import type { AwsOverrides } from '#failover/aws/overrides';
+import { cloudfrontRoutes } from './cloudfront';
+import { ACCOUNT, REGIONS, fault, roleIn } from './fixtures';
+import { rdsRoutes } from './rds';
+import type { ClientStub, Gate, Route } from './route';
+import { cloudwatchRoutes, ssmRoutes } from './ssm-cloudwatch';
+import { AwsWorldState } from './state';
+
+export { ACCOUNT, API_DOMAIN, DISTRIBUTION_ID, REGIONS, clusterArn, initialDistributionConfig } from './fixtures';
+export type { Pending } from './state';
+
+export type Service = 'rds' | 'ssm' | 'cloudwatch' | 'cloudfront';
+
+export interface SentCommand {
+  readonly service: Service;
+  readonly region: string;
+  readonly name: string;
+  readonly input: Record<string, unknown>;
+}
+
+const networkDown = (service: Service, region: string) =>
+  Object.assign(new Error(`connect ETIMEDOUT ${service}.${region}.amazonaws.com:443`), { code: 'ETIMEDOUT' });
+
+export class AwsWorld extends AwsWorldState {
+  static readonly MUTATING = [
+    'SwitchoverGlobalCluster',
+    'FailoverGlobalCluster',
+    'RemoveFromGlobalCluster',
+    'RegisterDBProxyTargets',
+    'UpdateDistribution',
+  ];
+
+  /** Calls by API name that fail with ThrottlingException this many more times. */
+  throttle = new Map<string, number>();
+  /** `service:Action`s the credentials may not call (AccessDenied). */
+  denied = new Set<string>();
+  /** Commands that "kill the process": they throw a non-AWS error once. */
+  crashOn = new Set<string>();
+  /** Every command sent, in order, including those that then failed. */
+  readonly sent: SentCommand[] = [];
+  /** `service:region` of every client created, in order. */
+  readonly createdClients: string[] = [];
+  private readonly stubs: ClientStub[] = [];
+
+  // --- the driver under test, wired to this world -------------------------------------------------
+
+  driver(overrides?: AwsOverrides, timeouts?: AwsDriverProps['timeouts']): AwsFailoverDriver {
+    return new AwsFailoverDriver({
+      regions: REGIONS,
+      overrides,
+      clients: this.clients(),
+      clock: this.clock,
+      timeouts,
+    });
+  }
+
+  /** Clients created on first use, like the driver's own; each is served by this world. */
+  clients(): AwsClients {
+    const cache = new Map<string, unknown>();
+    const make = <C>(service: Service, region: string, create: () => C, stub: (client: C) => ClientStub): C => {
+      const key = `${service}:${region}`;
+      if (!cache.has(key)) {
+        this.createdClients.push(key);
+        const client = create();
+        this.stubs.push(this.serve(service, region, stub(client)));
+        cache.set(key, client);
+      }
+      return cache.get(key) as C;
+    };
+    const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+    return {
+      rds: (region) => make('rds', region, () => new RDSClient({ region, credentials }), mockClient),
+      ssm: (region) => make('ssm', region, () => new SSMClient({ region, credentials }), mockClient),
+      cloudwatch: (region) => make('cloudwatch', region, () => new CloudWatchClient({ region, credentials }), mockClient),
+      cloudfront: () => make('cloudfront', 'us-east-1', () => new CloudFrontClient({ region: 'us-east-1', credentials }), mockClient),
+    };
+  }
+
+  restore(): void {
+    for (const stub of this.stubs) stub.restore();
+  }
+
+  // --- what tests look at --------------------------------------------------------------------------
+
+  commands(name?: string): SentCommand[] {
+    return this.sent.filter((c) => name === undefined || c.name === name);
+  }
+
+  mutations(): SentCommand[] {
+    return this.sent.filter((c) => AwsWorld.MUTATING.includes(c.name));
+  }
+
+  isWriterNow(role: RegionRole): boolean {
+    return this.isWriter(role);
+  }
+
+  apiOrigin() {
+    return this.distribution.Origins!.Items!.find((o) => o.Id === 'ToDoMgmtApiOrigin')!;
+  }
+
+  // --- serving --------------------------------------------------------------------------------------
+
+  private serve(service: Service, region: string, stub: ClientStub): ClientStub {
+    stub.onAnyCommand().callsFake(() => Promise.reject(new Error(`the test world does not simulate this ${service} command`)));
+    const gate: Gate = (name, input, answer) => {
+      this.sent.push({ service, region, name, input: input as Record<string, unknown> });
+      if (this.down.has(region) && service !== 'cloudfront') throw networkDown(service, region);
+      const throttled = this.throttle.get(name) ?? 0;
+      if (throttled > 0) {
+        this.throttle.set(name, throttled - 1);
+        throw fault('ThrottlingException', 'Rate exceeded', { $metadata: { httpStatusCode: 400 } });
+      }
+      if (this.denied.has(`${service}:${name}`)) {
+        const message = `User: arn:aws:sts::${ACCOUNT}:assumed-role/build/x is not authorized to perform: ${service}:${name}`;
+        throw fault('AccessDenied', message, { $metadata: { httpStatusCode: 403 } });
+      }
+      if (this.crashOn.delete(name)) throw new Error(`simulated crash before ${name}`);
+      this.settle();
+      return answer();
+    };
+    for (const route of this.routes(service, region)) route.install(stub, gate);
+    return stub;
+  }
+
+  private routes(service: Service, region: string): Route[] {
+    if (service === 'cloudfront') return cloudfrontRoutes(this);
+    if (service === 'ssm') return ssmRoutes(this, region);
+    const here = roleIn(region);
+    if (here === undefined) return [];
+    return service === 'rds' ? rdsRoutes(this, here) : cloudwatchRoutes(this, here);
+  }
+}

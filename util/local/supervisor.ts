@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { OAUTH_SCOPE, type ToDoFunctionName } from '#routes';
 import type { LocalConfig } from '#config';
 import { localDbEnv } from '#lambda/shared/env';
-import { REGION_ROLES, type RegionRole } from '#names';
+import { otherRole, REGION_ROLES, type RegionRole } from '#names';
 import { startEdge, type Edge } from './edge';
 import { reconcileEdgeConfig, type EdgeOrigin } from './edge-config';
 import { closeServer, readBody, sendJson } from './http-util';
@@ -35,7 +35,7 @@ import type { Endpoints, Runtime } from './runtime';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets';
 import { isAlive, readJson, statePaths, withFileLock, writeJson, type StatePaths } from './state';
 import { loadOrCreateSigningKey, startTokenEndpoint, type TokenEndpoint } from './token-endpoint';
-import { loadOrInitTopology, otherRole, readTopology } from './topology';
+import { loadOrInitTopology, readTopology } from './topology';
 
 export interface RehearsalOptions {
   readonly config: LocalConfig;

@@ -1,7 +1,7 @@
 // What `npm run local -- start` prints once everything is healthy: where things are, and the
 // article's walkthrough as ready-to-paste curl commands against the edge.
 import * as path from 'node:path';
-import type { RegionRole } from '#names';
+import { otherRole, type RegionRole } from '#names';
 import type { Endpoints } from './runtime';
 
 export interface WalkthroughFacts {
@@ -11,7 +11,7 @@ export interface WalkthroughFacts {
 }
 
 export function walkthrough({ endpoints: e, writer, stateDir }: WalkthroughFacts): string {
-  const passive: RegionRole = writer === 'pri' ? 'secd' : 'pri';
+  const passive = otherRole(writer);
   const basic = Buffer.from(`${e.clientId}:${e.clientSecret}`).toString('base64');
   const relative = path.relative(process.cwd(), stateDir);
   const rel = relative === '' ? '.' : relative.startsWith('..') ? stateDir : relative;

@@ -10,7 +10,8 @@ import { describeRegion, inspectRegion } from './inspect';
 import { runningPid, stopMariaDbAt } from './mariadb';
 import { liveRuntime, type Endpoints } from './runtime';
 import { loadSecrets } from './secrets';
-import { isAlive, readJson, statePaths } from './state';
+import { isAlive, sleep } from './process-util';
+import { readJson, statePaths } from './state';
 import { AlreadyRunningError, controlRequest, Rehearsal } from './supervisor';
 import { readTopology } from './topology';
 import { walkthrough } from './walkthrough';
@@ -282,8 +283,6 @@ function requireRunning(config: LocalConfig) {
   if (!runtime) throw new UsageError('the local rehearsal is not running; start it with: npm run local -- start (or ./deploy.sh --local)');
   return runtime;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RegionRole } from '#names';
+import { isAlive } from './process-util';
 
 export interface StatePaths {
   readonly root: string;
@@ -76,15 +77,6 @@ export function readJson<T>(file: string): T | undefined {
     return JSON.parse(text) as T;
   } catch (error) {
     throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or delete it`);
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -33,7 +33,8 @@ import {
 import { reseedFromPrimary } from './reseed';
 import type { Endpoints, Runtime } from './runtime';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets';
-import { isAlive, readJson, statePaths, withFileLock, writeJson, type StatePaths } from './state';
+import { isAlive, signalQuietly, sleep, tailOfFile } from './process-util';
+import { readJson, statePaths, withFileLock, writeJson, type StatePaths } from './state';
 import { loadOrCreateSigningKey, startTokenEndpoint, type TokenEndpoint } from './token-endpoint';
 import { loadOrInitTopology, readTopology } from './topology';
 
@@ -243,8 +244,8 @@ export class Rehearsal {
   /** Last resort on process exit (synchronous): nothing we started may outlive us. */
   private killEverythingNow(): void {
     for (const p of Object.values(this.regions)) {
-      if (p.api?.pid && p.api.exitCode === null) safeKill(p.api.pid, 'SIGKILL');
-      if (p.db?.pid && isAlive(p.db.pid)) safeKill(p.db.pid, 'SIGKILL');
+      if (p.api?.pid && p.api.exitCode === null) signalQuietly(p.api.pid, 'SIGKILL');
+      if (p.db?.pid && isAlive(p.db.pid)) signalQuietly(p.db.pid, 'SIGKILL');
     }
   }
 
@@ -310,7 +311,7 @@ export class Rehearsal {
     p.db = undefined;
     if (!db) return;
     if (signal === 'SIGKILL' && isAlive(db.pid)) {
-      safeKill(db.pid, 'SIGKILL');
+      signalQuietly(db.pid, 'SIGKILL');
       while (isAlive(db.pid)) await sleep(20);
     }
     await db.stop();
@@ -502,7 +503,9 @@ export class Rehearsal {
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`${p.name} API exited while starting (code ${code}, signal ${signal}):\n${tailOf(this.paths.apiLog(role))}`));
+        reject(
+          new Error(`${p.name} API exited while starting (code ${code}, signal ${signal}):\n${tailOfFile(this.paths.apiLog(role), 15)}`),
+        );
       });
     });
     p.apiPort = port;
@@ -647,21 +650,3 @@ export function controlRequest(
 }
 
 const apiUrl = (port: number) => `http://127.0.0.1:${port}`;
-
-function safeKill(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function tailOf(file: string, lines = 15): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,7 +8,7 @@ import { LOCAL_PORT_DEFAULTS, loadLocalConfig, readEnv, type LocalConfig } from 
 import type { FailoverMode, RegionRole } from '#names';
 import { runFailover } from '#failover/run';
 import { createLocalDriver } from '../../util/local/failover-driver';
-import { connectAdmin } from '../../util/local/replication';
+import { connectAdmin } from '../../util/local/admin-connection';
 import type { Endpoints } from '../../util/local/runtime';
 import { loadSecrets } from '../../util/local/secrets';
 import { statePaths } from '../../util/local/state';

@@ -12,7 +12,8 @@ import { liveRuntime, type Endpoints } from './runtime';
 import { loadSecrets } from './secrets';
 import { isAlive, sleep } from './process-util';
 import { readJson, statePaths } from './state';
-import { AlreadyRunningError, controlRequest, Rehearsal } from './supervisor';
+import { controlRequest } from './control-socket';
+import { AlreadyRunningError, Rehearsal } from './supervisor';
 import { readTopology } from './topology';
 import { walkthrough } from './walkthrough';
 

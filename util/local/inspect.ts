@@ -3,7 +3,8 @@
 // driver's discover().
 import type { RegionRole } from '#names';
 import { HEALTH_PATH } from './regional-api';
-import { connectAdmin, serverState, type ServerState } from './replication';
+import { connectAdmin } from './admin-connection';
+import { serverState, type ServerState } from './replication-steps';
 import type { RegionRuntime } from './runtime';
 import type { LocalSecrets } from './secrets';
 

@@ -80,6 +80,18 @@ export function readJson<T>(file: string): T | undefined {
   }
 }
 
+/** Someone else held the lock for longer than the caller would wait. */
+export class LockHeldError extends Error {
+  constructor(
+    readonly lock: string,
+    readonly holder: number,
+    timeoutMs: number,
+  ) {
+    super(`${lock} is held by pid ${holder || '?'} for more than ${timeoutMs} ms`);
+    this.name = 'LockHeldError';
+  }
+}
+
 /**
  * Runs fn while holding `<file>.lock` (O_EXCL create). A lock left by a dead process is taken over.
  * Used for read-modify-write of topology.json and edge.json across the supervisor and the failover CLI.
@@ -106,7 +118,7 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T> | T, ti
         fs.rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${holder || '?'} for more than ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new LockHeldError(lock, holder, timeoutMs);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

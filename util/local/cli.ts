@@ -1,5 +1,5 @@
-// `npm run local -- <command>`: the local two-region rehearsal. `./deploy.sh --local` runs `start`,
-// `./delete.sh --local` runs `stop`.
+// `npm run local -- <command>`: the local two-region rehearsal. `./deploy.sh --local [arguments]` runs
+// `npm run local -- [arguments]` (so `start` by default), `./delete.sh --local` runs `stop`.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
@@ -19,8 +19,9 @@ import { walkthrough } from './walkthrough';
 
 const USAGE = `Usage: npm run local -- <command>
 
-  start [--detach]            start both regions, the token endpoint and the edge (default command);
-                              stays in the foreground until Ctrl-C, or runs in the background with --detach
+  start [--detach]            start both regions, the token endpoint and the edge (default command, so
+                              \`npm run local -- --detach\` is start --detach); stays in the foreground
+                              until Ctrl-C, or runs in the background with --detach
   stop                        stop a running rehearsal and remove its state (${'LOCAL_STATE_DIR'}, default .local/)
   status [--json]             who writes, what runs, replication state, where the edge points
   kill-region <region>        disaster rehearsal: kill that region's database and API (SIGKILL)
@@ -35,8 +36,17 @@ Fail over with: npm run failover -- --local [--mode switchover|failover] [--to <
 
 class UsageError extends Error {}
 
-async function main(argv: string[]): Promise<number> {
-  const [command = 'start', ...rest] = argv;
+/** start's own options; given without a command they mean start (`./deploy.sh --local --detach`). */
+const START_OPTIONS: readonly string[] = ['--detach', '--supervise'];
+
+function splitCommand(argv: readonly string[]): { readonly command: string; readonly rest: readonly string[] } {
+  const [first] = argv;
+  if (first === undefined || START_OPTIONS.includes(first)) return { command: 'start', rest: argv };
+  return { command: first, rest: argv.slice(1) };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { command, rest } = splitCommand(argv);
   if (command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return 0;
@@ -240,7 +250,7 @@ async function regionAction(config: LocalConfig, action: 'kill' | 'revive', role
   return status(config, false);
 }
 
-async function invoke(config: LocalConfig, args: string[]): Promise<number> {
+async function invoke(config: LocalConfig, args: readonly string[]): Promise<number> {
   const runtime = requireRunning(config);
   const regionFlag = args.indexOf('--region');
   const role =

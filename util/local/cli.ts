@@ -235,9 +235,8 @@ async function status(config: LocalConfig, asJson: boolean): Promise<number> {
   const writer = topology?.writer ?? 'pri';
   console.log(`running (supervisor pid ${runtime.supervisorPid}, state ${paths.root})`);
   console.log(`writer: ${config.regions[writer]} (${writer}), generation ${topology?.generation}`);
-  console.log(
-    `edge ${runtime.edgeUrl} -> ${edge ? `${edge.origin.region} (${edge.origin.role}) ${edge.origin.url}, version ${edge.version}` : 'no origin'}`,
-  );
+  const origin = edge ? `${edge.origin.region} (${edge.origin.role}) ${edge.origin.url}, version ${edge.version}` : 'no origin';
+  console.log(`edge ${runtime.edgeUrl} -> ${origin}`);
   for (const r of regions) console.log(`  ${describeRegion(r, writer)}`);
   if (edge && edge.origin.role !== writer) console.log(`WARNING: the edge does not point at the writer; run: npm run failover -- --local`);
   return 0;

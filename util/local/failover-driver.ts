@@ -25,9 +25,12 @@ export interface LocalDriverOptions {
   readonly catchUpTimeoutSeconds?: number;
 }
 
-export async function createLocalDriver(options: LocalDriverOptions = {}): Promise<FailoverDriver> {
+/** A promise, because that is what the failover CLI expects of the module it loads for --local. */
+export function createLocalDriver(options: LocalDriverOptions = {}): Promise<FailoverDriver> {
   const config = loadLocalConfig(readEnv());
-  return new LocalFailoverDriver({ ...config, stateDir: options.stateDir ?? config.stateDir }, options.catchUpTimeoutSeconds ?? 30);
+  return Promise.resolve(
+    new LocalFailoverDriver({ ...config, stateDir: options.stateDir ?? config.stateDir }, options.catchUpTimeoutSeconds ?? 30),
+  );
 }
 
 const apiDomain = (url: string) => new URL(url).host;
@@ -197,10 +200,8 @@ export class LocalFailoverDriver implements FailoverDriver {
         `the ${this.regionNames[move.to]} API does not answer (${inspection.apiError}); npm run local -- revive-region ${move.to}`,
       );
     }
-    return {
-      alreadyInPlace: true,
-      detail: `no proxy locally: the ${this.regionNames[move.to]} API (${runtime.regions[move.to].apiUrl}) connects to its database directly and answers`,
-    };
+    const api = `the ${this.regionNames[move.to]} API (${runtime.regions[move.to].apiUrl})`;
+    return { alreadyInPlace: true, detail: `no proxy locally: ${api} connects to its database directly and answers` };
   }
 
   async switchTraffic(move: Move, { progress }: StepOptions & { readonly wait: boolean }): Promise<StepOutcome> {

@@ -64,7 +64,7 @@ export interface MariaDbServer {
   /** The server's error log; its tail is included in start failures. */
   readonly logFile: string;
   /** Runs SQL as root over the unix socket (one lazily opened connection). */
-  query<T = any>(sql: string, params?: unknown[]): Promise<T>;
+  query<T = unknown>(sql: string, params?: unknown[]): Promise<T>;
   /** Creates a database and a user with DML and DDL on it only, so that read_only applies to that user. */
   createAppDatabase(options: AppDatabaseOptions): Promise<void>;
   /** SET GLOBAL read_only. */

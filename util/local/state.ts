@@ -76,7 +76,7 @@ export function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(text) as T;
   } catch (error) {
-    throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or delete it`);
+    throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or delete it`, { cause: error });
   }
 }
 

@@ -15,9 +15,11 @@ export function walkthrough({ endpoints: e, writer, stateDir }: WalkthroughFacts
   const basic = Buffer.from(`${e.clientId}:${e.clientSecret}`).toString('base64');
   const relative = path.relative(process.cwd(), stateDir);
   const rel = relative === '' ? '.' : relative.startsWith('..') ? stateDir : relative;
-  const region = (role: RegionRole) =>
-    `  ${`${e.regions[role].name} (${role})`.padEnd(20)} API ${e.regions[role].apiUrl.padEnd(24)} MariaDB 127.0.0.1:${e.regions[role].dbPort}  ` +
-    (role === writer ? 'writer' : 'read-only replica');
+  const region = (role: RegionRole) => {
+    const { name, apiUrl, dbPort } = e.regions[role];
+    const what = role === writer ? 'writer' : 'read-only replica';
+    return `  ${`${name} (${role})`.padEnd(20)} API ${apiUrl.padEnd(24)} MariaDB 127.0.0.1:${dbPort}  ${what}`;
+  };
   const auth = `--header "Authorization: $TOKEN"`;
   const json = `--header 'Content-Type: application/json'`;
   return [
@@ -52,7 +54,8 @@ export function walkthrough({ endpoints: e, writer, stateDir }: WalkthroughFacts
     '',
     '# 5. Fail back (run it again), or rehearse a disaster instead:',
     'npm run failover -- --local --yes',
-    `npm run local -- kill-region ${writer} && npm run failover -- --local --mode failover --yes && npm run local -- revive-region ${writer}`,
+    `npm run local -- kill-region ${writer} && npm run failover -- --local --mode failover --yes && ` +
+      `npm run local -- revive-region ${writer}`,
     '',
     'npm run local -- status    shows who writes;  npm run local -- stop  stops everything and removes the state.',
     '',

@@ -1,6 +1,6 @@
 // The steps of MariaDB GTID replication between the two local "regions", the local twin of what Aurora
 // Global Database does on AWS. Each takes an admin connection to one server and does one thing that can
-// be checked and repeated. Only the replica manager (replica-manager.ts) strings them together.
+// be checked and repeated. The replica manager (replica-manager.ts) strings them together; inspect.ts only reads.
 import { rows, type Sql } from './admin-connection';
 import { gtidsMissingFrom } from './gtid';
 import { sleep } from './process-util';
@@ -117,7 +117,7 @@ export async function fence(sql: Sql, appUser: string, boundSeconds = 5): Promis
   return row.pos ?? '';
 }
 
-export async function killSessionsOf(sql: Sql, user: string): Promise<number> {
+async function killSessionsOf(sql: Sql, user: string): Promise<number> {
   const sessions = await rows<{ ID: number }>(
     sql,
     'SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()',

@@ -10,6 +10,8 @@ export const APP_NAME = 'ToDoMgmt';
 /** The role a region was deployed with. Roles never move: after a failover `secd` is the writer. */
 export type RegionRole = 'pri' | 'secd';
 export const REGION_ROLES: readonly RegionRole[] = ['pri', 'secd'];
+/** The region that is not `role`: where the writer's replica is, or where a replica's writer is. */
+export const otherRole = (role: RegionRole): RegionRole => (role === 'pri' ? 'secd' : 'pri');
 
 /** How a failover moves the writer; what each mode means lives in assets/failover/src (its mode table). */
 export type FailoverMode = 'switchover' | 'failover' | 'detach';

@@ -22,6 +22,8 @@ beforeAll(async () => {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
 const token = (overrides: Partial<Parameters<typeof signAccessToken>[1]> = {}, signer = key) =>
   signAccessToken(signer, { issuer, clientId: 'client', scope, ...overrides });
 
@@ -48,7 +50,7 @@ test('refuses with 401 Unauthorized: missing, garbled, forged, expired, wrong is
     expired: await token({ now: now - 7200, ttlSeconds: 3600 }),
     'wrong issuer': await token({ issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other' }),
     'id token': await token({ extraClaims: { token_use: 'id' } }),
-    unsigned: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: issuer, scope, token_use: 'access', exp: now + 60 })).toString('base64url')}.`,
+    unsigned: `${base64url({ alg: 'none' })}.${base64url({ iss: issuer, scope, token_use: 'access', exp: now + 60 })}.`,
     'HS256 with the public key as secret': await new SignJWT({ scope, token_use: 'access' })
       .setProtectedHeader({ alg: 'HS256', kid: key.kid })
       .setIssuer(issuer)

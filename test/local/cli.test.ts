@@ -1,5 +1,6 @@
 // The commands users run: `npm run local -- start` in the foreground with Ctrl-C, then `start --detach`,
-// a second start that must not double anything, `status`, and `stop` (what ./delete.sh --local runs).
+// a second start that must not double anything, `status`, and `stop` (what ./delete.sh --local runs);
+// and start's option without the command, as `npm run local -- --detach` and `./deploy.sh --local --detach`.
 // Each must leave no process behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,23 +18,26 @@ const env = {
   ...FREE_LOCAL_PORTS,
 };
 
-function cli(args: string[]): ChildProcess & { output: () => string; done: Promise<number | null> } {
-  const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), 'util/local/cli.ts', ...args], {
-    cwd: repo,
-    env,
-  });
+type Running = ChildProcess & { output: () => string; done: Promise<number | null> };
+
+function spawnInRepo(command: string, args: string[]): Running {
+  const child = spawn(command, args, { cwd: repo, env });
   let text = '';
-  child.stdout!.on('data', (c) => (text += c));
-  child.stderr!.on('data', (c) => (text += c));
+  child.stdout.on('data', (c) => (text += c));
+  child.stderr.on('data', (c) => (text += c));
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return Object.assign(child, { output: () => text, done });
 }
 
-async function run(args: string[]): Promise<{ code: number | null; text: string }> {
-  const child = cli(args);
+const cli = (args: string[]) =>
+  spawnInRepo(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), 'util/local/cli.ts', ...args]);
+
+async function finished(child: Running): Promise<{ code: number | null; text: string }> {
   const code = await child.done;
   return { code, text: child.output() };
 }
+
+const run = (args: string[]) => finished(cli(args));
 
 afterAll(async () => {
   await run(['stop']);
@@ -90,5 +94,20 @@ test('start --detach, a second start is detected, status, stop removes everythin
   const stop = await run(['stop']);
   expect(stop).toMatchObject({ code: 0 });
   expect(fs.existsSync(stateDir)).toBe(false);
+  expect(processesMentioning(stateDir)).toEqual([]);
+});
+
+test.each([
+  ['npm run local -- --detach', 'npm', ['run', 'local', '--', '--detach']],
+  ['./deploy.sh --local --detach', './deploy.sh', ['--local', '--detach']],
+])('start is the default command: %s starts in the background', async (_spelling, command, args) => {
+  const started = await finished(spawnInRepo(command, args));
+  expect(started).toMatchObject({ code: 0 });
+  expect(started.text).toContain('Running in the background');
+  expect(started.text).not.toContain('unknown command');
+  const pid = Number(fs.readFileSync(path.join(stateDir, 'supervisor.pid'), 'utf8').trim());
+  expect(() => process.kill(pid, 0)).not.toThrow();
+
+  expect(await run(['stop'])).toMatchObject({ code: 0 });
   expect(processesMentioning(stateDir)).toEqual([]);
 });

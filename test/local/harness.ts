@@ -7,12 +7,23 @@ import { realClock } from '#failover/clock';
 import { LOCAL_PORT_DEFAULTS, loadLocalConfig, readEnv, type LocalConfig } from '#config';
 import type { FailoverMode, RegionRole } from '#names';
 import { runFailover } from '#failover/run';
+import type { ToDo } from '#lambda/shared/todos';
 import { createLocalDriver } from '../../util/local/failover-driver';
-import { connectAdmin } from '../../util/local/replication';
+import { connectAdmin } from '../../util/local/admin-connection';
 import type { Endpoints } from '../../util/local/runtime';
 import { loadSecrets } from '../../util/local/secrets';
 import { statePaths } from '../../util/local/state';
 import { Rehearsal } from '../../util/local/supervisor';
+
+/**
+ * An API answer's body as the tests read it, unchecked: the handlers' `{ status, response }` envelope
+ * (a ToDo on success) or API Gateway's `{ message }`. Tests check the status code before the body.
+ */
+export interface ApiBody {
+  readonly status?: string;
+  readonly message?: string;
+  readonly response: ToDo;
+}
 
 export interface TestRehearsal {
   readonly rehearsal: Rehearsal;
@@ -25,7 +36,7 @@ export interface TestRehearsal {
   api(
     url: string,
     init?: { method?: string; token?: string; body?: unknown; raw?: string },
-  ): Promise<{ status: number; region: string | null; json: any }>;
+  ): Promise<{ status: number; region: string | null; json: ApiBody }>;
   failover(mode: FailoverMode, to?: string): Promise<Awaited<ReturnType<typeof runFailover>>>;
   stop(): Promise<void>;
 }
@@ -48,7 +59,7 @@ export async function startTestRehearsal(): Promise<TestRehearsal> {
     rehearsal = await Rehearsal.start({ config, log: (line) => log.push(line) });
   } catch (error) {
     fs.rmSync(stateDir, { recursive: true, force: true });
-    throw new Error(`${(error as Error).message}\n--- log ---\n${log.join('\n')}`);
+    throw new Error(`${(error as Error).message}\n--- log ---\n${log.join('\n')}`, { cause: error });
   }
   const endpoints = rehearsal.endpoints;
   const secrets = loadSecrets(statePaths(stateDir).secrets);
@@ -87,11 +98,12 @@ export async function startTestRehearsal(): Promise<TestRehearsal> {
       if (body !== undefined) headers['content-type'] = 'application/json';
       const res = await fetch(url, { method: init.method ?? 'GET', headers, body });
       const text = await res.text();
-      let json: unknown;
+      let json: ApiBody;
       try {
-        json = JSON.parse(text);
+        json = JSON.parse(text) as ApiBody;
       } catch {
-        json = text;
+        // Not JSON: kept as text, so that a failing assertion shows what came back.
+        json = text as unknown as ApiBody;
       }
       return { status: res.status, region: res.headers.get('x-todomgmt-region'), json };
     },
@@ -105,7 +117,7 @@ export async function startTestRehearsal(): Promise<TestRehearsal> {
         yes: true,
         force: false,
         wait: true,
-        confirm: async () => false,
+        confirm: () => Promise.resolve(false),
         print: (line) => lines.push(line),
         clock: realClock,
       });

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { loadOrCreateSigningKey, startTokenEndpoint, type TokenEndpoint } from '../../util/local/token-endpoint';
 
 const clientId = 'abcdefghijklmnopqrstuvwxyz';
@@ -34,10 +34,10 @@ test('issues an RS256 access token with Cognito claims that verifies against the
   const res = await post('grant_type=client_credentials');
   expect(res.status).toBe(200);
   expect(res.headers.get('cache-control')).toBe('no-store');
-  const body = (await res.json()) as any;
+  const body = (await res.json()) as { access_token: string };
   expect(body).toEqual({ access_token: expect.any(String), expires_in: 3600, token_type: 'Bearer' });
 
-  const jwks = (await (await fetch(endpoint.jwksUrl)).json()) as any;
+  const jwks = (await (await fetch(endpoint.jwksUrl)).json()) as JSONWebKeySet;
   expect(jwks.keys).toHaveLength(1);
   expect(jwks.keys[0]).not.toHaveProperty('d');
   const header = decodeProtectedHeader(body.access_token);
@@ -64,7 +64,7 @@ test.each([
   ['no credentials', { 'content-type': form }],
   ['garbled Basic credentials', { authorization: 'Basic !!!', 'content-type': form }],
 ])('refuses %s with 401 invalid_client', async (_what, headers) => {
-  const res = await post('grant_type=client_credentials', headers as Record<string, string>);
+  const res = await post('grant_type=client_credentials', headers);
   expect(res.status).toBe(401);
   expect(await res.json()).toEqual({ error: 'invalid_client' });
 });
@@ -83,7 +83,7 @@ test('refuses other grants, unknown scopes and non-form bodies', async () => {
     'content-type': 'application/json',
   });
   expect(json.status).toBe(400);
-  expect(((await json.json()) as any).error).toBe('invalid_request');
+  expect(((await json.json()) as { error: string }).error).toBe('invalid_request');
 
   const get = await fetch(endpoint.tokenUrl);
   expect(get.status).toBe(405);
@@ -93,6 +93,6 @@ test('keeps the signing key across restarts, private to the owner', async () => 
   const file = path.join(dir, 'key.json');
   expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   const again = await loadOrCreateSigningKey(file);
-  const jwks = (await (await fetch(endpoint.jwksUrl)).json()) as any;
+  const jwks = (await (await fetch(endpoint.jwksUrl)).json()) as JSONWebKeySet;
   expect(again.kid).toBe(jwks.keys[0].kid);
 });

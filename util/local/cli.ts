@@ -1,5 +1,5 @@
-// `npm run local -- <command>`: the local two-region rehearsal. `./deploy.sh --local` runs `start`,
-// `./delete.sh --local` runs `stop`.
+// `npm run local -- <command>`: the local two-region rehearsal. `./deploy.sh --local [arguments]` runs
+// `npm run local -- [arguments]` (so `start` by default), `./delete.sh --local` runs `stop`.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
@@ -10,15 +10,18 @@ import { describeRegion, inspectRegion } from './inspect';
 import { runningPid, stopMariaDbAt } from './mariadb';
 import { liveRuntime, type Endpoints } from './runtime';
 import { loadSecrets } from './secrets';
-import { isAlive, readJson, statePaths } from './state';
-import { AlreadyRunningError, controlRequest, Rehearsal } from './supervisor';
+import { isAlive, sleep } from './process-util';
+import { readJson, statePaths } from './state';
+import { controlRequest } from './control-socket';
+import { AlreadyRunningError, Rehearsal } from './supervisor';
 import { readTopology } from './topology';
 import { walkthrough } from './walkthrough';
 
 const USAGE = `Usage: npm run local -- <command>
 
-  start [--detach]            start both regions, the token endpoint and the edge (default command);
-                              stays in the foreground until Ctrl-C, or runs in the background with --detach
+  start [--detach]            start both regions, the token endpoint and the edge (default command, so
+                              \`npm run local -- --detach\` is start --detach); stays in the foreground
+                              until Ctrl-C, or runs in the background with --detach
   stop                        stop a running rehearsal and remove its state (${'LOCAL_STATE_DIR'}, default .local/)
   status [--json]             who writes, what runs, replication state, where the edge points
   kill-region <region>        disaster rehearsal: kill that region's database and API (SIGKILL)
@@ -33,8 +36,17 @@ Fail over with: npm run failover -- --local [--mode switchover|failover] [--to <
 
 class UsageError extends Error {}
 
-async function main(argv: string[]): Promise<number> {
-  const [command = 'start', ...rest] = argv;
+/** start's own options; given without a command they mean start (`./deploy.sh --local --detach`). */
+const START_OPTIONS: readonly string[] = ['--detach', '--supervise'];
+
+function splitCommand(argv: readonly string[]): { readonly command: string; readonly rest: readonly string[] } {
+  const [first] = argv;
+  if (first === undefined || START_OPTIONS.includes(first)) return { command: 'start', rest: argv };
+  return { command: first, rest: argv.slice(1) };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { command, rest } = splitCommand(argv);
   if (command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return 0;
@@ -223,9 +235,8 @@ async function status(config: LocalConfig, asJson: boolean): Promise<number> {
   const writer = topology?.writer ?? 'pri';
   console.log(`running (supervisor pid ${runtime.supervisorPid}, state ${paths.root})`);
   console.log(`writer: ${config.regions[writer]} (${writer}), generation ${topology?.generation}`);
-  console.log(
-    `edge ${runtime.edgeUrl} -> ${edge ? `${edge.origin.region} (${edge.origin.role}) ${edge.origin.url}, version ${edge.version}` : 'no origin'}`,
-  );
+  const origin = edge ? `${edge.origin.region} (${edge.origin.role}) ${edge.origin.url}, version ${edge.version}` : 'no origin';
+  console.log(`edge ${runtime.edgeUrl} -> ${origin}`);
   for (const r of regions) console.log(`  ${describeRegion(r, writer)}`);
   if (edge && edge.origin.role !== writer) console.log(`WARNING: the edge does not point at the writer; run: npm run failover -- --local`);
   return 0;
@@ -238,7 +249,7 @@ async function regionAction(config: LocalConfig, action: 'kill' | 'revive', role
   return status(config, false);
 }
 
-async function invoke(config: LocalConfig, args: string[]): Promise<number> {
+async function invoke(config: LocalConfig, args: readonly string[]): Promise<number> {
   const runtime = requireRunning(config);
   const regionFlag = args.indexOf('--region');
   const role =
@@ -282,8 +293,6 @@ function requireRunning(config: LocalConfig) {
   if (!runtime) throw new UsageError('the local rehearsal is not running; start it with: npm run local -- start (or ./deploy.sh --local)');
   return runtime;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -104,7 +104,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       sendJson(res, timedOut ? 504 : 502, {
         message: timedOut
           ? `Gateway Timeout: ${what} did not answer within ${timeoutMs} ms`
-          : `Bad Gateway: ${what} is not answering (${error.code ?? error.message}); if that region is down, run: npm run failover -- --local --mode failover`,
+          : `Bad Gateway: ${what} is not answering (${error.code ?? error.message}); ` +
+            'if that region is down, run: npm run failover -- --local --mode failover',
       });
     });
     req.pipe(upstream);

@@ -5,28 +5,18 @@
 //               acknowledged), wait until the target applied every GTID, promote it, point the old
 //               primary at it: no acknowledged write is lost.
 //   failover:   never contacts the old primary: apply what already arrived, promote. The old primary
-//               is fenced by the supervisor as soon as it is seen (it boots read-only anyway) and
-//               rejoins as a replica; if it holds writes that never arrived it is rebuilt (dump kept).
+//               boots read-only, rejoins as a replica when revived (rebuilt, dump kept, if it holds
+//               writes that never arrived), and is fenced by the supervisor's reconciler if it is seen up.
+// Every database step is the replica manager's (replica-manager.ts); this file maps them to the steps.
 import type { FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology, TrafficOrigin } from '#failover/driver';
 import { loadLocalConfig, readEnv, type LocalConfig } from '#config';
 import { REGION_ROLES, type RegionRole } from '#names';
 import { readEdgeConfig, updateEdgeOrigin } from './edge-config';
 import { inspectRegion, type RegionInspection } from './inspect';
-import {
-  connectAdmin,
-  drainRelayLog,
-  fence,
-  findDivergence,
-  promote,
-  replicateFrom,
-  serverState,
-  waitForGtid,
-  type Sql,
-} from './replication';
+import { ReplicaManager } from './replica-manager';
 import { liveRuntime, type Runtime } from './runtime';
 import { loadSecrets, type LocalSecrets } from './secrets';
-import { statePaths, withFileLock, type StatePaths } from './state';
-import { readTopology, setWriter } from './topology';
+import { statePaths, type StatePaths } from './state';
 
 export interface LocalDriverOptions {
   /** Defaults to LOCAL_STATE_DIR from .env / the environment (`.local`). */
@@ -35,9 +25,12 @@ export interface LocalDriverOptions {
   readonly catchUpTimeoutSeconds?: number;
 }
 
-export async function createLocalDriver(options: LocalDriverOptions = {}): Promise<FailoverDriver> {
+/** A promise, because that is what the failover CLI expects of the module it loads for --local. */
+export function createLocalDriver(options: LocalDriverOptions = {}): Promise<FailoverDriver> {
   const config = loadLocalConfig(readEnv());
-  return new LocalFailoverDriver({ ...config, stateDir: options.stateDir ?? config.stateDir }, options.catchUpTimeoutSeconds ?? 30);
+  return Promise.resolve(
+    new LocalFailoverDriver({ ...config, stateDir: options.stateDir ?? config.stateDir }, options.catchUpTimeoutSeconds ?? 30),
+  );
 }
 
 const apiDomain = (url: string) => new URL(url).host;
@@ -73,6 +66,18 @@ export class LocalFailoverDriver implements FailoverDriver {
     return loadSecrets(this.paths.secrets);
   }
 
+  /** For one step: ports come from runtime.json, read again on every call (a revived region may move). */
+  private replicas(log?: (line: string) => void): ReplicaManager {
+    const secrets = this.secrets();
+    return new ReplicaManager({
+      paths: this.paths,
+      secrets,
+      database: this.runtime().dbName,
+      region: (role) => ({ name: this.regionNames[role], dbPort: this.runtime().regions[role].dbPort }),
+      ...(log ? { log } : {}),
+    });
+  }
+
   async discover({ contact }: { readonly contact: readonly RegionRole[] }): Promise<Topology> {
     // Not running at all is not "both regions down": say what to do instead of refusing obscurely.
     const runtime = this.runtime();
@@ -102,63 +107,42 @@ export class LocalFailoverDriver implements FailoverDriver {
   }
 
   async replicationLagSeconds(move: Move): Promise<number | undefined> {
-    const runtime = this.runtime();
-    const secrets = this.secrets();
-    return this.withAdmin(runtime, move.to, secrets, async (target) => {
-      const state = await serverState(target);
-      if (!state.replica) return undefined;
-      if (state.replica.lastSqlErrno !== 0) {
-        throw new Error(
-          `replication into ${this.regionNames[move.to]} is broken (${state.replica.lastSqlError}); fix it before moving the writer there`,
-        );
-      }
-      if (move.mode === 'switchover' && move.topology.regions[move.from].reachable) {
-        const primary = await this.withAdmin(runtime, move.from, secrets, serverState);
-        if (gtidCovered(state.gtidSlavePos, primary.gtidBinlogPos)) return 0;
-      }
-      return state.replica.secondsBehind ?? undefined;
-    });
+    const writerReachable = move.mode === 'switchover' && move.topology.regions[move.from].reachable;
+    return this.replicas().replicaLagSeconds(move.to, writerReachable);
   }
 
   async promote(move: Move, { progress }: StepOptions): Promise<StepOutcome> {
-    const runtime = this.runtime();
-    const secrets = this.secrets();
+    const replicas = this.replicas(progress);
     const target = this.regionNames[move.to];
     const source = this.regionNames[move.from];
     // One role change at a time, also against the supervisor's revive and reconcile.
-    return withFileLock(
-      this.paths.operation,
-      async () => {
-        const topology = readTopology(this.paths.topology);
-        const targetState = await this.withAdmin(runtime, move.to, secrets, serverState);
-        if (topology?.writer === move.to && !targetState.readOnly && !targetState.replica) {
-          const notes = move.mode === 'switchover' ? await this.repointOldPrimary(runtime, move, secrets, progress) : [];
-          return { alreadyInPlace: true, detail: `${target} is already the writer (generation ${topology.generation})`, notes };
-        }
-        return move.mode === 'switchover'
-          ? this.switchover(runtime, move, secrets, progress)
-          : this.failover(runtime, move, secrets, progress, `${source} was not contacted`);
-      },
-      60_000,
-    );
+    return replicas.exclusive(async () => {
+      const topology = await replicas.writerTopology(move.to);
+      if (topology) {
+        const notes = move.mode === 'switchover' ? await this.rejoinOldPrimary(replicas, move, progress) : [];
+        return { alreadyInPlace: true, detail: `${target} is already the writer (generation ${topology.generation})`, notes };
+      }
+      return move.mode === 'switchover'
+        ? this.switchover(replicas, move, progress)
+        : this.failover(replicas, move, progress, `${source} was not contacted`);
+    });
   }
 
-  private async switchover(runtime: Runtime, move: Move, secrets: LocalSecrets, progress: (m: string) => void): Promise<StepOutcome> {
+  private async switchover(replicas: ReplicaManager, move: Move, progress: (m: string) => void): Promise<StepOutcome> {
     const [from, to] = [this.regionNames[move.from], this.regionNames[move.to]];
     progress(`fencing ${from}: read_only=1, waiting for in-flight writes, closing app sessions`);
-    const position = await this.withAdmin(runtime, move.from, secrets, (sql) => fence(sql, secrets.appUser));
+    const position = await replicas.fence(move.from);
     progress(`${from} fenced at GTID ${position || '(empty)'}; waiting until ${to} applied it (max ${this.catchUpTimeoutSeconds} s)`);
     try {
-      await this.withAdmin(runtime, move.to, secrets, (sql) => waitForGtid(sql, position, this.catchUpTimeoutSeconds));
+      await replicas.waitApplied(move.to, position, this.catchUpTimeoutSeconds);
     } catch (error) {
       // Nothing moved yet: give the writes back to the old primary rather than leave no writer at all.
-      await this.withAdmin(runtime, move.from, secrets, (sql) => sql.query('SET GLOBAL read_only = 0')).catch(() => undefined);
-      throw new Error(`${(error as Error).message}; ${from} was unfenced and is still the writer`);
+      await replicas.unfence(move.from).catch(() => undefined);
+      throw new Error(`${(error as Error).message}; ${from} was unfenced and is still the writer`, { cause: error });
     }
-    await this.withAdmin(runtime, move.to, secrets, promote);
-    const { topology } = await setWriter(this.paths.topology, move.to, 'switchover', `fenced ${from} at ${position}`);
+    const topology = await replicas.promote(move.to, 'switchover', `fenced ${from} at ${position}`);
     progress(`${to} promoted (generation ${topology.generation})`);
-    const notes = await this.repointOldPrimary(runtime, move, secrets, progress);
+    const notes = await this.rejoinOldPrimary(replicas, move, progress);
     return {
       alreadyInPlace: false,
       detail: `${to} is the writer; it had applied every transaction of ${from} up to ${position || '(none)'}`,
@@ -166,55 +150,42 @@ export class LocalFailoverDriver implements FailoverDriver {
     };
   }
 
-  /** The old primary becomes a replica of the new one; a failure is a note, not a failed switchover. */
-  private async repointOldPrimary(runtime: Runtime, move: Move, secrets: LocalSecrets, progress: (m: string) => void): Promise<string[]> {
+  /**
+   * The old primary becomes a replica of the new one, rebuilt from it if it diverged. The writer has
+   * moved either way, so a failure here is a note that says how to finish, not a failed switchover.
+   */
+  private async rejoinOldPrimary(replicas: ReplicaManager, move: Move, progress: (m: string) => void): Promise<string[]> {
     const [from, to] = [this.regionNames[move.from], this.regionNames[move.to]];
     try {
-      return await this.withAdmin(runtime, move.from, secrets, async (old) => {
-        const state = await serverState(old);
-        if (state.readOnly && state.replica?.masterPort === runtime.regions[move.to].dbPort && state.replica.sqlRunning === 'Yes')
-          return [];
-        const missing = await this.withAdmin(runtime, move.to, secrets, (primary) => findDivergence(old, primary));
-        if (missing.length > 0) {
-          return [
-            `${from} holds transactions ${to} never received (${missing.join(', ')}); the supervisor rebuilds it from ${to} and keeps a dump of its data`,
-          ];
-        }
-        await replicateFrom(old, { port: runtime.regions[move.to].dbPort }, secrets);
-        progress(`${from} is now a read-only replica of ${to}`);
-        return [];
-      });
+      const outcome = await replicas.ensureReplica(move.from);
+      if (outcome.kind === 'already-replicating') return [];
+      progress(`${from} is now a read-only replica of ${to}`);
+      if (outcome.kind === 'replicating') return [];
+      return [
+        `${from} held transactions ${to} never received (${outcome.missing.join(', ') || 'GTID error'}); ` +
+          `it was rebuilt from ${to} and its former data is in ${outcome.backup}`,
+      ];
     } catch (error) {
       return [
-        `${from} stays fenced (read-only) but could not be made a replica of ${to} yet: ${(error as Error).message}. The supervisor retries every 2 s.`,
+        `${from} stays fenced (read-only) but is not a replica of ${to}: ${(error as Error).message}. ` +
+          `Run the same switchover again to retry: npm run failover -- --local --mode switchover --to ${to} --yes`,
       ];
     }
   }
 
-  private async failover(
-    runtime: Runtime,
-    move: Move,
-    secrets: LocalSecrets,
-    progress: (m: string) => void,
-    why: string,
-  ): Promise<StepOutcome> {
+  private async failover(replicas: ReplicaManager, move: Move, progress: (m: string) => void, why: string): Promise<StepOutcome> {
     const [from, to] = [this.regionNames[move.from], this.regionNames[move.to]];
     progress(`${why}; applying what ${to} already received before promoting it`);
-    const received = await this.withAdmin(runtime, move.to, secrets, (sql) => drainRelayLog(sql, this.catchUpTimeoutSeconds));
-    await this.withAdmin(runtime, move.to, secrets, promote);
-    const { topology } = await setWriter(
-      this.paths.topology,
-      move.to,
-      'failover',
-      `promoted without ${from} at ${received || '(nothing received)'}`,
-    );
+    const received = await replicas.applyReceived(move.to, this.catchUpTimeoutSeconds);
+    const topology = await replicas.promote(move.to, 'failover', `promoted without ${from} at ${received || '(nothing received)'}`);
     progress(`${to} promoted (generation ${topology.generation})`);
     return {
       alreadyInPlace: false,
       detail: `${to} is the writer with everything it had received from ${from} (${received || 'none'})`,
       notes: [
-        `${from} was not contacted. It boots read-only (topology.json says ${to} writes) and rejoins as a replica: npm run local -- revive-region ${move.from}. ` +
-          `Writes ${from} acknowledged after ${received || 'that point'} are lost; if it holds any, it is rebuilt from ${to} and its data is kept as a dump under ${this.paths.regionDir(move.from)}.`,
+        `${from} was not contacted. It boots read-only (topology.json says ${to} writes) and rejoins as a replica: ` +
+          `npm run local -- revive-region ${move.from}. Writes ${from} acknowledged after ${received || 'that point'} are lost; ` +
+          `if it holds any, it is rebuilt from ${to} and its data is kept as a dump under ${this.paths.regionDir(move.from)}.`,
       ],
     };
   }
@@ -229,10 +200,8 @@ export class LocalFailoverDriver implements FailoverDriver {
         `the ${this.regionNames[move.to]} API does not answer (${inspection.apiError}); npm run local -- revive-region ${move.to}`,
       );
     }
-    return {
-      alreadyInPlace: true,
-      detail: `no proxy locally: the ${this.regionNames[move.to]} API (${runtime.regions[move.to].apiUrl}) connects to its database directly and answers`,
-    };
+    const api = `the ${this.regionNames[move.to]} API (${runtime.regions[move.to].apiUrl})`;
+    return { alreadyInPlace: true, detail: `no proxy locally: ${api} connects to its database directly and answers` };
   }
 
   async switchTraffic(move: Move, { progress }: StepOptions & { readonly wait: boolean }): Promise<StepOutcome> {
@@ -254,22 +223,6 @@ export class LocalFailoverDriver implements FailoverDriver {
       alreadyInPlace: false,
       detail: `the edge sends traffic to ${this.regionNames[move.to]} (${url}) from the next request (version ${next.version})`,
     };
-  }
-
-  private async withAdmin<T>(runtime: Runtime, role: RegionRole, secrets: LocalSecrets, fn: (sql: Sql) => Promise<T>): Promise<T> {
-    let connection;
-    try {
-      connection = await connectAdmin(runtime.regions[role].dbPort, secrets);
-    } catch (error) {
-      throw new Error(
-        `cannot reach the ${this.regionNames[role]} database on 127.0.0.1:${runtime.regions[role].dbPort} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-      );
-    }
-    try {
-      return await fn(connection);
-    } finally {
-      await connection.end().catch(() => undefined);
-    }
   }
 }
 
@@ -297,18 +250,4 @@ function viewOf(
     engineVersion: r.db.version,
     instanceCount: 1,
   };
-}
-
-/** True when every domain's sequence in `needed` is at or below the one in `have`. */
-function gtidCovered(have: string, needed: string): boolean {
-  const parse = (list: string) =>
-    new Map(
-      list
-        .split(',')
-        .map((s) => s.trim().split('-'))
-        .filter((p) => p.length === 3)
-        .map(([domain, , seq]) => [domain, BigInt(seq)] as const),
-    );
-  const h = parse(have);
-  return [...parse(needed)].every(([domain, seq]) => (h.get(domain) ?? -1n) >= seq);
 }

@@ -3,7 +3,8 @@
 // driver's discover().
 import type { RegionRole } from '#names';
 import { HEALTH_PATH } from './regional-api';
-import { connectAdmin, serverState, type ServerState } from './replication';
+import { connectAdmin } from './admin-connection';
+import { serverState, type ServerState } from './replication-steps';
 import type { RegionRuntime } from './runtime';
 import type { LocalSecrets } from './secrets';
 
@@ -54,12 +55,16 @@ async function inspectApi(apiUrl: string, timeoutMs: number) {
 
 /** One line per region for humans. */
 export function describeRegion(r: RegionInspection, writer: RegionRole): string {
-  const db = !r.dbReachable
-    ? `db DOWN (${r.dbError})`
-    : r.db!.readOnly
-      ? `db read-only${r.db!.replica ? `, replica (IO ${r.db!.replica.ioRunning}, SQL ${r.db!.replica.sqlRunning}${r.db!.replica.lastIoError || r.db!.replica.lastSqlError ? `: ${r.db!.replica.lastIoError || r.db!.replica.lastSqlError}` : ''})` : ', not replicating'}`
-      : 'db WRITABLE';
   const api = r.apiHealthy ? 'api up' : `api DOWN (${r.apiError})`;
   const expected = r.role === writer ? 'writer' : 'replica';
-  return `${`${r.name} (${r.role})`.padEnd(20)} ${expected.padEnd(8)} ${api}; ${db}; gtid ${r.db?.gtidCurrentPos || '-'}`;
+  return `${`${r.name} (${r.role})`.padEnd(20)} ${expected.padEnd(8)} ${api}; ${describeDb(r)}; gtid ${r.db?.gtidCurrentPos || '-'}`;
+}
+
+function describeDb(r: RegionInspection): string {
+  if (!r.dbReachable || !r.db) return `db DOWN (${r.dbError})`;
+  if (!r.db.readOnly) return 'db WRITABLE';
+  const replica = r.db.replica;
+  if (!replica) return 'db read-only, not replicating';
+  const error = replica.lastIoError || replica.lastSqlError;
+  return `db read-only, replica (IO ${replica.ioRunning}, SQL ${replica.sqlRunning}${error ? `: ${error}` : ''})`;
 }

@@ -1,14 +1,28 @@
 // Starts a real MariaDB on 127.0.0.1 for the handler tests, the benchmark and the local two-region
-// rehearsal. Every server is started with what replication needs (server id, binlog in ROW format,
-// GTID strict mode, log-slave-updates), so the rehearsal can chain replicas on top; replication itself
-// lives in the rehearsal's own module.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// rehearsal, and hands back a small handle (root queries over the socket, an app database, stop).
+// Every server is started with what replication needs (server id, binlog in ROW format, GTID strict
+// mode, log-slave-updates), so the rehearsal can chain replicas on top; replication itself lives in
+// the rehearsal's own modules. The process side (binaries, flags, readiness) is in mariadb-process.ts.
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
+import {
+  detach,
+  ensureMariaDbInstalled,
+  initializeDataDir,
+  launch,
+  MariaDbError,
+  PID_FILE,
+  PortInUseError,
+  terminateChild,
+} from './mariadb-process';
 import { freePort, LOOPBACK } from './ports';
+import { isAlive, terminatePid } from './process-util';
+
+export { ensureMariaDbInstalled, MariaDbError } from './mariadb-process';
 
 export interface StartMariaDbOptions {
   /** Persistent data directory, re-used when already initialized. Default: a fresh temp dir removed by stop(). */
@@ -50,7 +64,7 @@ export interface MariaDbServer {
   /** The server's error log; its tail is included in start failures. */
   readonly logFile: string;
   /** Runs SQL as root over the unix socket (one lazily opened connection). */
-  query<T = any>(sql: string, params?: unknown[]): Promise<T>;
+  query<T = unknown>(sql: string, params?: unknown[]): Promise<T>;
   /** Creates a database and a user with DML and DDL on it only, so that read_only applies to that user. */
   createAppDatabase(options: AppDatabaseOptions): Promise<void>;
   /** SET GLOBAL read_only. */
@@ -59,18 +73,10 @@ export interface MariaDbServer {
   stop(): Promise<void>;
 }
 
-export class MariaDbError extends Error {}
-
 const SOCKET_FILE = 'mariadb.sock';
-const PID_FILE = 'mariadb.pid';
 const LOG_FILE = 'mariadb.err';
 /** sun_path is 108 bytes on Linux. */
 const MAX_SOCKET_PATH = 100;
-const INSTALL_HINT = 'install it with: sudo apt-get update && sudo apt-get install -y mariadb-server';
-
-// Servers this process started and has to kill on exit, with the temp data dir to remove (if any).
-const attached = new Map<ChildProcess, string | undefined>();
-let exitHookInstalled = false;
 
 export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<MariaDbServer> {
   const log = options.log ?? ((m: string) => process.stderr.write(`[mariadb] ${m}\n`));
@@ -127,7 +133,7 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<M
 export async function stopMariaDbAt(dataDir: string, timeoutMs = 20_000): Promise<boolean> {
   const pid = runningPid(path.resolve(dataDir));
   if (!pid) return false;
-  await terminate(pid, timeoutMs);
+  await terminatePid(pid, timeoutMs);
   return true;
 }
 
@@ -137,150 +143,6 @@ export function runningPid(dataDir: string): number | undefined {
   if (!fs.existsSync(pidFile)) return undefined;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
   return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------
-
-interface Binaries {
-  readonly server: string;
-  readonly installDb: string;
-}
-
-function findBinary(names: readonly string[]): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/bin', '/sbin'];
-  for (const name of names) {
-    for (const dir of dirs) {
-      const candidate = path.join(dir, name);
-      if (dir && fs.existsSync(candidate)) return candidate;
-    }
-  }
-  return undefined;
-}
-
-function locateBinaries(): Binaries | undefined {
-  const server = findBinary(['mariadbd', 'mysqld']);
-  const installDb = findBinary(['mariadb-install-db', 'mysql_install_db']);
-  return server && installDb ? { server, installDb } : undefined;
-}
-
-/** Finds mariadbd; installs Debian's mariadb-server when missing and we are root with apt-get. */
-export function ensureMariaDbInstalled(log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): Binaries {
-  const found = locateBinaries();
-  if (found) return found;
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot || !findBinary(['apt-get'])) {
-    throw new MariaDbError(`MariaDB server (mariadbd, mariadb-install-db) not found; ${INSTALL_HINT}`);
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  // Parallel test workers may race here: wait for the dpkg lock instead of failing.
-  const steps: string[][] = [
-    ['apt-get', 'update'],
-    ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', 'mariadb-server'],
-  ];
-  for (const step of steps) {
-    log(`MariaDB is missing; running: ${step.join(' ')}`);
-    const result = spawnSync(step[0], step.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-    if (result.status !== 0 && !locateBinaries()) {
-      throw new MariaDbError(`'${step.join(' ')}' failed (exit ${result.status}): ${tail(result.stderr ?? '')}\n${INSTALL_HINT}`);
-    }
-  }
-  const installed = locateBinaries();
-  if (!installed) throw new MariaDbError(`mariadb-server was installed but mariadbd is still not found; ${INSTALL_HINT}`);
-  return installed;
-}
-
-function initializeDataDir(installDb: string, dataDir: string, log: (message: string) => void): void {
-  log(`initializing ${dataDir}`);
-  const args = ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=socket', '--skip-test-db'];
-  if (process.getuid?.() === 0) args.push('--user=root');
-  const result = spawnSync(installDb, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000 });
-  if (result.status !== 0) {
-    fs.rmSync(path.join(dataDir, 'mysql'), { recursive: true, force: true });
-    throw new MariaDbError(`mariadb-install-db failed (exit ${result.status}): ${tail(`${result.stdout}\n${result.stderr}`)}`);
-  }
-}
-
-class PortInUseError extends MariaDbError {}
-
-interface LaunchOptions extends StartMariaDbOptions {
-  readonly dataDir: string;
-  readonly socket: string;
-  readonly logFile: string;
-  readonly port: number;
-  readonly serverId: number;
-  readonly temporaryDir?: string;
-}
-
-async function launch(server: string, o: LaunchOptions): Promise<ChildProcess> {
-  const logStart = fs.existsSync(o.logFile) ? fs.statSync(o.logFile).size : 0;
-  const args = [
-    '--no-defaults',
-    ...(process.getuid?.() === 0 ? ['--user=root'] : []),
-    `--datadir=${o.dataDir}`,
-    `--socket=${o.socket}`,
-    `--pid-file=${path.join(o.dataDir, PID_FILE)}`,
-    `--log-error=${o.logFile}`,
-    `--port=${o.port}`,
-    `--bind-address=${LOOPBACK}`,
-    '--skip-name-resolve',
-    `--server-id=${o.serverId}`,
-    // A fixed basename keeps binlog and relay-log names stable when the host name changes.
-    '--log-basename=mariadb',
-    '--log-bin',
-    '--binlog-format=ROW',
-    '--log-slave-updates=1',
-    '--gtid-strict-mode=1',
-    '--character-set-server=utf8mb4',
-    '--collation-server=utf8mb4_unicode_ci',
-    `--innodb-buffer-pool-size=${o.bufferPoolMb ?? 16}M`,
-    '--innodb-log-file-size=16M',
-    '--max-connections=300',
-    ...(o.readOnly ? ['--read-only=1'] : []),
-    ...(o.extraArgs ?? []),
-  ];
-  const child = spawn(server, args, {
-    detached: Boolean(o.detached),
-    stdio: 'ignore',
-  });
-  if (o.detached) child.unref();
-  else track(child, o.temporaryDir);
-
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = `exited (code ${code}, signal ${signal})`));
-  child.once('error', (error) => (exited = `could not be started: ${error.message}`));
-
-  const deadline = Date.now() + (o.startTimeoutMs ?? 30_000);
-  while (true) {
-    if (exited) {
-      const logTail = readLogSince(o.logFile, logStart);
-      attached.delete(child);
-      if (/Address already in use|Bind on TCP\/IP port/i.test(logTail)) {
-        throw new PortInUseError(`port ${o.port} is in use`);
-      }
-      throw new MariaDbError(`mariadbd ${exited} while starting on ${o.dataDir}; log tail:\n${tail(logTail)}`);
-    }
-    if (await canConnect(o.socket)) return child;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      attached.delete(child);
-      throw new MariaDbError(
-        `mariadbd did not become ready within ${o.startTimeoutMs ?? 30_000} ms on ${o.dataDir}; log tail:\n` +
-          tail(readLogSince(o.logFile, logStart)),
-      );
-    }
-    await sleep(50);
-  }
-}
-
-async function canConnect(socket: string): Promise<boolean> {
-  if (!fs.existsSync(socket)) return false;
-  try {
-    const connection = await mysql.createConnection({ socketPath: socket, user: 'root', connectTimeout: 1000 });
-    await connection.end();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface HandleProps {
@@ -364,7 +226,7 @@ function handle(p: HandleProps): MariaDbServer {
         if (p.child.exitCode === null && p.child.signalCode === null) {
           await terminateChild(p.child);
         }
-        attached.delete(p.child);
+        detach(p.child);
         if (p.temporary) fs.rmSync(p.dataDir, { recursive: true, force: true });
       })();
       return stopped;
@@ -373,83 +235,10 @@ function handle(p: HandleProps): MariaDbServer {
   return server;
 }
 
-function terminateChild(child: ChildProcess, timeoutMs = 20_000): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-async function terminate(pid: number, timeoutMs: number): Promise<void> {
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) {
-      process.kill(pid, 'SIGKILL');
-      await sleep(100);
-      return;
-    }
-    await sleep(50);
-  }
-}
-
-function track(child: ChildProcess, temporaryDir: string | undefined): void {
-  attached.set(child, temporaryDir);
-  child.once('exit', () => attached.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // 'exit' handlers must be synchronous: a SIGKILL is all we can do there. Signals get the same,
-  // then the default behaviour (exit) if nobody else handles them.
-  const killAll = () => {
-    for (const [c, dir] of attached) {
-      c.kill('SIGKILL');
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    }
-    attached.clear();
-  };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      killAll();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.once(signal, onSignal);
-  }
-}
-
 function socketPathFor(dataDir: string): string {
   const inDataDir = path.join(dataDir, SOCKET_FILE);
   if (inDataDir.length <= MAX_SOCKET_PATH) return inDataDir;
   // Deep data dirs (CI clones): a short, stable path derived from the data dir.
   const hash = createHash('sha1').update(dataDir).digest('hex').slice(0, 12);
   return path.join(os.tmpdir(), `todomgmt-mariadb-${hash}.sock`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function readLogSince(logFile: string, offset: number): string {
-  try {
-    return fs.readFileSync(logFile, 'utf8').slice(offset);
-  } catch {
-    return '(no log)';
-  }
-}
-
-function tail(text: string, lines = 20): string {
-  return text.trim().split('\n').slice(-lines).join('\n');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -9,6 +9,7 @@ import { functionName as physicalName, type RegionRole } from '#names';
 import { lambdaContext, toProxyEvent, writeProxyResult } from './apigw-event';
 import { createAuthorizer } from './authorizer';
 import { BodyTooLargeError, listen, readBody, sendJson } from './http-util';
+import type { JsonWebKeySet } from './token-endpoint';
 
 export type LambdaHandler = (event: unknown, context?: unknown) => Promise<unknown>;
 export type HandlerTable = Readonly<Record<ToDoFunctionName, LambdaHandler>>;
@@ -42,7 +43,7 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
   const role = requireEnv(env, 'TODOMGMT_ROLE') as RegionRole;
   const authorize = createAuthorizer({
     issuer: requireEnv(env, 'TODOMGMT_ISSUER'),
-    jwks: JSON.parse(requireEnv(env, 'TODOMGMT_JWKS')),
+    jwks: JSON.parse(requireEnv(env, 'TODOMGMT_JWKS')) as JsonWebKeySet,
     requiredScope: OAUTH_SCOPE,
   });
   const apiId = `local${role}`;
@@ -61,7 +62,7 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
     }
   };
 
-  const server = http.createServer(async (req, res) => {
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const started = Date.now();
     const requestId = randomUUID();
     const common = { 'x-amzn-requestid': requestId, 'x-todomgmt-region': region };
@@ -110,7 +111,9 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
       log(`function error: ${(error as Error).stack ?? String(error)}`);
       sendJson(res, 502, { message: 'Internal server error' }, common);
     }
-  });
+  };
+  // serve() answers every error itself.
+  const server = http.createServer((req, res) => void serve(req, res));
 
   process.on('message', (message: SupervisorMessage) => {
     if (message?.type !== 'invoke') return;

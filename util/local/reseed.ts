@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { connectAdmin, replicateFrom } from './replication';
+import { withAdmin } from './admin-connection';
+import { replicateFrom } from './replication-steps';
 import type { LocalSecrets } from './secrets';
 
 export interface ReseedOptions {
@@ -22,8 +23,7 @@ export async function reseedFromPrimary(o: ReseedOptions): Promise<string> {
   const backup = path.join(o.backupDir, `diverged-${new Date().toISOString().replace(/[:.]/g, '-')}.sql`);
   fs.writeFileSync(backup, await dump(o, o.stalePort, false), { mode: 0o600 });
 
-  const stale = await connectAdmin(o.stalePort, o.secrets);
-  try {
+  await withAdmin({ name: 'diverged database', port: o.stalePort }, o.secrets, async (stale) => {
     await stale.query('SET GLOBAL read_only = 1');
     await stale.query('STOP SLAVE');
     await stale.query('RESET SLAVE ALL');
@@ -34,10 +34,8 @@ export async function reseedFromPrimary(o: ReseedOptions): Promise<string> {
     if (gtid === undefined) throw new Error('the primary dump carries no GTID position (mariadb-dump --gtid)');
     await load(o, copy);
     await stale.query('SET GLOBAL gtid_slave_pos = ?', [gtid]);
-    await replicateFrom(stale, { port: o.primaryPort }, o.secrets);
-  } finally {
-    await stale.end().catch(() => undefined);
-  }
+    await replicateFrom(stale, o.primaryPort, o.secrets);
+  });
   return backup;
 }
 

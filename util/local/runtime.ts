@@ -1,8 +1,8 @@
 // What a running rehearsal publishes about itself: `endpoints.json` (the documented contract for
 // users and scripts) and `runtime.json` (ports and pids for the CLI, status and the failover driver).
 import type { RegionRole } from '#names';
+import { isAlive } from './process-util';
 import { readJson } from './state';
-import { isAlive } from './state';
 
 /** The shape the README documents; scripts read it with jq. */
 export interface Endpoints {

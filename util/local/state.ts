@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RegionRole } from '#names';
+import { isAlive } from './process-util';
 
 export interface StatePaths {
   readonly root: string;
@@ -75,16 +76,19 @@ export function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(text) as T;
   } catch (error) {
-    throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or delete it`);
+    throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or delete it`, { cause: error });
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+/** Someone else held the lock for longer than the caller would wait. */
+export class LockHeldError extends Error {
+  constructor(
+    readonly lock: string,
+    readonly holder: number,
+    timeoutMs: number,
+  ) {
+    super(`${lock} is held by pid ${holder || '?'} for more than ${timeoutMs} ms`);
+    this.name = 'LockHeldError';
   }
 }
 
@@ -114,7 +118,7 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T> | T, ti
         fs.rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${holder || '?'} for more than ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new LockHeldError(lock, holder, timeoutMs);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

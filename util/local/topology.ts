@@ -68,5 +68,3 @@ export function setWriter(
     return { topology, changed: true };
   });
 }
-
-export const otherRole = (role: RegionRole): RegionRole => (role === 'pri' ? 'secd' : 'pri');

@@ -1,7 +1,7 @@
 // What `npm run local -- start` prints once everything is healthy: where things are, and the
 // article's walkthrough as ready-to-paste curl commands against the edge.
 import * as path from 'node:path';
-import type { RegionRole } from '#names';
+import { otherRole, type RegionRole } from '#names';
 import type { Endpoints } from './runtime';
 
 export interface WalkthroughFacts {
@@ -11,13 +11,15 @@ export interface WalkthroughFacts {
 }
 
 export function walkthrough({ endpoints: e, writer, stateDir }: WalkthroughFacts): string {
-  const passive: RegionRole = writer === 'pri' ? 'secd' : 'pri';
+  const passive = otherRole(writer);
   const basic = Buffer.from(`${e.clientId}:${e.clientSecret}`).toString('base64');
   const relative = path.relative(process.cwd(), stateDir);
   const rel = relative === '' ? '.' : relative.startsWith('..') ? stateDir : relative;
-  const region = (role: RegionRole) =>
-    `  ${`${e.regions[role].name} (${role})`.padEnd(20)} API ${e.regions[role].apiUrl.padEnd(24)} MariaDB 127.0.0.1:${e.regions[role].dbPort}  ` +
-    (role === writer ? 'writer' : 'read-only replica');
+  const region = (role: RegionRole) => {
+    const { name, apiUrl, dbPort } = e.regions[role];
+    const what = role === writer ? 'writer' : 'read-only replica';
+    return `  ${`${name} (${role})`.padEnd(20)} API ${apiUrl.padEnd(24)} MariaDB 127.0.0.1:${dbPort}  ${what}`;
+  };
   const auth = `--header "Authorization: $TOKEN"`;
   const json = `--header 'Content-Type: application/json'`;
   return [
@@ -52,7 +54,8 @@ export function walkthrough({ endpoints: e, writer, stateDir }: WalkthroughFacts
     '',
     '# 5. Fail back (run it again), or rehearse a disaster instead:',
     'npm run failover -- --local --yes',
-    `npm run local -- kill-region ${writer} && npm run failover -- --local --mode failover --yes && npm run local -- revive-region ${writer}`,
+    `npm run local -- kill-region ${writer} && npm run failover -- --local --mode failover --yes && ` +
+      `npm run local -- revive-region ${writer}`,
     '',
     'npm run local -- status    shows who writes;  npm run local -- stop  stops everything and removes the state.',
     '',

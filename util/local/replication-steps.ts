@@ -1,13 +1,10 @@
-// MariaDB GTID replication between the two local "regions": the local twin of what Aurora Global
-// Database does for the AWS deployment. Every function takes an admin connection to one server and
-// does one step that can be checked and repeated.
-import * as mysql from 'mysql2/promise';
+// The steps of MariaDB GTID replication between the two local "regions", the local twin of what Aurora
+// Global Database does on AWS. Each takes an admin connection to one server and does one thing that can
+// be checked and repeated. The replica manager (replica-manager.ts) strings them together; inspect.ts only reads.
+import { rows, type Sql } from './admin-connection';
+import { gtidsMissingFrom } from './gtid';
+import { sleep } from './process-util';
 import type { LocalSecrets } from './secrets';
-
-// mysql2 connections fit; so does an adapter over the launcher's root query.
-export interface Sql {
-  query(sql: string, values?: any): Promise<[any, any]>;
-}
 
 export class ReplicationError extends Error {}
 
@@ -22,55 +19,8 @@ export class DivergenceError extends ReplicationError {
   }
 }
 
-export function connectAdmin(port: number, secrets: LocalSecrets, timeoutMs = 2000): Promise<mysql.Connection> {
-  return mysql.createConnection({
-    host: '127.0.0.1',
-    port,
-    user: secrets.adminUser,
-    password: secrets.adminPassword,
-    connectTimeout: timeoutMs,
-    supportBigNumbers: true,
-  });
-}
-
-async function rows<T>(sql: Sql, text: string, params?: unknown[]): Promise<T[]> {
-  const [result] = await sql.query(text, params);
-  return result as T[];
-}
-
-/**
- * Users of one server, created with binary logging off so each server keeps its own and nothing
- * about users travels through replication: the app user (DML + DDL on the app database only, so
- * read_only binds it), the replication user, and the admin user the supervisor and failover use.
- */
-export async function ensureUsers(root: Sql, secrets: LocalSecrets, database: string): Promise<void> {
-  await root.query('SET SESSION sql_log_bin = 0');
-  try {
-    await root.query('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [database]);
-    const users: [string, string, string][] = [
-      [
-        secrets.appUser,
-        secrets.appPassword,
-        `GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES ON ${mysql.escapeId(database)}.* TO ?@?`,
-      ],
-      [
-        secrets.replicationUser,
-        secrets.replicationPassword,
-        'GRANT REPLICATION SLAVE, REPLICATION SLAVE ADMIN, BINLOG MONITOR ON *.* TO ?@?',
-      ],
-      [secrets.adminUser, secrets.adminPassword, 'GRANT ALL PRIVILEGES ON *.* TO ?@?'],
-    ];
-    for (const [user, password, grant] of users) {
-      for (const host of ['127.0.0.1', 'localhost']) {
-        await root.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, host, password]);
-        await root.query('ALTER USER ?@? IDENTIFIED BY ?', [user, host, password]);
-        await root.query(grant, [user, host]);
-      }
-    }
-  } finally {
-    await root.query('SET SESSION sql_log_bin = 1');
-  }
-}
+/** Binlog position the primary cannot serve (the replica is ahead of it, or the history differs). */
+const ER_MASTER_FATAL_ERROR_READING_BINLOG = 1236;
 
 export interface ReplicaStatus {
   readonly ioRunning: string;
@@ -95,29 +45,52 @@ export interface ServerState {
   readonly replica?: ReplicaStatus;
 }
 
+interface GlobalsRow {
+  readonly v: string;
+  readonly ro: number | string;
+  readonly bp: string | null;
+  readonly bs: string | null;
+  readonly sp: string | null;
+  readonly cp: string | null;
+}
+
+/** The columns of SHOW SLAVE STATUS that the rehearsal reads. */
+interface SlaveStatusRow {
+  readonly Slave_IO_Running: string;
+  readonly Slave_SQL_Running: string;
+  readonly Master_Port: number | string;
+  readonly Last_IO_Errno: number | string;
+  readonly Last_IO_Error: string | null;
+  readonly Last_SQL_Errno: number | string;
+  readonly Last_SQL_Error: string | null;
+  readonly Gtid_IO_Pos: string | null;
+  readonly Seconds_Behind_Master: number | string | null;
+}
+
 export async function serverState(sql: Sql): Promise<ServerState> {
-  const [vars] = await rows<Record<string, string | number>>(
+  const [vars] = await rows<GlobalsRow>(
     sql,
-    'SELECT VERSION() AS v, @@GLOBAL.read_only AS ro, @@GLOBAL.gtid_binlog_pos AS bp, @@GLOBAL.gtid_binlog_state AS bs, @@GLOBAL.gtid_slave_pos AS sp, @@GLOBAL.gtid_current_pos AS cp',
+    'SELECT VERSION() AS v, @@GLOBAL.read_only AS ro, @@GLOBAL.gtid_binlog_pos AS bp, @@GLOBAL.gtid_binlog_state AS bs, ' +
+      '@@GLOBAL.gtid_slave_pos AS sp, @@GLOBAL.gtid_current_pos AS cp',
   );
-  const [status] = await rows<Record<string, unknown>>(sql, 'SHOW SLAVE STATUS');
+  const [status] = await rows<SlaveStatusRow>(sql, 'SHOW SLAVE STATUS');
   return {
-    version: String(vars.v),
+    version: vars.v,
     readOnly: Number(vars.ro) === 1,
-    gtidBinlogPos: String(vars.bp ?? ''),
-    gtidBinlogState: String(vars.bs ?? ''),
-    gtidSlavePos: String(vars.sp ?? ''),
-    gtidCurrentPos: String(vars.cp ?? ''),
+    gtidBinlogPos: vars.bp ?? '',
+    gtidBinlogState: vars.bs ?? '',
+    gtidSlavePos: vars.sp ?? '',
+    gtidCurrentPos: vars.cp ?? '',
     replica: status
       ? {
-          ioRunning: String(status.Slave_IO_Running),
-          sqlRunning: String(status.Slave_SQL_Running),
+          ioRunning: status.Slave_IO_Running,
+          sqlRunning: status.Slave_SQL_Running,
           masterPort: Number(status.Master_Port),
           lastIoErrno: Number(status.Last_IO_Errno),
-          lastIoError: String(status.Last_IO_Error ?? ''),
+          lastIoError: status.Last_IO_Error ?? '',
           lastSqlErrno: Number(status.Last_SQL_Errno),
-          lastSqlError: String(status.Last_SQL_Error ?? ''),
-          gtidIoPos: String(status.Gtid_IO_Pos ?? ''),
+          lastSqlError: status.Last_SQL_Error ?? '',
+          gtidIoPos: status.Gtid_IO_Pos ?? '',
           secondsBehind: status.Seconds_Behind_Master === null ? null : Number(status.Seconds_Behind_Master),
         }
       : undefined,
@@ -140,11 +113,11 @@ export async function fence(sql: Sql, appUser: string, boundSeconds = 5): Promis
   }
   // Sessions that were idle keep their connection; drop them so nothing straddles the switch.
   await killSessionsOf(sql, appUser);
-  const [row] = await rows<{ pos: string }>(sql, 'SELECT @@GLOBAL.gtid_binlog_pos AS pos');
-  return String(row.pos ?? '');
+  const [row] = await rows<{ pos: string | null }>(sql, 'SELECT @@GLOBAL.gtid_binlog_pos AS pos');
+  return row.pos ?? '';
 }
 
-export async function killSessionsOf(sql: Sql, user: string): Promise<number> {
+async function killSessionsOf(sql: Sql, user: string): Promise<number> {
   const sessions = await rows<{ ID: number }>(
     sql,
     'SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()',
@@ -180,14 +153,10 @@ export async function drainRelayLog(replica: Sql, timeoutSeconds: number): Promi
 }
 
 /** Makes a server a standalone writer: no replication configured, writes allowed. */
-export async function promote(sql: Sql): Promise<void> {
+export async function makeWriter(sql: Sql): Promise<void> {
   await sql.query('STOP SLAVE');
   await sql.query('RESET SLAVE ALL');
   await sql.query('SET GLOBAL read_only = 0');
-}
-
-export interface PrimaryAddress {
-  readonly port: number;
 }
 
 /**
@@ -196,40 +165,22 @@ export interface PrimaryAddress {
  * those were lost by an unplanned failover and GTID strict mode would stop replication.
  */
 export async function findDivergence(candidate: Sql, primary: Sql): Promise<string[]> {
-  const mine = parseGtidList((await serverState(candidate)).gtidBinlogState);
-  const theirs = parseGtidList((await serverState(primary)).gtidBinlogState);
-  const missing: string[] = [];
-  for (const [key, seq] of mine) {
-    const seen = theirs.get(key);
-    if (seen === undefined || seen < seq) missing.push(`${key}-${seq} (primary has ${seen === undefined ? 'none' : `${key}-${seen}`})`);
-  }
-  return missing;
-}
-
-function parseGtidList(list: string): Map<string, bigint> {
-  const out = new Map<string, bigint>();
-  for (const item of list
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const m = /^(\d+)-(\d+)-(\d+)$/.exec(item);
-    if (m) out.set(`${m[1]}-${m[2]}`, BigInt(m[3]));
-  }
-  return out;
+  return gtidsMissingFrom((await serverState(candidate)).gtidBinlogState, (await serverState(primary)).gtidBinlogState);
 }
 
 /**
- * Makes `replica` a read-only replica of the primary on `primary.port`, starting from everything it
+ * Makes `replica` a read-only replica of the primary on `primaryPort`, starting from everything it
  * already has (its own binlog included, which matters for a former primary). Waits until the IO
  * thread is connected; a GTID error from the primary means divergence.
  */
-export async function replicateFrom(replica: Sql, primary: PrimaryAddress, secrets: LocalSecrets, timeoutMs = 10_000): Promise<void> {
+export async function replicateFrom(replica: Sql, primaryPort: number, secrets: LocalSecrets, timeoutMs = 10_000): Promise<void> {
   await replica.query('SET GLOBAL read_only = 1');
   await replica.query('STOP SLAVE');
   await replica.query('SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos');
   await replica.query(
-    'CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1',
-    ['127.0.0.1', primary.port, secrets.replicationUser, secrets.replicationPassword],
+    'CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, ' +
+      'MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1',
+    ['127.0.0.1', primaryPort, secrets.replicationUser, secrets.replicationPassword],
   );
   // Parallel apply keeps a busy writer from outrunning the replica (see FACTS.md).
   await replica.query('SET GLOBAL slave_parallel_threads = 4');
@@ -240,19 +191,18 @@ export async function replicateFrom(replica: Sql, primary: PrimaryAddress, secre
 
 async function waitConnected(replica: Sql, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const diverged = (status: ReplicaStatus) =>
+    new DivergenceError([], `the primary cannot serve this replica's GTID position: ${status.lastIoError}`);
   for (;;) {
     const status = (await serverState(replica)).replica;
     if (!status) throw new ReplicationError('replication is not configured');
-    if (status.lastIoErrno === 1236) {
-      throw new DivergenceError([], `the primary cannot serve this replica's GTID position: ${status.lastIoError}`);
-    }
+    if (status.lastIoErrno === ER_MASTER_FATAL_ERROR_READING_BINLOG) throw diverged(status);
     if (status.lastSqlErrno !== 0) throw new ReplicationError(`replica SQL thread stopped: ${status.lastSqlError}`);
     if (status.ioRunning === 'Yes' && status.sqlRunning === 'Yes') {
-      // A GTID error (1236) arrives just after the connection: look once more before trusting it.
-      await new Promise((r) => setTimeout(r, 250));
+      // A GTID error arrives just after the connection: look once more before trusting it.
+      await sleep(250);
       const again = (await serverState(replica)).replica;
-      if (again?.lastIoErrno === 1236)
-        throw new DivergenceError([], `the primary cannot serve this replica's GTID position: ${again.lastIoError}`);
+      if (again?.lastIoErrno === ER_MASTER_FATAL_ERROR_READING_BINLOG) throw diverged(again);
       return;
     }
     if (Date.now() > deadline) {
@@ -260,6 +210,6 @@ async function waitConnected(replica: Sql, timeoutMs: number): Promise<void> {
         `replica not connected after ${timeoutMs} ms (IO ${status.ioRunning}: ${status.lastIoError || 'no error'})`,
       );
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }

@@ -1,11 +1,9 @@
 // Deciding what a run will do, before it does anything: which regions it may call, which way it moves,
 // and the preflight checks that can refuse it.
-import { REGION_ROLES, type FailoverMode, type RegionRole } from '#names';
+import { otherRole, REGION_ROLES, type FailoverMode, type RegionRole } from '#names';
 import type { FailoverDriver, Move, Topology } from './driver';
 import { UsageError } from './errors';
 import { MODES, type CheckName } from './modes';
-
-export const otherRole = (role: RegionRole): RegionRole => (role === 'pri' ? 'secd' : 'pri');
 
 /** `--to` takes a region name (`us-east-2`) or a role (`secd`). */
 export function resolveRole(driver: FailoverDriver, to: string | undefined): RegionRole | undefined {

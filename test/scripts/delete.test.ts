@@ -159,6 +159,23 @@ test('--include-bootstrap also deletes CDKToolkit in both regions, with its reta
   expect(Object.keys(sandbox.state.buckets)).toEqual(['todomgmt-someone-elses-bucket']);
 });
 
+test('a bad .env stops it before any AWS call, in the words of assets/common/config.ts', async () => {
+  sandbox = await Sandbox.create(undefined, deployedState());
+  const env = path.join(sandbox.project, '.env');
+  fs.writeFileSync(env, fs.readFileSync(env, 'utf8').replace(`AWS_SRC_REGION=${PRI}`, 'AWS_SRC_REGION=useast1'));
+  const run = await sandbox.run('delete.sh', ['--yes']);
+  expect(run.status).toBe(1);
+  expect(run.stderr).toBe(
+    [
+      'Preflight found 1 problem(s):',
+      '  - AWS_SRC_REGION=useast1 is not an AWS region name (e.g. us-east-1): fix it in .env',
+      'Nothing was changed. Fix the above and re-run.',
+      '',
+    ].join('\n'),
+  );
+  expect(run.calls.filter((c) => c.startsWith('aws '))).toEqual([]);
+});
+
 describe('refuses while the database is protected', () => {
   test('DB_DELETION_PROTECTION=true in .env', async () => {
     sandbox = await Sandbox.create(undefined, deployedState());

@@ -33,8 +33,9 @@ test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the
   expect(run.status).toBe(0);
 
   const significant = run.calls.filter((c) => !c.startsWith('aws cloudformation describe-stacks --stack-name ToDoMgmt'));
-  expect(significant.slice(0, 9)).toEqual([
+  expect(significant.slice(0, 10)).toEqual([
     'node --version',
+    sandbox.describeAppCall,
     `aws sts get-caller-identity --region ${PRI} --output json`,
     `aws cloudformation describe-stacks --stack-name CDKToolkit --region ${PRI} --output json`,
     `aws cloudformation describe-stacks --stack-name CDKToolkit --region ${SECD} --output json`,
@@ -94,6 +95,18 @@ describe('preflight: one line per problem with its fix, nothing changed', () => 
       [/your credentials are for account 123456789012 but \.env has AWS_ACCOUNT=999999999999/],
     ],
     ['one region twice', (s) => writeEnv(s, `AWS_DEST_REGION=${PRI}`), [/AWS_SRC_REGION and AWS_DEST_REGION must differ/]],
+    // assets/common/config.ts's own words; its hint already names the file.
+    ['no secondary region', (s) => writeEnv(s, 'AWS_DEST_REGION='), [/^ {2}- AWS_DEST_REGION is missing: set it in \.env$/]],
+    [
+      'the description cannot be read',
+      (s) => (s.options = { ...s.options, failOn: ['node --require'] }),
+      [
+        new RegExp(
+          'util/scripts/describe-app\\.ts could not read \\.env \\(stub: failing on request: node --require .*\\): ' +
+            "run 'npm ci --no-audit --no-fund', then re-run$",
+        ),
+      ],
+    ],
     [
       'several problems at once',
       (s) => {
@@ -141,6 +154,38 @@ function writeEnv(s: Sandbox, line: string): void {
     .filter((l) => !l.startsWith(`${key}=`));
   fs.writeFileSync(file, [...kept, line, ''].join('\n'));
 }
+
+describe('a fresh checkout (no node_modules): .env is read by TypeScript, which needs the dependencies', () => {
+  test('the preflight installs them before it reads .env; the npm ci step does not repeat it', async () => {
+    sandbox = await Sandbox.create();
+    fs.rmSync(path.join(sandbox.project, 'node_modules'), { recursive: true });
+    sandbox.options = { ...sandbox.options, failOn: ['npm run build'] };
+    const run = await sandbox.run('deploy.sh');
+    expect(run.status).toBe(1);
+    expect(run.calls.slice(0, 4)).toEqual([
+      'node --version',
+      'npm ci --no-audit --no-fund',
+      sandbox.describeAppCall,
+      `aws sts get-caller-identity --region ${PRI} --output json`,
+    ]);
+    expect(run.calls.filter((c) => MUTATING.test(c))).toEqual(['npm ci --no-audit --no-fund', 'npm run build']);
+    expect(run.stdout).toContain('installing the dependencies first: .env is read by assets/common/config.ts');
+    expect(run.stdout).toMatch(
+      /==> \[1\/12\] Install dependencies \(npm ci\)\n {4}installed by the preflight \(node_modules was missing\)\n/,
+    );
+  });
+
+  test('--dry-run installs nothing: it stops and says what to run', async () => {
+    sandbox = await Sandbox.create();
+    fs.rmSync(path.join(sandbox.project, 'node_modules'), { recursive: true });
+    const run = await sandbox.run('deploy.sh', ['--dry-run']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      "  - node_modules is missing and .env is read by assets/common/config.ts, which needs it: run 'npm ci --no-audit --no-fund'",
+    );
+    expect(run.calls).toEqual(['node --version']);
+  });
+});
 
 describe('bootstrap', () => {
   const unbootstrapped = async () => {
@@ -233,7 +278,7 @@ describe('resume and re-run', () => {
     );
   });
 
-  test('an app whose stack names or regions differ from util/scripts/common.sh is refused before any deploy', async () => {
+  test('an app whose stack names or regions differ from assets/common/stacks.ts is refused before any deploy', async () => {
     sandbox = await Sandbox.create();
     sandbox.state.cdkApp = sandbox.state.cdkApp.map((s) =>
       s.name === 'ToDoMgmt-infra-secd'
@@ -262,7 +307,8 @@ test('--dry-run prints every command in order and runs only read-only queries', 
   const run = await sandbox.run('deploy.sh', ['--dry-run']);
   expect(run.status).toBe(0);
   expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
-  expect(run.calls.every((c) => /^(node --version|aws (sts get-caller-identity|cloudformation describe-stacks) )/.test(c))).toBe(true);
+  const readOnly = /^(node --version|aws (sts get-caller-identity|cloudformation describe-stacks) )/;
+  expect(run.calls.every((c) => readOnly.test(c) || c === sandbox.describeAppCall)).toBe(true);
   const printed = run.stdout
     .split('\n')
     .filter((l) => l.startsWith('[dry-run] '))

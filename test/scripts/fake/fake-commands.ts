@@ -4,7 +4,11 @@
 // of the `failOn` prefixes, and otherwise acts on the fake account in `state`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { describeAppCli } from '../../../util/scripts/describe-app';
 import type { CdkStack, FakeResource, FakeStack, FakeState } from './state';
+
+/** How the scripts run util/scripts/describe-app.ts (common.sh describe_app), from the project root. */
+export const DESCRIBE_APP = ['--require', 'ts-node/register/transpile-only', 'util/scripts/describe-app.ts'] as const;
 
 export interface Reply {
   readonly code: number;
@@ -330,6 +334,11 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
       return fail(`stub npx: unhandled call: ${line}`, 2);
     case 'node':
       if (args[0] === '--version') throw new Exit({ code: 0, stdout: `${options.nodeVersion}\n`, stderr: '' });
+      if (DESCRIBE_APP.every((a, i) => args[i] === a)) {
+        // The repository's program, in-process: the sandbox has no node_modules to run it with.
+        const rest = args.slice(DESCRIBE_APP.length).map((a, i, all) => (all[i - 1] === '--env-file' ? path.resolve(cwd, a) : a));
+        throw new Exit(describeAppCli(rest, {}));
+      }
       throw new Exit({ code: 0, stdout: '', stderr: '', exec: [process.execPath, ...args] });
     case 'git':
       throw new Exit({

@@ -1,11 +1,12 @@
 // The commands the scripts call (aws, npx cdk, npm, node, git), answered in-process: the harness
 // puts a tiny wrapper for each name on PATH that hands the call over a loopback socket (see
 // harness.ts). Each call is recorded as one line "<name> <args...>", fails when it starts with one
-// of the `failOn` prefixes, and otherwise acts on the fake account in `state`.
+// of the `failOn` prefixes, and otherwise acts on the fake account in `state`. What it promises, and
+// what it does not model: ./README.md; test/scripts/fake.test.ts holds it to that.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeAppCli } from '../../../util/scripts/describe-app';
-import type { CdkStack, FakeResource, FakeStack, FakeState } from './state';
+import type { CdkStack, FakeResource, FakeState } from './state';
 
 /** How the scripts run util/scripts/describe-app.ts (common.sh describe_app), from the project root. */
 export const DESCRIBE_APP = ['--require', 'ts-node/register/transpile-only', 'util/scripts/describe-app.ts'] as const;
@@ -120,7 +121,7 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
                     LogicalResourceId: 'Resource0',
                     ResourceType: 'AWS::S3::Bucket',
                     ResourceStatus: 'DELETE_FAILED',
-                    ResourceStatusReason: (stack as FakeStack & { reason?: string }).reason ?? 'failed',
+                    ResourceStatusReason: stack.reason ?? 'failed',
                   },
                 ]
               : [],
@@ -241,7 +242,7 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
     if (!stack) return; // CloudFormation: deleting a stack that does not exist succeeds
     const failWith = (reason: string) => {
       stack.status = 'DELETE_FAILED';
-      (stack as FakeStack & { reason?: string }).reason = reason;
+      stack.reason = reason;
     };
     if ((stack.deleteFailures ?? 0) > 0) {
       stack.deleteFailures! -= 1;

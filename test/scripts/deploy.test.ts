@@ -61,10 +61,12 @@ test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the
   expect(run.stdout).toContain('API (CloudFront):  https://d1example.cloudfront.net/v1');
   expect(run.stdout).toContain(`Token URL:         https://todomgmt-dev-api-${ACCOUNT}.auth.${PRI}.amazoncognito.com/oauth2/token`);
   expect(run.stdout).toContain(
-    `aws cognito-idp describe-user-pool-client --user-pool-id us-east-1_Pool123 --client-id client123 --region ${PRI} --query UserPoolClient.ClientSecret --output text`,
+    'aws cognito-idp describe-user-pool-client --user-pool-id us-east-1_Pool123 --client-id client123 ' +
+      `--region ${PRI} --query UserPoolClient.ClientSecret --output text`,
   );
   expect(run.stdout).toContain(
-    `aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ToDoMgmt-app-pri-CreateTableFunction --cli-binary-format raw-in-base64-out --region ${PRI} /dev/stdout`,
+    `aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ToDoMgmt-app-pri-CreateTableFunction ` +
+      `--cli-binary-format raw-in-base64-out --region ${PRI} /dev/stdout`,
   );
   expect(run.calls.some((c) => /^aws (ssm|cognito-idp) /.test(c))).toBe(false); // the outputs were enough
   expect(run.stdout).toContain('./local_codecommit_setup.sh');
@@ -125,7 +127,8 @@ describe('preflight: one line per problem with its fix, nothing changed', () => 
       (s) => (s.state.stacks[`${SECD}/CDKToolkit`].status = 'ROLLBACK_COMPLETE'),
       [
         new RegExp(
-          `the CDKToolkit stack in ${SECD} is ROLLBACK_COMPLETE: delete it \\(aws cloudformation delete-stack --stack-name CDKToolkit --region ${SECD}\\) and re-run`,
+          `the CDKToolkit stack in ${SECD} is ROLLBACK_COMPLETE: ` +
+            `delete it \\(aws cloudformation delete-stack --stack-name CDKToolkit --region ${SECD}\\) and re-run`,
         ),
       ],
     ],
@@ -238,7 +241,10 @@ describe('resume and re-run', () => {
     expect(failed.status).not.toBe(0);
     expect(deployedIds(failed.calls)).toEqual(DEPLOY_ORDER.slice(0, 4));
     expect(failed.stderr).toMatch(
-      /FAILED: step "Deploy ToDoMgmt-infra-secd \(us-east-2\)" after \d+s \(total \d+(m\d\d)?s\)\. Fix the cause and re-run \.\/deploy\.sh: it continues where it stopped\./,
+      new RegExp(
+        'FAILED: step "Deploy ToDoMgmt-infra-secd \\(us-east-2\\)" after \\d+s \\(total \\d+(m\\d\\d)?s\\)\\. ' +
+          'Fix the cause and re-run \\./deploy\\.sh: it continues where it stopped\\.',
+      ),
     );
     expect(failed.stdout).not.toContain('ToDoMgmt is deployed');
     expect(Object.keys(sandbox.state.stacks)).not.toContain(`${SECD}/ToDoMgmt-infra-secd`);
@@ -290,7 +296,8 @@ describe('resume and re-run', () => {
     const run = await sandbox.run('deploy.sh');
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      'the CDK app deploys ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd as "SecdDeploy-ToDoMgmt-infra-secd us-east-2", expected "ToDoMgmt-infra-secd us-east-2"',
+      'the CDK app deploys ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd as "SecdDeploy-ToDoMgmt-infra-secd us-east-2", ' +
+        'expected "ToDoMgmt-infra-secd us-east-2"',
     );
     expect(run.stderr).toContain(
       'the CDK app deploys ToDoMgmt-failover-secd as "ToDoMgmt-failover-secd us-east-1", expected "ToDoMgmt-failover-secd us-east-2"',

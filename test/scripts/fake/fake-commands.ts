@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeAppCli } from '../../../util/scripts/describe-app';
-import type { CdkStack, FakeResource, FakeState } from './state';
+import type { CdkStack, FakeState } from './state';
 
 /** How the scripts run util/scripts/describe-app.ts (common.sh describe_app), from the project root. */
 export const DESCRIBE_APP = ['--require', 'ts-node/register/transpile-only', 'util/scripts/describe-app.ts'] as const;
@@ -107,7 +107,8 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         const stack = state.stacks[key(opt('--stack-name')!)];
         if (!stack) return out(undefined);
         return fail(
-          `\nWaiter StackDeleteComplete failed: Waiter encountered a terminal failure state: For expression "Stacks[].StackStatus" we matched expected path: "${stack.status}" at least once`,
+          '\nWaiter StackDeleteComplete failed: Waiter encountered a terminal failure state: ' +
+            `For expression "Stacks[].StackStatus" we matched expected path: "${stack.status}" at least once`,
           255,
         );
       }
@@ -314,7 +315,7 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         state.stacks[key] = {
           status: existing ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE',
           outputs: stack.outputs,
-          resources: stack.resources as FakeResource[] | undefined,
+          resources: stack.resources,
         };
         for (const r of stack.resources ?? []) {
           if (r.type === 'AWS::S3::Bucket' && !state.buckets[r.physicalId])

@@ -5,7 +5,7 @@
 # read-only AWS queries the scripts share.
 
 if ((BASH_VERSINFO[0] < 4)); then
-  # macOS ships bash 3.2; these scripts use associative arrays and mapfile.
+  # macOS ships bash 3.2; these scripts use mapfile.
   printf 'error: bash %s is too old: bash 4 or newer is required (macOS: brew install bash, then open a new terminal)\n' "$BASH_VERSION" >&2
   exit 1
 fi
@@ -208,7 +208,10 @@ describe_app() {
   fi
   APP_JSON=''
   if [[ "$(head -n 1 "$ERR_FILE")" != 'Invalid configuration (.env):' ]]; then
-    problem "util/scripts/describe-app.ts could not read .env ($(first_error_line)): run 'npm ci --no-audit --no-fund', then re-run"
+    # Node's own errors start with the source location; the line that says what failed comes later.
+    local reason
+    reason=$(grep -m 1 -E '^[[:alpha:]]*Error\b' "$ERR_FILE" || first_error_line)
+    problem "util/scripts/describe-app.ts could not read .env (${reason}): run 'npm ci --no-audit --no-fund', then re-run"
     return 0
   fi
   while IFS= read -r line; do

@@ -18,8 +18,10 @@ Deletes every ToDoMgmt stack in the two regions of .env, in this order:
   -> pipeline stack and its cross-region support stack.
 Before a stack is deleted, the S3 buckets it created (found through the stack's resources, never by
 name) are emptied, all versions included; buckets the stack retains are deleted after it.
-Runs through CloudFormation directly: no build and no synth needed. Idempotent: stacks already
-gone are skipped, a stack in DELETE_FAILED is retried, so re-running finishes a partial teardown.
+Runs through CloudFormation directly: no build and no synth needed (.env and the stack names are
+read by assets/common, so without node_modules the dependencies are installed first). Idempotent:
+stacks already gone are skipped, a stack in DELETE_FAILED is retried, so re-running finishes a
+partial teardown.
 
 Options:
   --yes                do not ask for confirmation
@@ -53,10 +55,28 @@ trap 'on_exit $? "Re-run ./delete.sh: it skips what is already gone and retries 
 cd "$ROOT"
 
 # ---------------------------------------------------------------------------------------------
+# dotenv_value <file> <KEY> <default>: the one key bash reads itself, LOCAL_STATE_DIR, to tell without the
+# dependencies whether there is a rehearsal to stop. No validation: `npm run local` does that.
+dotenv_value() {
+  local file=$1 key=$2 value=${!2:-} line
+  if [[ -z "$value" && -f "$file" ]]; then
+    while IFS= read -r line || [[ -n "$line" ]]; do
+      [[ "$line" =~ ^[[:space:]]*(export[[:space:]]+)?${key}[[:space:]]*=[[:space:]]*(.*)$ ]] || continue
+      value=${BASH_REMATCH[2]%$'\r'}
+      if [[ "$value" =~ ^\"(.*)\"[[:space:]]*(#.*)?$ || "$value" =~ ^\'(.*)\'[[:space:]]*(#.*)?$ ]]; then
+        value=${BASH_REMATCH[1]}
+      else
+        value=${value%%[[:space:]]#*}
+        value=${value%"${value##*[![:space:]]}"}
+      fi
+    done <"$file"
+  fi
+  printf '%s' "${value:-$3}"
+}
+
 if ((LOCAL_MODE)); then
   have npm || die "npm not found: install Node.js 20 or newer (https://nodejs.org)"
-  load_dotenv "${ROOT}/.env"
-  state_dir=$(env_value LOCAL_STATE_DIR .local)
+  state_dir=$(dotenv_value "${ROOT}/.env" LOCAL_STATE_DIR .local)
   if [[ ! -d node_modules ]]; then
     if [[ ! -d "$state_dir" ]]; then
       log "The local rehearsal is not set up here (no ${state_dir}/): nothing to stop."
@@ -69,21 +89,12 @@ if ((LOCAL_MODE)); then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Stacks in teardown order: "<stack name>|<region role>".
-support_stack() { printf '%s-support-%s' "$STACK_PIPELINE" "$SECD_REGION"; }
-
+# Stacks in teardown order (assets/common/stacks.ts): "<stack name>|<region>|<kind>|<region role>";
+# CDK's bootstrap stack last, when asked for.
 teardown_table() {
-  printf '%s\n' \
-    "${STACK_FAILOVER_PRI}|pri" \
-    "${STACK_FAILOVER_SECD}|secd" \
-    "${STACK_APP_SECD}|secd" \
-    "${STACK_INFRA_SECD}|secd" \
-    "${STACK_APP_PRI}|pri" \
-    "${STACK_INFRA_PRI}|pri" \
-    "${STACK_PIPELINE}|pri" \
-    "$(support_stack)|secd"
+  app '.teardownOrder[] | "\(.name)|\(.region)|\(.kind)|\(.regionRole)"'
   if ((INCLUDE_BOOTSTRAP)); then
-    printf '%s\n' "${BOOTSTRAP_STACK}|pri" "${BOOTSTRAP_STACK}|secd"
+    printf '%s\n' "${BOOTSTRAP_STACK}|${PRI_REGION}|bootstrap|pri" "${BOOTSTRAP_STACK}|${SECD_REGION}|bootstrap|secd"
   fi
 }
 
@@ -114,25 +125,27 @@ global_cluster_json() {
   done
 }
 
+GLOBAL_CLUSTER_ID=''
+
 preflight() {
   check_aws_cli
+  check_node
   check_jq
-  load_dotenv "${ROOT}/.env"
-  validate_env
+  describe_app "${ROOT}/.env"
   if ((${#PROBLEMS[@]} > 0)); then
     preflight_report
   fi
+  GLOBAL_CLUSTER_ID=$(app .names.globalClusterId)
   check_credentials
   preflight_report
 
-  if [[ "$DELETION_PROTECTION" == true ]]; then
+  if [[ "$(app .config.db.deletionProtection)" == true ]]; then
     problem "DB_DELETION_PROTECTION=true in .env: set it to false and run ./deploy.sh (turns protection off), then re-run ./delete.sh"
   fi
   local role region cluster json
   for role in pri secd; do
-    region=$(region_of_role "$role")
-    cluster=$CLUSTER_ID_PRI
-    [[ "$role" == secd ]] && cluster=$CLUSTER_ID_SECD
+    region=$(app ".config.regions.${role}")
+    cluster=$(app ".names.clusterIds.${role}")
     json=$(cluster_json "$region" "$cluster")
     if [[ -n "$json" && "$(jq -r '.DeletionProtection' <<<"$json")" == true ]]; then
       problem "cluster ${cluster} in ${region} has deletion protection on: aws rds modify-db-cluster --db-cluster-identifier ${cluster} --no-deletion-protection --apply-immediately --region ${region}"
@@ -296,8 +309,7 @@ mapfile -t TEARDOWN < <(teardown_table)
 EXISTING=()
 BUCKETS=()
 for entry in "${TEARDOWN[@]}"; do
-  IFS='|' read -r name role <<<"$entry"
-  region=$(region_of_role "$role")
+  IFS='|' read -r name region _ _ <<<"$entry"
   status=$(stack_status "$region" "$name")
   if [[ "$status" != NONE ]]; then
     EXISTING+=("${name} (${region}, ${status})")
@@ -330,13 +342,12 @@ fi
 
 STEP_TOTAL=$((${#TEARDOWN[@]} + 2))
 for entry in "${TEARDOWN[@]}"; do
-  IFS='|' read -r name role <<<"$entry"
-  region=$(region_of_role "$role")
-  if [[ "$name" == "$STACK_INFRA_SECD" ]]; then
+  IFS='|' read -r name region kind role <<<"$entry"
+  if [[ "${kind}/${role}" == infra/secd ]]; then
     step "Detach the clusters from ${GLOBAL_CLUSTER_ID} (non-writer first)" detach_from_global_cluster
   fi
   step "Delete ${name} (${region})" delete_stack "$name" "$region"
-  if [[ "$name" == "$STACK_INFRA_PRI" ]]; then
+  if [[ "${kind}/${role}" == infra/pri ]]; then
     step "Delete ${GLOBAL_CLUSTER_ID} if it is left" delete_global_cluster_if_empty
   fi
 done

@@ -12,7 +12,8 @@ Usage: ./deploy.sh [--yes] [--dry-run]
        ./deploy.sh [--dry-run] --local [local rehearsal arguments...]
 
 Deploys ToDoMgmt to the two regions of .env (AWS_SRC_REGION = primary, AWS_DEST_REGION = secondary):
-  preflight (aws CLI, Node.js >= 20, npm, jq, credentials, .env, CDK bootstrap of both regions)
+  preflight (aws CLI, Node.js >= 20, npm, jq, .env, credentials, CDK bootstrap of both regions;
+  .env is read by assets/common/config.ts, so without node_modules the dependencies come first)
   -> npm ci -> npm run build -> npm run test:nodb -> cdk synth
   -> deploy: pipeline stack, primary infra + app, secondary infra + app, failover pipelines
   -> prints the CloudFront URL, the token URL, how to get the client secret and the next steps.
@@ -68,17 +69,22 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 NEEDS_BOOTSTRAP=()
+STACK_TABLE=()
+DEPLOY_ORDER=()
 
 preflight() {
   check_aws_cli
   check_node
   check_jq
-  load_dotenv "${ROOT}/.env"
-  validate_env
+  describe_app "${ROOT}/.env"
   # Without the aws CLI, jq or valid regions, the AWS checks below would only repeat the problem.
   if ((${#PROBLEMS[@]} > 0)); then
     preflight_report
   fi
+  # "<cdk stack id>|<CloudFormation stack name>|<region>"
+  mapfile -t STACK_TABLE < <(app '.stacks[] | "\(.id)|\(.name)|\(.region)"')
+  # shellcheck disable=SC2016 # $stacks and $id are jq's
+  mapfile -t DEPLOY_ORDER < <(app '.stacks as $stacks | .deployOrder[] as $id | $stacks[] | select(.id == $id) | "\(.id)|\(.name)|\(.region)"')
   check_credentials
   preflight_report
 
@@ -119,11 +125,10 @@ check_app_stacks() {
     log "[dry-run] npx cdk list --app cdk.out --long --json  (checks the app's stack ids, names and regions)"
     return 0
   fi
-  local listing entry id name role region found mismatches=0
+  local listing entry id name region found mismatches=0
   listing=$(npx cdk list --app cdk.out --long --json)
   for entry in "${STACK_TABLE[@]}"; do
-    IFS='|' read -r id name role <<<"$entry"
-    region=$(region_of_role "$role")
+    IFS='|' read -r id name region <<<"$entry"
     # cdk list prints stage stacks as "<id> (<stack name>)"; compare on the id.
     found=$(jq -r --arg id "$id" '[.[] | select((.id | split(" (")[0]) == $id) | "\(.name) \(.environment.region)"][0] // empty' <<<"$listing")
     if [[ -z "$found" ]]; then
@@ -134,16 +139,15 @@ check_app_stacks() {
       mismatches=$((mismatches + 1))
     fi
   done
-  ((mismatches == 0)) || die "the CDK app and util/scripts/common.sh disagree on ${mismatches} stack(s); nothing was deployed"
+  ((mismatches == 0)) || die "the CDK app and assets/common/stacks.ts disagree on ${mismatches} stack(s); nothing was deployed"
   info "the app defines all ${#STACK_TABLE[@]} stacks"
 }
 
-# deploy_stack <cdk id> <stack name> <role>: cdk deploy is idempotent (an unchanged stack is a
+# deploy_stack <cdk id> <stack name> <region>: cdk deploy is idempotent (an unchanged stack is a
 # no-op), which is what makes a re-run continue after a failure. States cdk cannot deploy over are
 # refused here with the fix.
 deploy_stack() {
-  local id=$1 name=$2 region
-  region=$(region_of_role "$3")
+  local id=$1 name=$2 region=$3
   local status
   status=$(stack_status "$region" "$name")
   case "$status" in
@@ -166,16 +170,17 @@ print_summary() {
   fi
   # The primary app stack's outputs (CloudfrontUrl, TokenUrl, UserPoolId, UserPoolClientId); the
   # user pool id is also in SSM, where it survives a change of outputs.
-  local app_json url token_url pool_id client_id
-  app_json=$(stack_json "$PRI_REGION" "$STACK_APP_PRI" || true)
+  local app_stack app_json url token_url pool_id client_id
+  app_stack=$(app '.stacks[] | select(.kind == "app" and .regionRole == "pri") | .name')
+  app_json=$(stack_json "$PRI_REGION" "$app_stack" || true)
   output() { [[ -z "$app_json" ]] || jq -r --arg p "$1" '[.Outputs // [] | .[] | select(.OutputKey | startswith($p)) | .OutputValue][0] // empty' <<<"$app_json"; }
   url=$(output CloudfrontUrl)
   if [[ -n "$url" && "$url" != https://* ]]; then url="https://${url}"; fi
   token_url=$(output TokenUrl)
-  [[ -n "$token_url" ]] || token_url="https://${COGNITO_PREFIX}-${ACCOUNT_ID}.auth.${PRI_REGION}.amazoncognito.com/oauth2/token"
+  [[ -n "$token_url" ]] || token_url="https://$(app .config.cognitoDomainPrefix)-${ACCOUNT_ID}.auth.${PRI_REGION}.amazoncognito.com/oauth2/token"
   pool_id=$(output UserPoolId)
   if [[ -z "$pool_id" ]]; then
-    pool_id=$(aws ssm get-parameter --name "${SSM_PREFIX}/pri/user-pool-id" --region "$PRI_REGION" --output json 2>/dev/null |
+    pool_id=$(aws ssm get-parameter --name "$(app .names.userPoolIdParameter)" --region "$PRI_REGION" --output json 2>/dev/null |
       jq -r '.Parameter.Value // empty' || true)
   fi
   client_id=$(output UserPoolClientId)
@@ -184,23 +189,29 @@ print_summary() {
       jq -r '.UserPoolClients[0].ClientId // empty' || true)
   fi
 
+  local create_table repository pipeline failover_pri failover_secd
+  create_table=$(app .names.createTableFunction)
+  repository=$(app .names.repository)
+  pipeline=$(app .names.pipeline)
+  failover_pri=$(app .names.failoverPipelines.pri)
+  failover_secd=$(app .names.failoverPipelines.secd)
   cat <<EOF
 
 ToDoMgmt is deployed (account ${ACCOUNT_ID}; primary ${PRI_REGION}, secondary ${SECD_REGION}).
 
-  API (CloudFront):  ${url:-"(no CloudfrontUrl output on ${STACK_APP_PRI}: see the CloudFormation console)"}/v1
+  API (CloudFront):  ${url:-"(no CloudfrontUrl output on ${app_stack}: see the CloudFormation console)"}/v1
   Token URL:         ${token_url}
   Client id:         ${client_id:-"<client-id>"}
   Client secret:     aws cognito-idp describe-user-pool-client --user-pool-id ${pool_id:-"<user-pool-id>"} --client-id ${client_id:-"<client-id>"} --region ${PRI_REGION} --query UserPoolClient.ClientSecret --output text
 
   The table was created by the primary app stack. Optional check (idempotent):
-    aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ${CREATE_TABLE_FUNCTION} --cli-binary-format raw-in-base64-out --region ${PRI_REGION} /dev/stdout
+    aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ${create_table} --cli-binary-format raw-in-base64-out --region ${PRI_REGION} /dev/stdout
 
 Next steps:
-  1. ./local_codecommit_setup.sh    push this project to ${REPOSITORY_NAME}: ${PIPELINE_NAME} then deploys from it
-  2. Fail over: start the ${FAILOVER_PIPELINE_PRI} pipeline (${PRI_REGION}) and approve it, or, with the primary region down,
-     ${FAILOVER_PIPELINE_SECD} (${SECD_REGION}):
-       aws codepipeline start-pipeline-execution --name ${FAILOVER_PIPELINE_PRI} --region ${PRI_REGION}
+  1. ./local_codecommit_setup.sh    push this project to ${repository}: ${pipeline} then deploys from it
+  2. Fail over: start the ${failover_pri} pipeline (${PRI_REGION}) and approve it, or, with the primary region down,
+     ${failover_secd} (${SECD_REGION}):
+       aws codepipeline start-pipeline-execution --name ${failover_pri} --region ${PRI_REGION}
      or from this machine: npm run failover -- --dry-run
 EOF
 }
@@ -209,8 +220,17 @@ EOF
 log "==> Preflight"
 preflight
 
-STEP_TOTAL=$((5 + ${#NEEDS_BOOTSTRAP[@]} + ${#STACK_TABLE[@]}))
-step "Install dependencies (npm ci)" run npm ci --no-audit --no-fund
+# npm ci even when node_modules is there (it may not match package-lock.json), unless the preflight just ran it.
+install_dependencies() {
+  if ((DEPENDENCIES_INSTALLED)); then
+    info "installed by the preflight (node_modules was missing)"
+  else
+    run npm ci --no-audit --no-fund
+  fi
+}
+
+STEP_TOTAL=$((5 + ${#NEEDS_BOOTSTRAP[@]} + ${#DEPLOY_ORDER[@]}))
+step "Install dependencies (npm ci)" install_dependencies
 for region in "${NEEDS_BOOTSTRAP[@]}"; do
   step "Bootstrap CDK in ${region}" bootstrap_region "$region"
 done
@@ -219,9 +239,9 @@ step "Tests that need no database (npm run test:nodb)" run npm run test:nodb
 # The account is exported so that the app synthesizes for it even when .env leaves AWS_ACCOUNT empty.
 step "Synthesize (cdk synth)" run env AWS_ACCOUNT="$ACCOUNT_ID" npx cdk synth --quiet
 step "Check the app's stacks" check_app_stacks
-for entry in "${STACK_TABLE[@]}"; do
-  IFS='|' read -r stack_id stack_name stack_role <<<"$entry"
-  step "Deploy ${stack_name} ($(region_of_role "$stack_role"))" deploy_stack "$stack_id" "$stack_name" "$stack_role"
+for entry in "${DEPLOY_ORDER[@]}"; do
+  IFS='|' read -r stack_id stack_name stack_region <<<"$entry"
+  step "Deploy ${stack_name} (${stack_region})" deploy_stack "$stack_id" "$stack_name" "$stack_region"
 done
 print_summary
 finish

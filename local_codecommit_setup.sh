@@ -13,7 +13,8 @@ Usage: ./local_codecommit_setup.sh [--dry-run] [--message <commit message>]
 Copies what the pipeline needs from this working tree (the files git tracks plus untracked files
 that .gitignore does not exclude; never node_modules/, .local/ or cdk.out/) into a fresh clone of
 ToDoMgmtRepo (primary region of .env), commits and pushes the branch the pipeline builds from.
-Nothing changed since the last push: no commit, no push.
+Nothing changed since the last push: no commit, no push. Needs Node.js, npm and jq: .env is read
+by assets/common/config.ts (without node_modules the dependencies are installed first).
 
 Transport: git-remote-codecommit (codecommit::<region>://ToDoMgmtRepo) when it is installed
 (pip install git-remote-codecommit), otherwise HTTPS with the AWS CLI credential helper.
@@ -49,35 +50,46 @@ cd "$ROOT"
 # Exactly one of these is chosen by preflight.
 TRANSPORT=''
 REMOTE_URL=''
+# From util/scripts/describe-app.ts, by preflight.
+REPOSITORY_NAME=''
+REPOSITORY_BRANCH=''
+PIPELINE_NAME=''
 # The HTTPS transport: the AWS CLI signs the requests. The empty helper first drops any other
 # credential helper (a keychain holding stale CodeCommit passwords is the classic failure).
 HTTPS_GIT_CONFIG=(-c 'credential.helper=' -c 'credential.helper=!aws codecommit credential-helper $@' -c 'credential.UseHttpPath=true')
 
 preflight() {
   have git || problem "git not found: install git (apt-get install git | brew install git)"
-  load_dotenv "${ROOT}/.env"
-  validate_env
+  # node, npm and jq: .env and the names are read through util/scripts/describe-app.ts.
+  check_node
+  check_jq
   if have git-remote-codecommit; then
     TRANSPORT=grc
-    REMOTE_URL="codecommit::${PRI_REGION}://${REPOSITORY_NAME}"
   elif have aws; then
     TRANSPORT=https
-    REMOTE_URL="https://git-codecommit.${PRI_REGION}.amazonaws.com/v1/repos/${REPOSITORY_NAME}"
   else
     problem "neither git-remote-codecommit nor the aws CLI found: pip install git-remote-codecommit, or install AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)"
   fi
-  [[ "$TRANSPORT" == https ]] && check_jq
+  describe_app "${ROOT}/.env"
   if ((${#PROBLEMS[@]} > 0)); then
     preflight_report
   fi
+  REPOSITORY_NAME=$(app .names.repository)
+  REPOSITORY_BRANCH=$(app .names.repositoryBranch)
+  PIPELINE_NAME=$(app .names.pipeline)
+  if [[ "$TRANSPORT" == grc ]]; then
+    REMOTE_URL="codecommit::${PRI_REGION}://${REPOSITORY_NAME}"
+  else
+    REMOTE_URL="https://git-codecommit.${PRI_REGION}.amazonaws.com/v1/repos/${REPOSITORY_NAME}"
+  fi
   # With the aws CLI at hand, check credentials and the repository before cloning, for a clearer
   # message than git's.
-  if have aws && have jq; then
+  if have aws; then
     check_credentials
     preflight_report
     if ! aws codecommit get-repository --repository-name "$REPOSITORY_NAME" --region "$PRI_REGION" --output json >/dev/null 2>"$ERR_FILE"; then
       if grep -q 'RepositoryDoesNotExist' "$ERR_FILE"; then
-        problem "${REPOSITORY_NAME} does not exist in ${PRI_REGION}: run ./deploy.sh first (the ${STACK_PIPELINE} stack creates it)"
+        problem "${REPOSITORY_NAME} does not exist in ${PRI_REGION}: run ./deploy.sh first (the $(app '.stacks[] | select(.kind == "pipeline") | .name') stack creates it)"
       else
         problem "cannot read ${REPOSITORY_NAME} in ${PRI_REGION} ($(first_error_line)): your credentials need codecommit:GetRepository, GitPull and GitPush"
       fi

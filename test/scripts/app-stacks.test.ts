@@ -1,27 +1,15 @@
-// The CDK app defines exactly the stacks the scripts deploy and delete: same cdk ids, CloudFormation
-// names and regions (deploy.sh also checks this at run time with `cdk list --long --json`).
-import { spawnSync } from 'node:child_process';
-import * as os from 'node:os';
+// The CDK app defines exactly the stacks of assets/common/stacks.ts, the table deploy.sh and delete.sh
+// read through util/scripts/describe-app.ts: same cdk ids, CloudFormation names and regions (deploy.sh
+// also checks this at run time with `cdk list --long --json`).
 import { App, Stack } from 'aws-cdk-lib';
 import { loadConfig } from '#config';
+import { APP_STACKS, supportStackName } from '#stacks';
 import { buildToDoMgmtApp } from '../../lib/todo-mgmt-app';
-import { REPO } from './harness';
 
 const REGIONS = { pri: 'eu-west-1', secd: 'eu-central-1' };
 
-test('every stack of the app is in util/scripts/common.sh STACK_TABLE, in the right region; the support stack has the name delete.sh derives', () => {
-  const table = spawnSync('bash', ['-c', 'source util/scripts/common.sh; printf "%s\\n" "${STACK_TABLE[@]}"'], {
-    cwd: REPO,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH, HOME: os.tmpdir(), TMPDIR: os.tmpdir() },
-  })
-    .stdout.trim()
-    .split('\n')
-    .map((line) => {
-      const [id, name, role] = line.split('|');
-      return { id, name, region: REGIONS[role as 'pri' | 'secd'] };
-    });
+test('every stack of the app is in the shared table, in the right region; the support stack has the name delete.sh deletes', () => {
+  const table = APP_STACKS.map((s) => ({ id: s.id, name: s.name, region: REGIONS[s.regionRole] }));
 
   // No asset bundling: only the construct tree matters here.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -35,4 +23,5 @@ test('every stack of the app is in util/scripts/common.sh STACK_TABLE, in the ri
   expect(support.map((s) => ({ name: s.stackName, region: s.region }))).toEqual([
     { name: `ToDoMgmt-support-${REGIONS.secd}`, region: REGIONS.secd },
   ]);
+  expect(supportStackName(REGIONS.secd)).toBe(`ToDoMgmt-support-${REGIONS.secd}`);
 });

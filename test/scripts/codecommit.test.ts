@@ -23,7 +23,8 @@ let sandbox: Sandbox;
 let bare: string;
 afterEach(async () => sandbox?.cleanup());
 
-async function project(tools: readonly Tool[] = ['aws', 'jq', 'git', 'git-remote-codecommit']): Promise<void> {
+// node and npm: the script reads .env and the names through util/scripts/describe-app.ts.
+async function project(tools: readonly Tool[] = ['aws', 'jq', 'node', 'npm', 'git', 'git-remote-codecommit']): Promise<void> {
   sandbox = await Sandbox.create(tools);
   bare = path.join(sandbox.dir, 'remote.git');
   git(sandbox.dir, 'init', '--quiet', '--bare', bare);
@@ -96,7 +97,7 @@ test('pushes what the pipeline needs with git-remote-codecommit; a re-run withou
 });
 
 test('without git-remote-codecommit: HTTPS with the AWS CLI credential helper (other helpers reset)', async () => {
-  await project(['aws', 'jq', 'git']);
+  await project(['aws', 'jq', 'node', 'npm', 'git']);
   const run = await sandbox.run('local_codecommit_setup.sh');
   expect(run.status).toBe(0);
   const helper = '-c credential.helper= -c credential.helper=!aws codecommit credential-helper $@ -c credential.UseHttpPath=true';
@@ -121,6 +122,15 @@ describe('clear messages, nothing pushed', () => {
       'neither git-remote-codecommit nor the aws CLI found: pip install git-remote-codecommit, or install AWS CLI v2',
     );
     expect(run.calls).toEqual([]);
+  });
+
+  test('a bad .env, in the words of assets/common/config.ts', async () => {
+    await project();
+    fs.appendFileSync(path.join(sandbox.project, '.env'), 'AWS_DEST_REGION=us-east-1\n');
+    const run = await sandbox.run('local_codecommit_setup.sh');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('  - AWS_SRC_REGION and AWS_DEST_REGION must differ: active-passive needs two regions: fix it in .env');
+    expect(run.calls.some((c) => c.startsWith('aws ') || c.includes(' clone '))).toBe(false);
   });
 
   test('the repository does not exist yet', async () => {

@@ -23,6 +23,9 @@ const TEARDOWN = [
 const PRI_ARN = clusterArn(PRI, 'todomgmt-infra-pri-db-cluster');
 const SECD_ARN = clusterArn(SECD, 'todomgmt-infra-secd-db-cluster');
 const indexOf = (calls: string[], prefix: string) => calls.findIndex((c) => c.startsWith(prefix));
+const removeCall = (arn: string, region: string) =>
+  'aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster ' +
+  `--db-cluster-identifier ${arn} --region ${region}`;
 
 /** What must be left after a full teardown: the bootstrap stacks and buckets the app did not create. */
 function expectCleanAccount(s: Sandbox): void {
@@ -47,10 +50,7 @@ test('after confirmation, tears down in the order that works; a second run finds
   // Both clusters leave the global cluster, each in its own region, the non-writer first, before
   // the secondary infra stack goes (RDS refuses to delete a member); the script waits for each.
   const removals = run.calls.filter((c) => c.startsWith('aws rds remove-from-global-cluster'));
-  expect(removals).toEqual([
-    `aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`,
-    `aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${PRI_ARN} --region ${PRI}`,
-  ]);
+  expect(removals).toEqual([removeCall(SECD_ARN, SECD), removeCall(PRI_ARN, PRI)]);
   const removal = indexOf(run.calls, 'aws rds remove-from-global-cluster');
   expect(removal).toBeGreaterThan(indexOf(run.calls, `aws cloudformation delete-stack --stack-name ToDoMgmt-app-secd`));
   const secdInfra = indexOf(run.calls, 'aws cloudformation delete-stack --stack-name ToDoMgmt-infra-secd');
@@ -92,8 +92,8 @@ test('after a failover (writer in the secondary region) the primary cluster is d
   expect(run.status).toBe(0);
   expect(run.stdout).toContain(`writer: ${SECD_ARN}`);
   expect(run.calls.filter((c) => c.startsWith('aws rds remove-from-global-cluster'))).toEqual([
-    `aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${PRI_ARN} --region ${PRI}`,
-    `aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`,
+    removeCall(PRI_ARN, PRI),
+    removeCall(SECD_ARN, SECD),
   ]);
   expect(deletedStacks(run.calls)).toEqual(TEARDOWN);
   expectCleanAccount(sandbox);
@@ -128,7 +128,8 @@ test('a bucket retained by a stack that is already gone is found by its stack ta
   const run = await sandbox.run('delete.sh', ['--yes']);
   expect(run.status).toBe(0);
   expect(run.calls).toContain(
-    `aws resourcegroupstaggingapi get-resources --region ${PRI} --resource-type-filters s3 --tag-filters Key=aws:cloudformation:stack-name,Values=ToDoMgmt-app-pri --output json`,
+    `aws resourcegroupstaggingapi get-resources --region ${PRI} --resource-type-filters s3 ` +
+      '--tag-filters Key=aws:cloudformation:stack-name,Values=ToDoMgmt-app-pri --output json',
   );
   expect(run.calls).toContain(`aws s3api delete-bucket --bucket todomgmt-app-pri-edge-logs --region ${PRI}`);
   expectCleanAccount(sandbox);
@@ -159,6 +160,23 @@ test('--include-bootstrap also deletes CDKToolkit in both regions, with its reta
   expect(Object.keys(sandbox.state.buckets)).toEqual(['todomgmt-someone-elses-bucket']);
 });
 
+test('a bad .env stops it before any AWS call, in the words of assets/common/config.ts', async () => {
+  sandbox = await Sandbox.create(undefined, deployedState());
+  const env = path.join(sandbox.project, '.env');
+  fs.writeFileSync(env, fs.readFileSync(env, 'utf8').replace(`AWS_SRC_REGION=${PRI}`, 'AWS_SRC_REGION=useast1'));
+  const run = await sandbox.run('delete.sh', ['--yes']);
+  expect(run.status).toBe(1);
+  expect(run.stderr).toBe(
+    [
+      'Preflight found 1 problem(s):',
+      '  - AWS_SRC_REGION=useast1 is not an AWS region name (e.g. us-east-1): fix it in .env',
+      'Nothing was changed. Fix the above and re-run.',
+      '',
+    ].join('\n'),
+  );
+  expect(run.calls.filter((c) => c.startsWith('aws '))).toEqual([]);
+});
+
 describe('refuses while the database is protected', () => {
   test('DB_DELETION_PROTECTION=true in .env', async () => {
     sandbox = await Sandbox.create(undefined, deployedState());
@@ -178,7 +196,9 @@ describe('refuses while the database is protected', () => {
     const run = await sandbox.run('delete.sh', ['--yes']);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      `cluster todomgmt-infra-secd-db-cluster in ${SECD} has deletion protection on: aws rds modify-db-cluster --db-cluster-identifier todomgmt-infra-secd-db-cluster --no-deletion-protection --apply-immediately --region ${SECD}`,
+      `cluster todomgmt-infra-secd-db-cluster in ${SECD} has deletion protection on: ` +
+        'aws rds modify-db-cluster --db-cluster-identifier todomgmt-infra-secd-db-cluster --no-deletion-protection --apply-immediately ' +
+        `--region ${SECD}`,
     );
     expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
   });
@@ -208,9 +228,7 @@ test('--dry-run lists the plan and the commands, asks nothing and changes nothin
   expect(printed.filter((l) => l.includes('delete-stack')).map((l) => l.replace(/.*--stack-name (\S+) --region (\S+)$/, '$2/$1'))).toEqual(
     TEARDOWN,
   );
-  expect(printed).toContain(
-    `[dry-run] aws rds remove-from-global-cluster --global-cluster-identifier todomgmt-global-db-cluster --db-cluster-identifier ${SECD_ARN} --region ${SECD}`,
-  );
+  expect(printed).toContain(`[dry-run] ${removeCall(SECD_ARN, SECD)}`);
 });
 
 describe('--local', () => {

@@ -33,8 +33,9 @@ test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the
   expect(run.status).toBe(0);
 
   const significant = run.calls.filter((c) => !c.startsWith('aws cloudformation describe-stacks --stack-name ToDoMgmt'));
-  expect(significant.slice(0, 9)).toEqual([
+  expect(significant.slice(0, 10)).toEqual([
     'node --version',
+    sandbox.describeAppCall,
     `aws sts get-caller-identity --region ${PRI} --output json`,
     `aws cloudformation describe-stacks --stack-name CDKToolkit --region ${PRI} --output json`,
     `aws cloudformation describe-stacks --stack-name CDKToolkit --region ${SECD} --output json`,
@@ -60,10 +61,12 @@ test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the
   expect(run.stdout).toContain('API (CloudFront):  https://d1example.cloudfront.net/v1');
   expect(run.stdout).toContain(`Token URL:         https://todomgmt-dev-api-${ACCOUNT}.auth.${PRI}.amazoncognito.com/oauth2/token`);
   expect(run.stdout).toContain(
-    `aws cognito-idp describe-user-pool-client --user-pool-id us-east-1_Pool123 --client-id client123 --region ${PRI} --query UserPoolClient.ClientSecret --output text`,
+    'aws cognito-idp describe-user-pool-client --user-pool-id us-east-1_Pool123 --client-id client123 ' +
+      `--region ${PRI} --query UserPoolClient.ClientSecret --output text`,
   );
   expect(run.stdout).toContain(
-    `aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ToDoMgmt-app-pri-CreateTableFunction --cli-binary-format raw-in-base64-out --region ${PRI} /dev/stdout`,
+    `aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ToDoMgmt-app-pri-CreateTableFunction ` +
+      `--cli-binary-format raw-in-base64-out --region ${PRI} /dev/stdout`,
   );
   expect(run.calls.some((c) => /^aws (ssm|cognito-idp) /.test(c))).toBe(false); // the outputs were enough
   expect(run.stdout).toContain('./local_codecommit_setup.sh');
@@ -94,6 +97,18 @@ describe('preflight: one line per problem with its fix, nothing changed', () => 
       [/your credentials are for account 123456789012 but \.env has AWS_ACCOUNT=999999999999/],
     ],
     ['one region twice', (s) => writeEnv(s, `AWS_DEST_REGION=${PRI}`), [/AWS_SRC_REGION and AWS_DEST_REGION must differ/]],
+    // assets/common/config.ts's own words; its hint already names the file.
+    ['no secondary region', (s) => writeEnv(s, 'AWS_DEST_REGION='), [/^ {2}- AWS_DEST_REGION is missing: set it in \.env$/]],
+    [
+      'the description cannot be read',
+      (s) => (s.options = { ...s.options, failOn: ['node --require'] }),
+      [
+        new RegExp(
+          'util/scripts/describe-app\\.ts could not read \\.env \\(stub: failing on request: node --require .*\\): ' +
+            "run 'npm ci --no-audit --no-fund', then re-run$",
+        ),
+      ],
+    ],
     [
       'several problems at once',
       (s) => {
@@ -112,7 +127,8 @@ describe('preflight: one line per problem with its fix, nothing changed', () => 
       (s) => (s.state.stacks[`${SECD}/CDKToolkit`].status = 'ROLLBACK_COMPLETE'),
       [
         new RegExp(
-          `the CDKToolkit stack in ${SECD} is ROLLBACK_COMPLETE: delete it \\(aws cloudformation delete-stack --stack-name CDKToolkit --region ${SECD}\\) and re-run`,
+          `the CDKToolkit stack in ${SECD} is ROLLBACK_COMPLETE: ` +
+            `delete it \\(aws cloudformation delete-stack --stack-name CDKToolkit --region ${SECD}\\) and re-run`,
         ),
       ],
     ],
@@ -141,6 +157,38 @@ function writeEnv(s: Sandbox, line: string): void {
     .filter((l) => !l.startsWith(`${key}=`));
   fs.writeFileSync(file, [...kept, line, ''].join('\n'));
 }
+
+describe('a fresh checkout (no node_modules): .env is read by TypeScript, which needs the dependencies', () => {
+  test('the preflight installs them before it reads .env; the npm ci step does not repeat it', async () => {
+    sandbox = await Sandbox.create();
+    fs.rmSync(path.join(sandbox.project, 'node_modules'), { recursive: true });
+    sandbox.options = { ...sandbox.options, failOn: ['npm run build'] };
+    const run = await sandbox.run('deploy.sh');
+    expect(run.status).toBe(1);
+    expect(run.calls.slice(0, 4)).toEqual([
+      'node --version',
+      'npm ci --no-audit --no-fund',
+      sandbox.describeAppCall,
+      `aws sts get-caller-identity --region ${PRI} --output json`,
+    ]);
+    expect(run.calls.filter((c) => MUTATING.test(c))).toEqual(['npm ci --no-audit --no-fund', 'npm run build']);
+    expect(run.stdout).toContain('installing the dependencies first: .env is read by assets/common/config.ts');
+    expect(run.stdout).toMatch(
+      /==> \[1\/12\] Install dependencies \(npm ci\)\n {4}installed by the preflight \(node_modules was missing\)\n/,
+    );
+  });
+
+  test('--dry-run installs nothing: it stops and says what to run', async () => {
+    sandbox = await Sandbox.create();
+    fs.rmSync(path.join(sandbox.project, 'node_modules'), { recursive: true });
+    const run = await sandbox.run('deploy.sh', ['--dry-run']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      "  - node_modules is missing and .env is read by assets/common/config.ts, which needs it: run 'npm ci --no-audit --no-fund'",
+    );
+    expect(run.calls).toEqual(['node --version']);
+  });
+});
 
 describe('bootstrap', () => {
   const unbootstrapped = async () => {
@@ -193,7 +241,10 @@ describe('resume and re-run', () => {
     expect(failed.status).not.toBe(0);
     expect(deployedIds(failed.calls)).toEqual(DEPLOY_ORDER.slice(0, 4));
     expect(failed.stderr).toMatch(
-      /FAILED: step "Deploy ToDoMgmt-infra-secd \(us-east-2\)" after \d+s \(total \d+(m\d\d)?s\)\. Fix the cause and re-run \.\/deploy\.sh: it continues where it stopped\./,
+      new RegExp(
+        'FAILED: step "Deploy ToDoMgmt-infra-secd \\(us-east-2\\)" after \\d+s \\(total \\d+(m\\d\\d)?s\\)\\. ' +
+          'Fix the cause and re-run \\./deploy\\.sh: it continues where it stopped\\.',
+      ),
     );
     expect(failed.stdout).not.toContain('ToDoMgmt is deployed');
     expect(Object.keys(sandbox.state.stacks)).not.toContain(`${SECD}/ToDoMgmt-infra-secd`);
@@ -233,7 +284,7 @@ describe('resume and re-run', () => {
     );
   });
 
-  test('an app whose stack names or regions differ from util/scripts/common.sh is refused before any deploy', async () => {
+  test('an app whose stack names or regions differ from assets/common/stacks.ts is refused before any deploy', async () => {
     sandbox = await Sandbox.create();
     sandbox.state.cdkApp = sandbox.state.cdkApp.map((s) =>
       s.name === 'ToDoMgmt-infra-secd'
@@ -245,7 +296,8 @@ describe('resume and re-run', () => {
     const run = await sandbox.run('deploy.sh');
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      'the CDK app deploys ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd as "SecdDeploy-ToDoMgmt-infra-secd us-east-2", expected "ToDoMgmt-infra-secd us-east-2"',
+      'the CDK app deploys ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd as "SecdDeploy-ToDoMgmt-infra-secd us-east-2", ' +
+        'expected "ToDoMgmt-infra-secd us-east-2"',
     );
     expect(run.stderr).toContain(
       'the CDK app deploys ToDoMgmt-failover-secd as "ToDoMgmt-failover-secd us-east-1", expected "ToDoMgmt-failover-secd us-east-2"',
@@ -262,7 +314,8 @@ test('--dry-run prints every command in order and runs only read-only queries', 
   const run = await sandbox.run('deploy.sh', ['--dry-run']);
   expect(run.status).toBe(0);
   expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
-  expect(run.calls.every((c) => /^(node --version|aws (sts get-caller-identity|cloudformation describe-stacks) )/.test(c))).toBe(true);
+  const readOnly = /^(node --version|aws (sts get-caller-identity|cloudformation describe-stacks) )/;
+  expect(run.calls.every((c) => readOnly.test(c) || c === sandbox.describeAppCall)).toBe(true);
   const printed = run.stdout
     .split('\n')
     .filter((l) => l.startsWith('[dry-run] '))

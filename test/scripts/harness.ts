@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { callLine, fakeCall, type CallOptions } from './fake/fake-commands';
+import { callLine, DESCRIBE_APP, fakeCall, type CallOptions } from './fake/fake-commands';
 import { ACCOUNT, clusterArn, PRI, SECD, type CdkStack, type FakeState } from './fake/state';
 
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -178,8 +178,16 @@ exit "$code"
 `;
 
 /** Mutating calls: none of these may appear in a dry run or a refused run. */
-export const MUTATING =
-  /^(npm (ci|install|run)|npx cdk (deploy|bootstrap|destroy|synth)|aws (cloudformation (delete-stack|create|update|deploy)|rds (remove-from|delete|modify)|s3api (delete|put)|s3 rm)|git (push|commit))/;
+export const MUTATING = new RegExp(
+  '^(' +
+    [
+      'npm (ci|install|run)',
+      'npx cdk (deploy|bootstrap|destroy|synth)',
+      'aws (cloudformation (delete-stack|create|update|deploy)|rds (remove-from|delete|modify)|s3api (delete|put)|s3 rm)',
+      'git (push|commit)',
+    ].join('|') +
+    ')',
+);
 
 export class Sandbox {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-scripts-'));
@@ -196,6 +204,11 @@ export class Sandbox {
 
   private constructor(state: FakeState) {
     this.state = state;
+  }
+
+  /** The call with which a script reads .env and the app's names (common.sh describe_app). */
+  get describeAppCall(): string {
+    return callLine('node', [...DESCRIBE_APP, '--env-file', path.join(this.project, '.env')]);
   }
 
   static async create(tools: readonly Tool[] = ['aws', 'jq', 'node', 'npm', 'npx'], state: FakeState = freshState()): Promise<Sandbox> {

@@ -1,52 +1,19 @@
 # shellcheck shell=bash disable=SC2034  # the variables below are used by the scripts that source this file
 # Shared by deploy.sh, delete.sh and local_codecommit_setup.sh (sourced, never run on its own):
-# names, .env reading and validation, logging with elapsed time per step, preflight checks, the
-# `run` wrapper that honours --dry-run, and the read-only AWS queries the scripts share.
+# logging with elapsed time per step, preflight checks, the `run` wrapper that honours --dry-run,
+# the app's description (config, stacks, names) read from util/scripts/describe-app.ts, and the
+# read-only AWS queries the scripts share.
 
 if ((BASH_VERSINFO[0] < 4)); then
-  # macOS ships bash 3.2; these scripts use associative arrays and mapfile.
+  # macOS ships bash 3.2; these scripts use mapfile.
   printf 'error: bash %s is too old: bash 4 or newer is required (macOS: brew install bash, then open a new terminal)\n' "$BASH_VERSION" >&2
   exit 1
 fi
 
-# ---------------------------------------------------------------------------------------------
-# Names. Bash cannot import assets/common/names.ts, so they are copied here ONCE;
-# test/scripts/names.test.ts fails when they drift from assets/common/names.ts.
-readonly STACK_PIPELINE='ToDoMgmt'
-readonly STACK_FAILOVER_PRI='ToDoMgmt-failover'
-readonly STACK_FAILOVER_SECD='ToDoMgmt-failover-secd'
-readonly STACK_INFRA_PRI='ToDoMgmt-infra-pri'
-readonly STACK_INFRA_SECD='ToDoMgmt-infra-secd'
-readonly STACK_APP_PRI='ToDoMgmt-app-pri'
-readonly STACK_APP_SECD='ToDoMgmt-app-secd'
-readonly STAGE_PRI='PriDeploy'
-readonly STAGE_SECD='SecdDeploy'
-readonly REPOSITORY_NAME='ToDoMgmtRepo'
-readonly REPOSITORY_BRANCH='main'
-readonly PIPELINE_NAME='ToDoMgmtPipeline'
-readonly FAILOVER_PIPELINE_PRI='ToDoMgmt-failover-pri'
-readonly FAILOVER_PIPELINE_SECD='ToDoMgmt-failover-secd'
-readonly GLOBAL_CLUSTER_ID='todomgmt-global-db-cluster'
-readonly CLUSTER_ID_PRI='todomgmt-infra-pri-db-cluster'
-readonly CLUSTER_ID_SECD='todomgmt-infra-secd-db-cluster'
-readonly SSM_PREFIX='/todomgmt'
-readonly CREATE_TABLE_FUNCTION='ToDoMgmt-app-pri-CreateTableFunction'
-# CDK's own names: the bootstrap stack, and the support stack CDK Pipelines creates for each
-# extra region a pipeline deploys to (`<pipeline stack>-support-<region>`).
+# CDK's own names, not the app's: the bootstrap stack and the oldest bootstrap version deploy.sh
+# accepts. The app's names, stacks and orders come from util/scripts/describe-app.ts (describe_app).
 readonly BOOTSTRAP_STACK='CDKToolkit'
 readonly MIN_BOOTSTRAP_VERSION=6
-
-# Every stack of the app in deploy order: "<cdk stack id>|<CloudFormation stack name>|<region role>".
-# delete.sh walks the same table in its own order.
-readonly STACK_TABLE=(
-  "${STACK_PIPELINE}|${STACK_PIPELINE}|pri"
-  "${STACK_PIPELINE}/${STAGE_PRI}/${STACK_INFRA_PRI}|${STACK_INFRA_PRI}|pri"
-  "${STACK_PIPELINE}/${STAGE_PRI}/${STACK_APP_PRI}|${STACK_APP_PRI}|pri"
-  "${STACK_PIPELINE}/${STAGE_SECD}/${STACK_INFRA_SECD}|${STACK_INFRA_SECD}|secd"
-  "${STACK_PIPELINE}/${STAGE_SECD}/${STACK_APP_SECD}|${STACK_APP_SECD}|secd"
-  "${STACK_FAILOVER_PRI}|${STACK_FAILOVER_PRI}|pri"
-  "${STACK_FAILOVER_SECD}|${STACK_FAILOVER_SECD}|secd"
-)
 
 # ---------------------------------------------------------------------------------------------
 # Process state shared by the helpers.
@@ -199,90 +166,60 @@ check_node() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# .env: the same file bin/app.ts reads. As in assets/common/config.ts readEnv(), a non-empty variable in the
-# process environment overrides the file.
-declare -A DOTENV=()
+# The app as util/scripts/describe-app.ts describes it: .env validated by assets/common/config.ts (a
+# non-empty variable in the process environment overrides the file), the stacks and orders of
+# assets/common/stacks.ts, the names of assets/common/names.ts. Bash keeps no copy of any of them. The
+# program runs on the project's dependencies, so the checks above (bash, node, npm, jq, aws) are all
+# that runs before them.
+APP_JSON=''
+DEPENDENCIES_INSTALLED=0
+PRI_REGION=''
+SECD_REGION=''
+ENV_ACCOUNT=''
 
-load_dotenv() {
-  local file=$1 line key value number=0
-  if [[ ! -f "$file" ]]; then
-    problem ".env not found at ${file}: restore it from the repository (git checkout -- .env)"
-    return
-  fi
-  while IFS= read -r line || [[ -n "$line" ]]; do
-    number=$((number + 1))
-    line=${line%$'\r'}
-    [[ "$line" =~ ^[[:space:]]*(#.*)?$ ]] && continue
-    if ! [[ "$line" =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
-      problem ".env line ${number} is not KEY=VALUE: ${line}"
-      continue
+# app <jq filter>: one value of the description.
+app() { jq -r "$1" <<<"$APP_JSON"; }
+
+# describe_app <.env path>: sets APP_JSON, PRI_REGION, SECD_REGION and ENV_ACCOUNT; every problem
+# config.ts finds in .env becomes a preflight problem, in its words. Without node_modules it installs
+# the dependencies first, except under --dry-run, which installs nothing.
+describe_app() {
+  local env_file=$1 line
+  # Without node or npm there is already a problem that says so.
+  have node && have npm || return 0
+  if [[ ! -d node_modules ]]; then
+    if ((DRY_RUN)); then
+      problem "node_modules is missing and .env is read by assets/common/config.ts, which needs it: run 'npm ci --no-audit --no-fund' (--dry-run installs nothing)"
+      return 0
     fi
-    key=${BASH_REMATCH[2]}
-    value=${BASH_REMATCH[3]}
-    if [[ "$value" =~ ^\"(.*)\"[[:space:]]*(#.*)?$ || "$value" =~ ^\'(.*)\'[[:space:]]*(#.*)?$ ]]; then
-      value=${BASH_REMATCH[1]}
-    else
-      value=${value%%[[:space:]]#*}
-      value=${value%"${value##*[![:space:]]}"}
+    # Another problem (old node, no jq) may be why; it is reported first.
+    ((${#PROBLEMS[@]} == 0)) || return 0
+    info "installing the dependencies first: .env is read by assets/common/config.ts"
+    run npm ci --no-audit --no-fund
+    DEPENDENCIES_INSTALLED=1
+  fi
+  if APP_JSON=$(node --require ts-node/register/transpile-only util/scripts/describe-app.ts --env-file "$env_file" 2>"$ERR_FILE"); then
+    if have jq; then
+      PRI_REGION=$(app .config.regions.pri)
+      SECD_REGION=$(app .config.regions.secd)
+      ENV_ACCOUNT=$(app '.config.account // empty')
     fi
-    DOTENV[$key]=$value
-  done <"$file"
-}
-
-# env_value <KEY> [default]
-env_value() {
-  local key=$1 default=${2:-}
-  local from_process=${!key:-}
-  if [[ -n "$from_process" ]]; then
-    printf '%s' "$from_process"
-  elif [[ -n "${DOTENV[$key]:-}" ]]; then
-    printf '%s' "${DOTENV[$key]}"
-  else
-    printf '%s' "$default"
+    return 0
   fi
-}
-
-# Validates the keys the scripts use, with assets/common/config.ts's rules and wording (the CDK app checks the
-# rest at synth). Sets PRI_REGION, SECD_REGION, ENV_ACCOUNT, COGNITO_PREFIX, DELETION_PROTECTION.
-readonly REGION_PATTERN='^[a-z]{2}(-gov)?-[a-z]+-[0-9]$'
-validate_env() {
-  PRI_REGION=$(env_value AWS_SRC_REGION)
-  SECD_REGION=$(env_value AWS_DEST_REGION)
-  ENV_ACCOUNT=$(env_value AWS_ACCOUNT)
-  COGNITO_PREFIX=$(env_value COGNITO_DOMAIN_PREFIX todomgmt-dev-api)
-  DELETION_PROTECTION=$(env_value DB_DELETION_PROTECTION false)
-  DELETION_PROTECTION=${DELETION_PROTECTION,,}
-
-  if [[ -z "$PRI_REGION" ]]; then
-    problem "AWS_SRC_REGION is missing: set it in .env"
-  elif ! [[ "$PRI_REGION" =~ $REGION_PATTERN ]]; then
-    problem "AWS_SRC_REGION=${PRI_REGION} is not an AWS region name (e.g. us-east-1): fix it in .env"
+  APP_JSON=''
+  if [[ "$(head -n 1 "$ERR_FILE")" != 'Invalid configuration (.env):' ]]; then
+    # Node's own errors start with the source location; the line that says what failed comes later.
+    local reason
+    reason=$(grep -m 1 -E '^[[:alpha:]]*Error\b' "$ERR_FILE" || first_error_line)
+    problem "util/scripts/describe-app.ts could not read .env (${reason}): run 'npm ci --no-audit --no-fund', then re-run"
+    return 0
   fi
-  if [[ -z "$SECD_REGION" ]]; then
-    problem "AWS_DEST_REGION is missing: set it in .env"
-  elif ! [[ "$SECD_REGION" =~ $REGION_PATTERN ]]; then
-    problem "AWS_DEST_REGION=${SECD_REGION} is not an AWS region name (e.g. us-east-2): fix it in .env"
-  fi
-  if [[ -n "$PRI_REGION" && "$PRI_REGION" == "$SECD_REGION" ]]; then
-    problem "AWS_SRC_REGION and AWS_DEST_REGION must differ: active-passive needs two regions (.env)"
-  fi
-  if [[ -n "$ENV_ACCOUNT" ]] && ! [[ "$ENV_ACCOUNT" =~ ^[0-9]{12}$ ]]; then
-    problem "AWS_ACCOUNT=${ENV_ACCOUNT} must be a 12-digit account id (or empty): fix it in .env"
-  fi
-  if ! [[ "$COGNITO_PREFIX" =~ ^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$ ]]; then
-    problem "COGNITO_DOMAIN_PREFIX=${COGNITO_PREFIX} is invalid: lowercase letters, digits and - (.env)"
-  fi
-  if [[ "$DELETION_PROTECTION" != true && "$DELETION_PROTECTION" != false ]]; then
-    problem "DB_DELETION_PROTECTION=${DELETION_PROTECTION} is invalid: use true or false (.env)"
-  fi
-}
-
-region_of_role() {
-  case "$1" in
-    pri) printf '%s' "$PRI_REGION" ;;
-    secd) printf '%s' "$SECD_REGION" ;;
-    *) die "unknown region role: $1" ;;
-  esac
+  while IFS= read -r line; do
+    [[ "$line" == '  - '* ]] || continue
+    line=${line#  - }
+    [[ "$line" == *'.env'* ]] || line+=': fix it in .env'
+    problem "$line"
+  done <"$ERR_FILE"
 }
 
 # ---------------------------------------------------------------------------------------------

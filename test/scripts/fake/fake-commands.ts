@@ -1,10 +1,15 @@
 // The commands the scripts call (aws, npx cdk, npm, node, git), answered in-process: the harness
 // puts a tiny wrapper for each name on PATH that hands the call over a loopback socket (see
 // harness.ts). Each call is recorded as one line "<name> <args...>", fails when it starts with one
-// of the `failOn` prefixes, and otherwise acts on the fake account in `state`.
+// of the `failOn` prefixes, and otherwise acts on the fake account in `state`. What it promises, and
+// what it does not model: ./README.md; test/scripts/fake.test.ts holds it to that.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CdkStack, FakeResource, FakeStack, FakeState } from './state';
+import { describeAppCli } from '../../../util/scripts/describe-app';
+import type { CdkStack, FakeState } from './state';
+
+/** How the scripts run util/scripts/describe-app.ts (common.sh describe_app), from the project root. */
+export const DESCRIBE_APP = ['--require', 'ts-node/register/transpile-only', 'util/scripts/describe-app.ts'] as const;
 
 export interface Reply {
   readonly code: number;
@@ -102,7 +107,8 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         const stack = state.stacks[key(opt('--stack-name')!)];
         if (!stack) return out(undefined);
         return fail(
-          `\nWaiter StackDeleteComplete failed: Waiter encountered a terminal failure state: For expression "Stacks[].StackStatus" we matched expected path: "${stack.status}" at least once`,
+          '\nWaiter StackDeleteComplete failed: Waiter encountered a terminal failure state: ' +
+            `For expression "Stacks[].StackStatus" we matched expected path: "${stack.status}" at least once`,
           255,
         );
       }
@@ -116,7 +122,7 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
                     LogicalResourceId: 'Resource0',
                     ResourceType: 'AWS::S3::Bucket',
                     ResourceStatus: 'DELETE_FAILED',
-                    ResourceStatusReason: (stack as FakeStack & { reason?: string }).reason ?? 'failed',
+                    ResourceStatusReason: stack.reason ?? 'failed',
                   },
                 ]
               : [],
@@ -237,7 +243,7 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
     if (!stack) return; // CloudFormation: deleting a stack that does not exist succeeds
     const failWith = (reason: string) => {
       stack.status = 'DELETE_FAILED';
-      (stack as FakeStack & { reason?: string }).reason = reason;
+      stack.reason = reason;
     };
     if ((stack.deleteFailures ?? 0) > 0) {
       stack.deleteFailures! -= 1;
@@ -309,7 +315,7 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         state.stacks[key] = {
           status: existing ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE',
           outputs: stack.outputs,
-          resources: stack.resources as FakeResource[] | undefined,
+          resources: stack.resources,
         };
         for (const r of stack.resources ?? []) {
           if (r.type === 'AWS::S3::Bucket' && !state.buckets[r.physicalId])
@@ -330,6 +336,11 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
       return fail(`stub npx: unhandled call: ${line}`, 2);
     case 'node':
       if (args[0] === '--version') throw new Exit({ code: 0, stdout: `${options.nodeVersion}\n`, stderr: '' });
+      if (DESCRIBE_APP.every((a, i) => args[i] === a)) {
+        // The repository's program, in-process: the sandbox has no node_modules to run it with.
+        const rest = args.slice(DESCRIBE_APP.length).map((a, i, all) => (all[i - 1] === '--env-file' ? path.resolve(cwd, a) : a));
+        throw new Exit(describeAppCli(rest, {}));
+      }
       throw new Exit({ code: 0, stdout: '', stderr: '', exec: [process.execPath, ...args] });
     case 'git':
       throw new Exit({

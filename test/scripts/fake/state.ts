@@ -1,6 +1,6 @@
 // The fake AWS account the stub commands act on: just enough CloudFormation, RDS and S3 behaviour
 // that a wrong teardown order fails the way it fails on AWS (non-empty bucket, cluster still in a
-// global cluster), and that a second run sees what the first one did.
+// global cluster), and that a second run sees what the first one did. Its promises: ./README.md.
 
 export interface FakeResource {
   readonly type: 'AWS::S3::Bucket' | 'AWS::RDS::DBCluster' | 'AWS::RDS::GlobalCluster' | 'AWS::Lambda::Function';
@@ -15,6 +15,8 @@ export interface FakeStack {
   resources?: FakeResource[];
   /** The next N delete-stack calls end in DELETE_FAILED. */
   deleteFailures?: number;
+  /** Why the last delete-stack failed (describe-stack-events reports it). */
+  reason?: string;
 }
 
 export interface FakeBucket {
@@ -44,7 +46,7 @@ export interface FakeState {
   bootstrapVersion: number;
   stacks: Record<string, FakeStack>; // key: `${region}/${name}`
   globalCluster: { id: string; arn: string; members: { arn: string; writer: boolean }[] } | null;
-  /** describe-global-clusters calls a removed member stays listed for (removal is not instant). */
+  /** Removal is not instant: a removed member is still listed by the first removalLag - 1 describe-global-clusters calls. */
   removalLag: number;
   pendingRemovals: Record<string, number>;
   clusters: Record<string, FakeCluster>; // key: `${region}/${id}`

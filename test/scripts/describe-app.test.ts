@@ -1,0 +1,142 @@
+// util/scripts/describe-app.ts: what the scripts know about the app. Its names and stack table are
+// those of assets/common (the scripts keep no copy), and it prints config.ts's verdict on .env: the
+// config as JSON, or the ConfigError's message naming each key.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, loadConfig, readEnv } from '#config';
+import {
+  clusterId,
+  FAILOVER_PIPELINE_NAME,
+  functionName,
+  GLOBAL_CLUSTER_ID,
+  PIPELINE_NAME,
+  REPOSITORY_BRANCH,
+  REPOSITORY_NAME,
+  SSM_PREFIX,
+  STACK_NAMES,
+  STAGE_IDS,
+} from '#names';
+import { type AppDescription, describeAppCli } from '../../util/scripts/describe-app';
+import { DOTENV } from './harness';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-describe-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function envFile(label: string, content: string): string {
+  const file = path.join(dir, `${label.replace(/\W+/g, '-')}.env`);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+function described(content: string, label = 'app'): AppDescription {
+  const result = describeAppCli(['--env-file', envFile(label, content)], {});
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  return JSON.parse(result.stdout);
+}
+
+describe('names and stacks equal assets/common', () => {
+  let app: AppDescription;
+  beforeAll(() => (app = described(DOTENV)));
+
+  test('the physical names the scripts look up', () => {
+    expect(app.names).toEqual({
+      repository: REPOSITORY_NAME,
+      repositoryBranch: REPOSITORY_BRANCH,
+      pipeline: PIPELINE_NAME,
+      failoverPipelines: { pri: FAILOVER_PIPELINE_NAME('pri'), secd: FAILOVER_PIPELINE_NAME('secd') },
+      globalClusterId: GLOBAL_CLUSTER_ID,
+      clusterIds: { pri: clusterId('pri'), secd: clusterId('secd') },
+      createTableFunction: functionName('pri', 'CreateTableFunction'),
+      userPoolIdParameter: `${SSM_PREFIX}/pri/user-pool-id`,
+    });
+  });
+
+  test('the deploy table is the stack order of the article, with cdk ids built from the stage ids', () => {
+    const stage = (role: 'pri' | 'secd', stack: string) => `${STACK_NAMES.pipeline}/${STAGE_IDS[role]}/${stack}`;
+    const [pri, secd] = ['us-east-1', 'us-east-2'];
+    expect(app.stacks.map((s) => `${s.id}|${s.name}|${s.regionRole}|${s.region}|${s.kind}`)).toEqual([
+      `${STACK_NAMES.pipeline}|${STACK_NAMES.pipeline}|pri|${pri}|pipeline`,
+      `${stage('pri', STACK_NAMES.infra('pri'))}|${STACK_NAMES.infra('pri')}|pri|${pri}|infra`,
+      `${stage('pri', STACK_NAMES.app('pri'))}|${STACK_NAMES.app('pri')}|pri|${pri}|app`,
+      `${stage('secd', STACK_NAMES.infra('secd'))}|${STACK_NAMES.infra('secd')}|secd|${secd}|infra`,
+      `${stage('secd', STACK_NAMES.app('secd'))}|${STACK_NAMES.app('secd')}|secd|${secd}|app`,
+      `${STACK_NAMES.failover}|${STACK_NAMES.failover}|pri|${pri}|failover`,
+      `${STACK_NAMES.failoverSecd}|${STACK_NAMES.failoverSecd}|secd|${secd}|failover`,
+    ]);
+    expect(app.deployOrder).toEqual(app.stacks.map((s) => s.id));
+  });
+
+  test('the teardown order: failover pipelines, secondary, primary, pipeline, its support stack', () => {
+    expect(app.teardownOrder.map((s) => `${s.region}/${s.name}|${s.kind}`)).toEqual([
+      `us-east-1/${STACK_NAMES.failover}|failover`,
+      `us-east-2/${STACK_NAMES.failoverSecd}|failover`,
+      `us-east-2/${STACK_NAMES.app('secd')}|app`,
+      `us-east-2/${STACK_NAMES.infra('secd')}|infra`,
+      `us-east-1/${STACK_NAMES.app('pri')}|app`,
+      `us-east-1/${STACK_NAMES.infra('pri')}|infra`,
+      `us-east-1/${STACK_NAMES.pipeline}|pipeline`,
+      `us-east-2/${STACK_NAMES.pipeline}-support-us-east-2|support`,
+    ]);
+  });
+
+  test('every key is there for jq: absent optional values print as null', () => {
+    expect(app.config.account).toBeNull();
+    expect(app.config.edgeDomain).toBeNull();
+  });
+});
+
+describe('.env: the verdict of assets/common/config.ts, printed', () => {
+  const withLine = (key: string, line: string) =>
+    DOTENV.split('\n')
+      .filter((l) => !l.startsWith(`${key}=`))
+      .concat(line)
+      .join('\n');
+  const cases: [string, string][] = [
+    ['the committed example', DOTENV],
+    ['a quoted region with a comment', withLine('AWS_SRC_REGION', 'AWS_SRC_REGION="eu-west-1" # Ireland')],
+    ['a gov region', withLine('AWS_DEST_REGION', "AWS_DEST_REGION='us-gov-west-1'")],
+    ['a 12-digit account', withLine('AWS_ACCOUNT', 'AWS_ACCOUNT=123456789012')],
+    ['a region without dashes', withLine('AWS_SRC_REGION', 'AWS_SRC_REGION=useast1')],
+    ['the same region twice', withLine('AWS_DEST_REGION', 'AWS_DEST_REGION=us-east-1')],
+    ['no secondary region', withLine('AWS_DEST_REGION', '')],
+    ['a short account', withLine('AWS_ACCOUNT', 'AWS_ACCOUNT=12345')],
+    ['an upper-case domain prefix', withLine('COGNITO_DOMAIN_PREFIX', 'COGNITO_DOMAIN_PREFIX=ToDo_Api')],
+    ['a non-boolean deletion protection', withLine('DB_DELETION_PROTECTION', 'DB_DELETION_PROTECTION=maybe')],
+  ];
+
+  test.each(cases)('%s', (label, content) => {
+    const file = envFile(label, content);
+    const result = describeAppCli(['--env-file', file], {});
+    let expected: unknown;
+    try {
+      expected = loadConfig(readEnv(file, {}));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      expect(result).toEqual({ code: 1, stdout: '', stderr: `${e.message}\n` });
+      // One "  - " line per problem, each naming the key to fix: the scripts relay these lines.
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines[0]).toBe('Invalid configuration (.env):');
+      expect(lines.slice(1)).toEqual(e.problems.map((p) => `  - ${p}`));
+      for (const p of e.problems)
+        expect(p).toMatch(/(AWS_SRC_REGION|AWS_DEST_REGION|AWS_ACCOUNT|COGNITO_DOMAIN_PREFIX|DB_DELETION_PROTECTION)/);
+      return;
+    }
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).config).toEqual(JSON.parse(JSON.stringify(expected, (_k, v: unknown) => v ?? null)));
+  });
+
+  test('a variable in the environment overrides .env, as in readEnv()', () => {
+    const result = describeAppCli(['--env-file', envFile('override', DOTENV)], { AWS_SRC_REGION: 'ap-southeast-2' });
+    expect(JSON.parse(result.stdout).config.regions.pri).toBe('ap-southeast-2');
+  });
+
+  test('a wrong argument exits 2 with the usage', () => {
+    expect(describeAppCli(['--frobnicate'], {})).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'usage: describe-app.ts [--env-file <path>]\nunexpected argument: --frobnicate\n',
+    });
+    expect(describeAppCli(['--env-file'], {}).code).toBe(2);
+  });
+});

@@ -41,6 +41,9 @@ export const GLOBAL_CLUSTER_ID = 'todomgmt-global-db-cluster';
 export const clusterId = (role: RegionRole) => `todomgmt-infra-${role}-db-cluster`;
 export const proxyName = (role: RegionRole) => `todomgmt-infra-${role}-rds-proxy`;
 export const dbSecretName = `${APP_NAME}/db-credentials`;
+/** The functions' own database user (DML on the ToDo table only) and its secret, replicated like the master's. */
+export const DB_APP_USER = 'todo_app';
+export const dbAppSecretName = `${APP_NAME}/db-app-credentials`;
 export const DB_PORT = 3306;
 
 /**
@@ -56,17 +59,36 @@ export type SsmKey =
   | 'cluster-arn'
   | 'proxy-name'
   | 'proxy-endpoint'
+  /** The proxy's READ_ONLY endpoint: where a region that is not the writer serves reads. */
+  | 'proxy-read-endpoint'
   | 'api-domain'
   | 'api-url'
   | 'global-cluster-id'
   | 'user-pool-id'
   | 'user-pool-arn'
-  | 'distribution-id';
+  | 'distribution-id'
+  /** The distribution's host name (`dxxxx.cloudfront.net`, or the custom domain): what the failover probes. */
+  | 'edge-domain'
+  /** The CloudFront KeyValueStore the viewer-request function reads the active origin from. */
+  | 'kvs-arn';
 export const ssmParameterName = (role: RegionRole, key: SsmKey) => `${SSM_PREFIX}/${role}/${key}`;
+
+/**
+ * The KeyValueStore key that names the API host CloudFront sends requests to (the active region's
+ * `<id>.execute-api.<region>.amazonaws.com`); the failover program's traffic step writes it.
+ */
+export const EDGE_ORIGIN_KEY = 'active-api-domain';
+
+/**
+ * Where the failover program records a run's intent (mode, target, start, last step done), written
+ * best-effort in both regions so that either region's failover pipeline can resume or finish it.
+ * Not part of any stack: delete.sh removes it.
+ */
+export const FAILOVER_RUN_PARAMETER = `${SSM_PREFIX}/failover/run`;
 
 /** Branch the CDK pipeline and the primary failover pipeline build from (local_codecommit_setup.sh pushes it). */
 export const REPOSITORY_BRANCH = 'main';
-/** Aurora master user; the RDS Proxy logs in with it and the functions connect to the proxy as it (IAM auth). */
+/** Aurora master user: only the table step logs in with it (through the proxy, IAM auth); the functions use DB_APP_USER. */
 export const DB_USER = 'todoadmin';
 /** API Gateway stage: the API URL is `https://<id>.execute-api.<region>.amazonaws.com/prod/v1`. */
 export const API_STAGE_NAME = 'prod';

@@ -4,7 +4,7 @@
 // Besides HTTP it takes `invoke` messages from the supervisor over IPC (the local `aws lambda invoke`).
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { API_ROUTES, OAUTH_SCOPE, type ToDoFunctionName } from '#routes';
+import { API_ROUTES, OAUTH_SCOPE, REGION_HEADER, type ToDoFunctionName } from '#routes';
 import { functionName as physicalName, type RegionRole } from '#names';
 import { lambdaContext, toProxyEvent, writeProxyResult } from './apigw-event';
 import { createAuthorizer } from './authorizer';
@@ -65,7 +65,7 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const started = Date.now();
     const requestId = randomUUID();
-    const common = { 'x-amzn-requestid': requestId, 'x-todomgmt-region': region };
+    const common = { 'x-amzn-requestid': requestId, [REGION_HEADER]: region };
     res.once('finish', () => log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`));
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');

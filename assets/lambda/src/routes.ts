@@ -19,6 +19,13 @@ export const TODO_FUNCTIONS: Readonly<Record<ToDoFunctionName, ToDoFunction>> = 
   CreateTableFunction: { entry: 'handlers/create-table.ts', description: 'Creates the ToDos table (idempotent)', writes: true },
 };
 
+/**
+ * Every answer of a regional API names the region that gave it (the functions' responses and API
+ * Gateway's own gateway responses alike), so a client, the failover's probe and the game day can tell
+ * which region served them through the same edge URL.
+ */
+export const REGION_HEADER = 'x-todomgmt-region';
+
 /** The REST resource every route lives on. */
 export const API_BASE_PATH = '/v1';
 

@@ -135,6 +135,25 @@ test("the primary's proxy while it writes: read-only has no reader and is never 
   }
 });
 
+test('a failback while warm: the next read is served, although the cached read-only endpoint lost its reader', async () => {
+  const pri = await startRdsProxy({ regionName: 'us-east-1', role: 'pri', topologyFile, readerInstances: 0, targetPort: () => server.port });
+  try {
+    await setWriter(topologyFile, 'secd', 'switchover');
+    useDatabase(pri.ports.readWrite, { DB_ROLE_RECHECK_SECONDS: '60' }, pri.ports.readOnly);
+    expect(read(await getToDos(fixture('api-get-list'))).statusCode).toBe(200);
+    expect(pri.counters().readOnly.forwarded).toBe(1);
+    await setWriter(topologyFile, 'pri', 'switchover');
+    await new Promise((r) => setTimeout(r, 400));
+    // Within the minute the answer is trusted, and still served: read-only refuses, read/write is asked.
+    expect(read(await getToDos(fixture('api-get-list'))).statusCode).toBe(200);
+    expect(read(await upsertToDos({ task: 'home again', status: 'wip' })).statusCode).toBe(201);
+    expect(pri.counters()).toMatchObject({ readOnly: { closedOnRoleChange: 1, refused: 1 }, readWrite: { forwarded: 1 } });
+  } finally {
+    await closeDb();
+    await pri.close();
+  }
+});
+
 /** A proxy whose read/write endpoint answers each new connection with the next scripted ERR packet. */
 async function scriptedProxy(answers: Array<[number, string]>): Promise<{ port: number; close: () => Promise<void> }> {
   let next = 0;

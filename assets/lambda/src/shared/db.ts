@@ -157,12 +157,21 @@ async function onWriter<T>(db: DbState, sql: string, params: readonly SqlParam[]
     return rows;
   } catch (error) {
     if (isNoWriterRefusal(error)) answered(db, 'passive');
-    throw translateDbError(error, { passive: db.passive });
+    throw translate(error, db);
   }
 }
 
 async function read<T>(db: DbState, sql: string, params: readonly SqlParam[], options: QueryOptions): Promise<T> {
-  if (db.reads && db.reads.until > Date.now() && db.reads.from === 'read-only') return onReadOnly<T>(db, sql, params, options);
+  if (db.reads && db.reads.until > Date.now() && db.reads.from === 'read-only') {
+    try {
+      return await runOn<T>(db, db.readOnly, sql, params, options);
+    } catch (error) {
+      // The read-only endpoint dropped or refused us (its region became a writer without readers, by a
+      // failback): read/write is asked again at once, not after the recheck.
+      if (!connectFailures.has(error as object) && !isConnectionError(error)) throw translate(error, db);
+      db.reads = undefined;
+    }
+  }
   try {
     const rows = await runOn<T>(db, db.readWrite, sql, params, options);
     answered(db, 'writer');
@@ -170,13 +179,13 @@ async function read<T>(db: DbState, sql: string, params: readonly SqlParam[], op
   } catch (error) {
     if (db.readOnly === db.readWrite) {
       if (isNoWriterRefusal(error)) answered(db, 'passive');
-      throw translateDbError(error, { passive: db.passive });
+      throw translate(error, db);
     }
     if (isNoWriterRefusal(error)) {
       answered(db, 'passive');
       return onReadOnly<T>(db, sql, params, options);
     }
-    if (!isUnreachable(error)) throw translateDbError(error);
+    if (!isUnreachable(error)) throw translate(error, db);
     // No answer from read/write (its writer being promoted, or gone): read-only may still serve reads.
     try {
       const rows = await onReadOnly<T>(db, sql, params, options, false);
@@ -184,21 +193,25 @@ async function read<T>(db: DbState, sql: string, params: readonly SqlParam[], op
       db.reads = { from: 'read-only', until: Date.now() + db.settings.roleRecheckMs };
       return rows;
     } catch {
-      throw translateDbError(error, { passive: db.passive });
+      throw translate(error, db);
     }
   }
 }
 
-async function onReadOnly<T>(db: DbState, sql: string, params: readonly SqlParam[], options: QueryOptions, translate = true): Promise<T> {
+async function onReadOnly<T>(db: DbState, sql: string, params: readonly SqlParam[], options: QueryOptions, translated = true): Promise<T> {
   try {
     return await runOn<T>(db, db.readOnly, sql, params, options);
   } catch (error) {
-    // The read-only endpoint lost its readers (this region became the writer of a one-instance cluster):
-    // ask read/write again on the next read instead of waiting for the recheck.
-    if (isConnectionError(error) || isUnreachable(error) || (error as { fatal?: boolean }).fatal) db.reads = undefined;
-    throw translate ? translateDbError(error, { passive: db.passive }) : error;
+    if (connectFailures.has(error as object) || isConnectionError(error)) db.reads = undefined;
+    throw translated ? translate(error, db) : error;
   }
 }
+
+/** Errors met while opening a connection (refused at the handshake, no answer): never a bug of ours. */
+const connectFailures = new WeakSet<object>();
+
+const translate = (error: unknown, db: DbState) =>
+  translateDbError(error, { passive: db.passive, connecting: typeof error === 'object' && error !== null && connectFailures.has(error) });
 
 function answered(db: DbState, role: 'writer' | 'passive'): void {
   const passive = role === 'passive';
@@ -232,6 +245,7 @@ function runOnce<T>(db: DbState, endpoint: Endpoint, sql: string, params: readon
   return new Promise<T>((resolve, reject) => {
     endpoint.pool.pool.getConnection((connectError, connection) => {
       if (connectError) {
+        connectFailures.add(connectError);
         reject(connectError);
         return;
       }

@@ -164,6 +164,11 @@ export interface TranslateOptions {
    * (timeout, 9501) is the passive region's refusal, not an outage.
    */
   readonly passive?: boolean;
+  /**
+   * The error came while opening the connection: a proxy's refusal at the handshake that is not mapped
+   * above (its "Unknown error", a read-only endpoint without readers) is the database being unavailable.
+   */
+  readonly connecting?: boolean;
 }
 
 /** Maps a driver error to our typed errors; anything else is returned unchanged (→ 500). */
@@ -192,7 +197,7 @@ export function translateDbError(error: unknown, options: TranslateOptions = {})
   if (e.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
     return new DatabaseUnavailableError('the database did not answer in time; retry shortly', { cause: error });
   }
-  if ((e.errno !== undefined && UNAVAILABLE_ERRNOS.has(e.errno)) || isConnectionError(e)) {
+  if ((e.errno !== undefined && UNAVAILABLE_ERRNOS.has(e.errno)) || isConnectionError(e) || options.connecting) {
     return new DatabaseUnavailableError(undefined, { cause: error });
   }
   return error;

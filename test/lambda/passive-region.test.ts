@@ -136,7 +136,13 @@ test("the primary's proxy while it writes: read-only has no reader and is never 
 });
 
 test('a failback while warm: the next read is served, although the cached read-only endpoint lost its reader', async () => {
-  const pri = await startRdsProxy({ regionName: 'us-east-1', role: 'pri', topologyFile, readerInstances: 0, targetPort: () => server.port });
+  const pri = await startRdsProxy({
+    regionName: 'us-east-1',
+    role: 'pri',
+    topologyFile,
+    readerInstances: 0,
+    targetPort: () => server.port,
+  });
   try {
     await setWriter(topologyFile, 'secd', 'switchover');
     useDatabase(pri.ports.readWrite, { DB_ROLE_RECHECK_SECONDS: '60' }, pri.ports.readOnly);

@@ -30,6 +30,15 @@ export class MethodNotAllowedError extends ClientError {
   }
 }
 
+/** The body is not JSON (Content-Type), or not in the one charset the API takes. */
+export class UnsupportedMediaTypeError extends ClientError {
+  readonly statusCode = 415;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedMediaTypeError';
+  }
+}
+
 export class ConflictError extends ClientError {
   readonly statusCode = 409;
   constructor(message: string) {

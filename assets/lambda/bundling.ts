@@ -26,4 +26,6 @@ export const LAMBDA_BUILD_OPTIONS = {
   format: 'cjs',
   minify: true,
   alias: LAMBDA_ALIASES,
+  // As NodejsFunction does for Node 18+: the Lambda runtime provides SDK v3 (the table step reads a secret).
+  external: ['@aws-sdk/*'] as string[],
 } as const;

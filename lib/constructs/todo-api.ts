@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_BASE_PATH, API_ROUTES, OAUTH_SCOPE, type ToDoFunctionName } from '#routes';
 import { API_NAME, API_STAGE_NAME } from '#names';
+import { removeBodyModel, upsertBodyModel, type JsonSchemaDraft4 } from '#lambda/shared/request-models';
 
 export interface ToDoApiProps {
   /** The primary's user pool, in both regions: tokens stay valid across a failover. */
@@ -57,12 +58,22 @@ export class ToDoApi extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    // The handlers validate fields; the gateway turns away what is not a JSON object before a function runs.
-    const jsonObject = this.api.addModel('JsonObject', {
-      contentType: 'application/json',
-      modelName: 'JsonObject',
-      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
-    });
+    // The gateway turns away bodies of the wrong structure before a function runs, with models generated
+    // from the handlers' schemas; the handlers still check everything (and answer 415 for other types).
+    const models: Partial<Record<string, apigateway.IModel>> = {
+      POST: this.api.addModel('UpsertBody', {
+        contentType: 'application/json',
+        modelName: 'UpsertBody',
+        description: 'POST /v1: a ToDo to create or update (generated from the handler schema)',
+        schema: toCdkJsonSchema(upsertBodyModel()),
+      }),
+      DELETE: this.api.addModel('RemoveBody', {
+        contentType: 'application/json',
+        modelName: 'RemoveBody',
+        description: 'DELETE /v1: the id to delete, or nothing when it comes as ?id= (generated from the handler schema)',
+        schema: toCdkJsonSchema(removeBodyModel()),
+      }),
+    };
 
     const resource = this.api.root.resourceForPath(API_BASE_PATH);
     for (const route of API_ROUTES) {
@@ -73,7 +84,7 @@ export class ToDoApi extends Construct {
         authorizationScopes: [OAUTH_SCOPE],
         requestValidator: validator,
         requestParameters: hasBody ? undefined : { 'method.request.querystring.id': false },
-        requestModels: hasBody ? { 'application/json': jsonObject } : undefined,
+        requestModels: hasBody ? { 'application/json': models[route.method]! } : undefined,
       });
     }
 
@@ -91,6 +102,56 @@ export class ToDoApi extends Construct {
   get domainName(): string {
     return executeApiDomainName(this.api);
   }
+}
+
+const SCHEMA_TYPES: Readonly<Record<string, apigateway.JsonSchemaType>> = Object.fromEntries(
+  Object.values(apigateway.JsonSchemaType).map((t) => [t, t]),
+);
+
+/**
+ * A draft-4 JSON Schema (as zod writes it) in CDK's JsonSchema shape. Keywords it does not know fail the
+ * synth, so that nothing the handlers' schema says is silently dropped from the model.
+ */
+export function toCdkJsonSchema(schema: JsonSchemaDraft4): apigateway.JsonSchema {
+  const out: Record<string, unknown> = {};
+  const type = (t: unknown): apigateway.JsonSchemaType => {
+    const known = SCHEMA_TYPES[String(t)];
+    if (!known) throw new Error(`request model: unknown JSON Schema type ${JSON.stringify(t)}`);
+    return known;
+  };
+  for (const [key, value] of Object.entries(schema)) {
+    switch (key) {
+      case '$schema':
+        if (value !== 'http://json-schema.org/draft-04/schema#') throw new Error(`request model: not draft 4 (${String(value)})`);
+        out.schema = apigateway.JsonSchemaVersion.DRAFT4;
+        break;
+      case 'type':
+        out.type = Array.isArray(value) ? value.map(type) : type(value);
+        break;
+      case 'properties':
+        out.properties = Object.fromEntries(
+          Object.entries(value as Record<string, JsonSchemaDraft4>).map(([name, sub]) => [name, toCdkJsonSchema(sub)]),
+        );
+        break;
+      case 'anyOf':
+        out.anyOf = (value as JsonSchemaDraft4[]).map(toCdkJsonSchema);
+        break;
+      case 'required':
+      case 'additionalProperties':
+      case 'enum':
+      case 'minLength':
+      case 'maxLength':
+      case 'minimum':
+      case 'maximum':
+      case 'pattern':
+      case 'description':
+        out[key] = value;
+        break;
+      default:
+        throw new Error(`request model: JSON Schema keyword '${key}' has no mapping to an API Gateway model`);
+    }
+  }
+  return out;
 }
 
 /** `<id>.execute-api.<region>.amazonaws.com`: the host a REST API answers on without a custom domain. */

@@ -33,9 +33,13 @@ const create = async (task: string, status = 'wip') => {
 };
 
 describe("the article's direct invocations", () => {
-  test('CREATE_TABLE is idempotent and says whether it created the table', async () => {
+  test('CREATE_TABLE is idempotent and says whether it created the table and the application user', async () => {
     const again = read(await createTable(fixture('direct-create-table')));
-    expect(again).toEqual({ statusCode: 200, status: 'ok', response: { table: 'ToDos', created: false } });
+    expect(again).toEqual({
+      statusCode: 200,
+      status: 'ok',
+      response: { table: 'ToDos', created: false, appUser: 'todo_app', appUserCreated: false },
+    });
   });
 
   test('create, update, get and remove by payload', async () => {

@@ -49,7 +49,12 @@ test('before CREATE_TABLE, requests get a 503 that says how to create the table'
   const r = read(await getToDos(fixture('api-get-list')));
   expect(r).toMatchObject({ statusCode: 503, status: 'error' });
   expect(r.response).toContain('invoke the CreateTableFunction with {"action":"CREATE_TABLE"}');
-  expect(read(await createTable(fixture('direct-create-table'))).response).toEqual({ table: 'ToDos', created: true });
+  expect(read(await createTable(fixture('direct-create-table'))).response).toEqual({
+    table: 'ToDos',
+    created: true,
+    appUser: 'todo_app',
+    appUserCreated: true,
+  });
 });
 
 describe('read-only database (the passive region)', () => {

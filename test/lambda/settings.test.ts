@@ -2,7 +2,7 @@
 // options for the RDS Proxy, and a real (offline) token signature.
 import type { Connection } from 'mysql2';
 import { poolOptions } from '#lambda/shared/db';
-import { readDbSettings } from '#lambda/shared/env';
+import { readDbSettings, readTableStepSettings } from '#lambda/shared/env';
 import { credentialsFromEnv, IamTokenCache, presignRdsConnect, rdsSigner, TOKEN_RENEW_AFTER_MS } from '#lambda/shared/iam-token';
 
 const base = { DB_HOST: 'proxy.example', DB_NAME: 'todos', DB_USER: 'app', AWS_REGION: 'us-east-1' };
@@ -12,6 +12,9 @@ describe('readDbSettings', () => {
     expect(readDbSettings(base)).toEqual({
       host: 'proxy.example',
       port: 3306,
+      readHost: 'proxy.example',
+      readPort: 3306,
+      roleRecheckMs: 5000,
       database: 'todos',
       user: 'app',
       auth: 'iam',
@@ -40,8 +43,66 @@ describe('readDbSettings', () => {
     [{ DB_PORT: '33o6' }, 'environment variable DB_PORT must be an integer from 1 to 65535'],
     [{ DB_CONNECT_TIMEOUT_MS: '5s' }, 'environment variable DB_CONNECT_TIMEOUT_MS must be an integer'],
     [{ DB_TLS: 'yes' }, 'environment variable DB_TLS must be true or false'],
+    [{ DB_READ_PORT: '0' }, 'environment variable DB_READ_PORT must be an integer from 1 to 65535'],
+    [{ DB_ROLE_RECHECK_SECONDS: '1h' }, 'environment variable DB_ROLE_RECHECK_SECONDS must be an integer from 0 to 300'],
   ])('%j fails with a message that names the variable', (override, message) => {
     expect(() => readDbSettings({ ...base, ...override })).toThrow(message);
+  });
+
+  test("the proxy's read-only endpoint: its own host on 3306, or the default endpoint when not given", () => {
+    expect(readDbSettings({ ...base, DB_READ_HOST: 'proxy-read-only.example' })).toMatchObject({
+      host: 'proxy.example',
+      readHost: 'proxy-read-only.example',
+      readPort: 3306,
+    });
+    expect(readDbSettings({ ...base, DB_PORT: '3307', DB_ROLE_RECHECK_SECONDS: '0' })).toMatchObject({
+      readHost: 'proxy.example',
+      readPort: 3307,
+      roleRecheckMs: 0,
+    });
+  });
+});
+
+describe('readTableStepSettings', () => {
+  const step = { ...base, DB_USER: 'todoadmin', DB_APP_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:app' };
+
+  test('on AWS: the master user is DB_USER, the app user todo_app, its password from the secret, 10 minutes of waiting', () => {
+    expect(readTableStepSettings(step)).toEqual({
+      adminUser: 'todoadmin',
+      adminPassword: undefined,
+      appUser: 'todo_app',
+      appPassword: { secretArn: step.DB_APP_SECRET_ARN },
+      waitMs: 600_000,
+    });
+  });
+
+  test('locally: an admin user of its own, passwords from the env', () => {
+    const local = {
+      ...base,
+      DB_AUTH: 'password',
+      DB_USER: 'todo_app',
+      DB_PASSWORD: 'app',
+      DB_ADMIN_USER: 'todo_admin',
+      DB_ADMIN_PASSWORD: 'admin',
+      DB_APP_PASSWORD: 'app',
+      DB_SETUP_WAIT_SECONDS: '20',
+    };
+    expect(readTableStepSettings(local)).toEqual({
+      adminUser: 'todo_admin',
+      adminPassword: 'admin',
+      appUser: 'todo_app',
+      appPassword: { value: 'app' },
+      waitMs: 20_000,
+    });
+  });
+
+  test.each([
+    [{ DB_APP_SECRET_ARN: undefined }, 'environment variable DB_APP_SECRET_ARN (or DB_APP_PASSWORD) is required'],
+    [{ DB_APP_USER: 'todoadmin' }, 'environment variable DB_APP_USER must differ from the user the table step logs in as'],
+    [{ DB_APP_USER: "x'; DROP USER" }, 'environment variable DB_APP_USER must be 1 to 32 of [A-Za-z0-9_]'],
+    [{ DB_SETUP_WAIT_SECONDS: '-1' }, 'environment variable DB_SETUP_WAIT_SECONDS must be an integer from 0 to 3600'],
+  ])('%j fails with a message that names the variable', (override, message) => {
+    expect(() => readTableStepSettings({ ...step, ...override })).toThrow(message);
   });
 });
 

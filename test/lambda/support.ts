@@ -1,31 +1,51 @@
-// Shared by the handler tests: a real MariaDB per test file, the app user the functions connect as
-// (no SUPER, so read_only applies to it), event fixtures, and envelope readers.
+// Shared by the handler tests: a real MariaDB per test file with a master-like admin user (what Aurora's
+// master user is on AWS), the env that makes the functions log in as the application user (created by
+// CREATE_TABLE, as on AWS: DML only, no SUPER, so read_only applies to it), event fixtures, and envelope
+// readers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { localDbEnv } from '#lambda/shared/env';
+import { localDbEnv, localTableStepEnv } from '#lambda/shared/env';
 import type { ToDo, ToDoPage } from '#lambda/shared/todos';
 import { logger } from '#lambda/shared/logger';
 import { startMariaDb, type MariaDbServer } from '../../util/local/mariadb';
 
 export const APP_DB = { database: 'todos', user: 'todo_app', password: 'local-only-password' } as const;
+/** Stands in for Aurora's master user: all privileges, the only user that exists before CREATE_TABLE. */
+export const ADMIN_DB = { user: 'test_admin', password: 'local-only-admin-password' } as const;
 
-/** Starts MariaDB, creates the app database and user, and points the functions' env at it. */
+/**
+ * Starts MariaDB with the app database and the admin user, and points the functions' env at it. The
+ * application user does not exist until CREATE_TABLE (run it, or use startReadyDatabase).
+ */
 export async function startTestDatabase(): Promise<MariaDbServer> {
   // The logger was created when the handlers were imported; keep test output readable.
   logger.setLogLevel('SILENT');
   const server = await startMariaDb({ log: () => undefined });
-  await server.createAppDatabase(APP_DB);
+  await createAdmin(server);
   useDatabase(server.port);
   return server;
 }
 
-/** The env the functions read at cold start (closeDb() makes them read it again). */
-export function useDatabase(port: number, extra: Record<string, string> = {}): void {
+/** The database as Aurora creates it (DB_NAME) and its master user, over TCP. */
+export async function createAdmin(server: MariaDbServer): Promise<void> {
+  await server.query('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [APP_DB.database]);
+  await server.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [ADMIN_DB.user, '127.0.0.1', ADMIN_DB.password]);
+  await server.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [ADMIN_DB.user, '127.0.0.1']);
+}
+
+/**
+ * The env the functions read at cold start (closeDb() makes them read it again). `readPort`: the
+ * read-only endpoint when it differs (the proxy stand-in's second port).
+ */
+export function useDatabase(port: number, extra: Record<string, string> = {}, readPort?: number): void {
+  // What an earlier call set (a secret ARN, a timeout) must not leak into this one.
+  for (const key of Object.keys(process.env)) if (key.startsWith('DB_')) delete process.env[key];
   Object.assign(process.env, {
-    ...localDbEnv({ port, ...APP_DB }),
+    ...localDbEnv({ port, readPort, ...APP_DB }),
+    ...localTableStepEnv({ adminUser: ADMIN_DB.user, adminPassword: ADMIN_DB.password, appPassword: APP_DB.password, waitSeconds: 0 }),
     DB_CONNECT_TIMEOUT_MS: '1000',
     LOG_LEVEL: 'SILENT',
     ...extra,

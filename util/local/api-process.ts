@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ToDoFunctionName } from '#routes';
-import { localDbEnv } from '#lambda/shared/env';
+import { localDbEnv, localTableStepEnv } from '#lambda/shared/env';
 import type { RegionRole } from '#names';
 import { signalQuietly, tailOfFile } from './process-util';
 import type { ApiMessage, RegionalApiEnv, SupervisorMessage } from './regional-api';
@@ -21,7 +21,16 @@ export interface ApiProcessOptions {
   /** 0: any free port. */
   readonly port: number;
   readonly logFile: string;
-  readonly db: { readonly port: number; readonly database: string; readonly user: string; readonly password: string };
+  /** The functions' database settings: the proxy's read/write and read-only ports, the application user. */
+  readonly db: {
+    readonly port: number;
+    readonly readPort: number;
+    readonly database: string;
+    readonly user: string;
+    readonly password: string;
+  };
+  /** CreateTableFunction's master user (this process hosts every function) and the password it sets. */
+  readonly tableStep: Parameters<typeof localTableStepEnv>[0];
   readonly issuer: string;
   readonly jwks: JsonWebKeySet;
   /** Called when the child exits other than through stop(). */
@@ -81,6 +90,7 @@ export class ApiProcess {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
       POWERTOOLS_SERVICE_NAME: `todomgmt-${o.role}`,
       ...localDbEnv(o.db),
+      ...localTableStepEnv(o.tableStep),
       DB_CONNECT_TIMEOUT_MS: '2000',
       ...regional,
     };

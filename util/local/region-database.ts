@@ -1,9 +1,11 @@
-// One region's MariaDB in the rehearsal: started fenced (read-only) on its persistent data dir with
-// the rehearsal's three users, and stopped either in order or by SIGKILL (a disaster rehearsal). Which
-// role it then takes is the replica manager's business, not this file's.
+// One region's MariaDB in the rehearsal: started fenced (read-only) on its persistent data dir with the
+// app database and the rehearsal's own two users (what Aurora gives a new cluster: the database and a
+// master user), and stopped either in order or by SIGKILL (a disaster rehearsal). The application user
+// the functions log in as is not made here: CREATE_TABLE creates it as the master-like admin, on the
+// writer, and replication brings it to the other region, as on AWS. Which role the database then takes
+// is the replica manager's business, not this file's.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as mysql from 'mysql2/promise';
 import type { RegionRole } from '#names';
 import type { Sql } from './admin-connection';
 import { runningPid, startMariaDb, stopMariaDbAt, type MariaDbServer } from './mariadb';
@@ -68,9 +70,9 @@ export async function stopRegionDatabase(db: MariaDbServer, signal: NodeJS.Signa
 }
 
 /**
- * Users of one server, created with binary logging off so each server keeps its own and nothing
- * about users travels through replication: the app user (DML + DDL on the app database only, so
- * read_only binds it), the replication user, and the admin user the supervisor and failover use.
+ * The app database and the users of one server, created with binary logging off so each server keeps
+ * its own and nothing of this travels through replication: the replication user, and the admin user the
+ * supervisor, the failover and the table step use (the Aurora master user's stand-in).
  */
 async function ensureUsers(root: Sql, secrets: LocalSecrets, database: string): Promise<void> {
   await root.query('SET SESSION sql_log_bin = 0');
@@ -78,18 +80,16 @@ async function ensureUsers(root: Sql, secrets: LocalSecrets, database: string): 
     await root.query('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [database]);
     const users: [string, string, string][] = [
       [
-        secrets.appUser,
-        secrets.appPassword,
-        'GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES ' +
-          `ON ${mysql.escapeId(database)}.* TO ?@?`,
-      ],
-      [
         secrets.replicationUser,
         secrets.replicationPassword,
         'GRANT REPLICATION SLAVE, REPLICATION SLAVE ADMIN, BINLOG MONITOR ON *.* TO ?@?',
       ],
-      [secrets.adminUser, secrets.adminPassword, 'GRANT ALL PRIVILEGES ON *.* TO ?@?'],
+      // WITH GRANT OPTION: the table step grants the application user its privileges, as the master user does.
+      [secrets.adminUser, secrets.adminPassword, 'GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION'],
     ];
+    // Earlier rehearsals gave each server its own application user (DML and DDL, per host): it would
+    // shadow the one CREATE_TABLE makes ('%', DML on the table only), so it goes.
+    for (const host of ['127.0.0.1', 'localhost']) await root.query('DROP USER IF EXISTS ?@?', [secrets.appUser, host]);
     for (const [user, password, grant] of users) {
       for (const host of ['127.0.0.1', 'localhost']) {
         await root.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, host, password]);

@@ -1,10 +1,12 @@
-// One region of the rehearsal as processes: its MariaDB and its API child, each started, stopped in
-// order or killed (a disaster rehearsal), and reported for status. Which role the database takes is the
-// replica manager's business; when a region starts, dies or comes back is the supervisor's.
+// One region of the rehearsal as processes: its MariaDB, its RDS Proxy stand-in (in this process) and its
+// API child, each started, stopped in order or killed (a disaster rehearsal), and reported for status.
+// Which role the database takes is the replica manager's business; when a region starts, dies or comes
+// back is the supervisor's.
 import type { RegionRole } from '#names';
 import { ApiProcess } from './api-process';
 import type { MariaDbServer } from './mariadb';
 import { isAlive, signalQuietly } from './process-util';
+import { startRdsProxy, type EndpointCounters, type ProxyEndpoint, type RdsProxy } from './rds-proxy';
 import { startRegionDatabase, stopRegionDatabase } from './region-database';
 import type { LocalSecrets } from './secrets';
 import type { StatePaths } from './state';
@@ -18,8 +20,23 @@ export interface RegionStatus {
   readonly apiRunning: boolean;
   readonly dbPort: number;
   readonly dbRunning: boolean;
+  /** The RDS Proxy stand-in's two ports and what each did, while the region's API runs. */
+  readonly proxy?: RegionProxyStatus;
   readonly lastReseedBackup?: string;
 }
+
+export interface RegionProxyStatus {
+  readonly ports: Readonly<Record<ProxyEndpoint, number>>;
+  readonly counters: Readonly<Record<ProxyEndpoint, EndpointCounters>>;
+}
+
+/**
+ * Reader instances of each region's cluster while it is the writer, as the infra stacks deploy them:
+ * the primary has a writer only (cost), the secondary a writer and a reader (README, Known limits).
+ */
+const READER_INSTANCES: Readonly<Record<RegionRole, number>> = { pri: 0, secd: 1 };
+/** The table step's bounded wait, inside the supervisor's 35 s invoke timeout (on AWS: 10 minutes). */
+const LOCAL_SETUP_WAIT_SECONDS = 20;
 
 export interface RegionContext {
   readonly paths: StatePaths;
@@ -35,6 +52,7 @@ export const apiUrl = (port: number) => `http://127.0.0.1:${port}`;
 export class RegionProcesses {
   db?: MariaDbServer;
   api?: ApiProcess;
+  proxy?: RdsProxy;
   /** Killed on purpose (kill-region): its exit is expected, and it stays down until revived. */
   down = false;
   /** Set when a diverged former primary was rebuilt; kept for status. */
@@ -70,6 +88,7 @@ export class RegionProcesses {
       apiRunning: this.apiRunning,
       dbPort: this.dbPort,
       dbRunning: this.dbRunning,
+      ...(this.proxy ? { proxy: { ports: this.proxy.ports, counters: this.proxy.counters() } } : {}),
       ...(this.lastReseedBackup ? { lastReseedBackup: this.lastReseedBackup } : {}),
     };
   }
@@ -94,16 +113,48 @@ export class RegionProcesses {
     if (db) await stopRegionDatabase(db, signal);
   }
 
+  /** The proxy's ports, once the region's API started (what the functions and endpoints.json get). */
+  get proxyPorts(): Readonly<Record<ProxyEndpoint, number>> | undefined {
+    return this.proxy?.ports;
+  }
+
+  /** The region's RDS Proxy stand-in: kept while it runs, so the API's DB settings stay valid. */
+  private async ensureProxy(): Promise<RdsProxy> {
+    this.proxy ??= await startRdsProxy({
+      regionName: this.name,
+      role: this.role,
+      topologyFile: this.context.paths.topology,
+      readerInstances: READER_INSTANCES[this.role],
+      targetPort: () => (this.db ? this.dbPort : undefined),
+      log: this.context.log,
+    });
+    return this.proxy;
+  }
+
   async startApi(bundle: string, token: TokenEndpoint): Promise<void> {
     const logFile = this.context.paths.apiLog(this.role);
     const secrets = this.context.secrets();
+    const proxy = await this.ensureProxy();
     const api = await ApiProcess.start({
       bundle,
       role: this.role,
       regionName: this.name,
       port: this.apiPort,
       logFile,
-      db: { port: this.dbPort, database: this.context.database, user: secrets.appUser, password: secrets.appPassword },
+      // As on AWS: the proxy's two endpoints, the application user, and the master user for the table step.
+      db: {
+        port: proxy.ports.readWrite,
+        readPort: proxy.ports.readOnly,
+        database: this.context.database,
+        user: secrets.appUser,
+        password: secrets.appPassword,
+      },
+      tableStep: {
+        adminUser: secrets.adminUser,
+        adminPassword: secrets.adminPassword,
+        appPassword: secrets.appPassword,
+        waitSeconds: LOCAL_SETUP_WAIT_SECONDS,
+      },
       issuer: token.issuer,
       jwks: token.jwks,
       onUnexpectedExit: (exited, code, signal) => {
@@ -126,8 +177,16 @@ export class RegionProcesses {
     await api?.stop(signal);
   }
 
+  async stopProxy(): Promise<void> {
+    const proxy = this.proxy;
+    this.proxy = undefined;
+    await proxy?.close();
+  }
+
+  /** The whole region: its API, its proxy (a region outage takes the proxy with it) and its database. */
   async stop(signal: NodeJS.Signals): Promise<void> {
     await this.stopApi(signal);
+    await this.stopProxy();
     await this.stopDatabase(signal);
   }
 

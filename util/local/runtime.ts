@@ -11,7 +11,21 @@ export interface Endpoints {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly scope: string;
-  readonly regions: Readonly<Record<RegionRole, { readonly name: string; readonly apiUrl: string; readonly dbPort: number }>>;
+  readonly regions: Readonly<Record<RegionRole, RegionEndpoints>>;
+}
+
+export interface RegionEndpoints {
+  readonly name: string;
+  readonly apiUrl: string;
+  readonly dbPort: number;
+  /** The RDS Proxy stand-in's ports, which the region's functions use (absent while the region is down). */
+  readonly proxy?: ProxyPorts;
+}
+
+/** The region's RDS Proxy stand-in: its default (read/write) endpoint and its READ_ONLY endpoint. */
+export interface ProxyPorts {
+  readonly readWrite: number;
+  readonly readOnly: number;
 }
 
 export interface RegionRuntime {
@@ -20,6 +34,18 @@ export interface RegionRuntime {
   readonly apiPort: number;
   readonly dbPort: number;
   readonly dbDataDir: string;
+  readonly proxy?: ProxyPorts;
+}
+
+/** A region's part of endpoints.json. */
+export function regionEndpoints(region: {
+  readonly name: string;
+  readonly apiUrl: string;
+  readonly dbPort: number;
+  readonly proxyPorts?: ProxyPorts;
+}): RegionEndpoints {
+  const { name, apiUrl, dbPort, proxyPorts } = region;
+  return { name, apiUrl, dbPort, ...(proxyPorts ? { proxy: { readWrite: proxyPorts.readWrite, readOnly: proxyPorts.readOnly } } : {}) };
 }
 
 export interface Runtime {

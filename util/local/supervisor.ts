@@ -15,7 +15,7 @@ import { isAlive, sleep } from './process-util';
 import { RegionProcesses, type RegionStatus } from './region-processes';
 import { buildRegionalApi } from './regional-api-build';
 import { ReplicaManager } from './replica-manager';
-import type { Endpoints, Runtime } from './runtime';
+import { regionEndpoints, type Endpoints, type Runtime } from './runtime';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets';
 import { readJson, statePaths, withFileLock, writeJson, type StatePaths } from './state';
 import { loadOrCreateSigningKey, startTokenEndpoint, type TokenEndpoint } from './token-endpoint';
@@ -91,7 +91,7 @@ export class Rehearsal {
   }
 
   get endpoints(): Endpoints {
-    const region = (p: RegionProcesses) => ({ name: p.name, apiUrl: p.apiUrl, dbPort: p.dbPort });
+    const region = (p: RegionProcesses) => regionEndpoints(p);
     return {
       edgeUrl: this.edge?.url ?? '',
       tokenUrl: this.token?.tokenUrl ?? '',
@@ -284,6 +284,7 @@ export class Rehearsal {
       apiPort: p.apiPort,
       dbPort: p.dbPort,
       dbDataDir: this.paths.dbDataDir(p.role),
+      proxy: regionEndpoints(p).proxy,
     });
     const regions = { pri: region(this.regions.pri), secd: region(this.regions.secd) };
     const runtime: Runtime = {

@@ -2,7 +2,7 @@
 // - API Gateway proxy events (REST v1 from the CDK app, and HTTP API v2 for good measure);
 // - direct invocation (`aws lambda invoke --payload '{"id":"1"}'`), where the payload is the input.
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ValidationError } from './errors';
+import { UnsupportedMediaTypeError, ValidationError } from './errors';
 
 /** A direct invocation payload, exactly as the article's `aws lambda invoke` commands send it. */
 export type DirectInvocation = Record<string, unknown>;
@@ -52,15 +52,44 @@ function parseApiEvent(event: APIGatewayProxyEvent | APIGatewayProxyEventV2): Ap
     source: 'api',
     method,
     query,
-    body: parseBody(event.body, event.isBase64Encoded),
+    body: parseBody(event.body, event.isBase64Encoded, contentType(event.headers)),
     requestId: event.requestContext?.requestId,
   };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function parseBody(body: string | null | undefined, isBase64Encoded: boolean | undefined): unknown {
-  if (body === null || body === undefined) return undefined;
+function contentType(headers: Readonly<Record<string, string | undefined>> | null | undefined): string | undefined {
+  for (const [name, value] of Object.entries(headers ?? {})) if (name.toLowerCase() === 'content-type') return value;
+  return undefined;
+}
+
+/**
+ * A body is JSON in UTF-8, or it is refused with 415 before anything reads it. A missing Content-Type
+ * means JSON: API Gateway defaults to application/json when a request has none ("Method request behavior
+ * for payloads without mapping templates"), and a direct invocation has no headers at all. API Gateway's
+ * request validator only checks bodies whose Content-Type has a model ("Request validation for REST APIs":
+ * no matching content type, no validation), so this check is the one that holds for every other type.
+ */
+function checkMediaType(value: string | undefined): void {
+  if (value === undefined || value.trim() === '') return;
+  const [type, ...params] = value.split(';').map((part) => part.trim().toLowerCase());
+  const shown = JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (type !== 'application/json') {
+    throw new UnsupportedMediaTypeError(`the request body must be JSON: send Content-Type: application/json (got ${shown})`);
+  }
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/^"|"$/g, '');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new UnsupportedMediaTypeError(`the request body must be UTF-8: send Content-Type: application/json (got ${shown})`);
+  }
+}
+
+function parseBody(body: string | null | undefined, isBase64Encoded: boolean | undefined, type: string | undefined): unknown {
+  if (body === null || body === undefined || body === '') return undefined;
+  checkMediaType(type);
   let text = body;
   if (isBase64Encoded) {
     try {
@@ -68,6 +97,13 @@ function parseBody(body: string | null | undefined, isBase64Encoded: boolean | u
     } catch {
       throw new ValidationError('request body is not valid UTF-8');
     }
+  } else if (text.includes('\uFFFD')) {
+    // A text body reaches the function already decoded: bytes that were not UTF-8 arrive as U+FFFD, the
+    // replacement character. Storing it would not be the client's text byte for byte, so it is refused;
+    // a client that means U+FFFD itself sends it as the JSON escape \ufffd, which passes.
+    throw new ValidationError(
+      'request body is not valid UTF-8 (it holds U+FFFD, the stand-in for undecodable bytes); send U+FFFD itself as \\ufffd',
+    );
   }
   if (text.trim() === '') return undefined;
   try {

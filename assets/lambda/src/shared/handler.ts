@@ -17,7 +17,7 @@ export interface ToDoHandlerProps {
   readonly name: ToDoFunctionName;
   /** Methods accepted from API Gateway; direct invocations are always accepted. */
   readonly methods: readonly HttpMethod[];
-  readonly run: (request: ParsedRequest) => Promise<Outcome>;
+  readonly run: (request: ParsedRequest, context?: Partial<Context>) => Promise<Outcome>;
 }
 
 export type ToDoHandler = (event: ToDoEvent, context?: Partial<Context>) => Promise<HandlerResult>;
@@ -37,7 +37,7 @@ export function toDoHandler(props: ToDoHandlerProps): ToDoHandler {
       if (request.source === 'api' && !(props.methods as readonly string[]).includes(request.method)) {
         throw new MethodNotAllowedError(`${request.method} is not supported here; use ${props.methods.join(' or ')}`);
       }
-      const outcome = await props.run(request);
+      const outcome = await props.run(request, context);
       logger.info('request done', { source, statusCode: outcome.statusCode, durationMs: Date.now() - started });
       return respond(source, outcome.statusCode, { status: 'ok', response: outcome.response }, requestId);
     } catch (error) {

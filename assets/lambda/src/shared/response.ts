@@ -2,6 +2,7 @@
 //   {"status":"ok","response":<result>}  or  {"status":"error","response":"<message>"}
 // API Gateway gets it as a JSON body with the status code; a direct invocation gets it with statusCode.
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { REGION_HEADER } from '#routes';
 
 export type Envelope = { status: 'ok'; response: unknown } | { status: 'error'; response: string };
 export type DirectResult = Envelope & { statusCode: number };
@@ -15,6 +16,9 @@ export function respond(source: 'api' | 'direct', statusCode: number, envelope: 
     'cache-control': 'no-store',
     'x-request-id': requestId,
   };
+  // Which region answered, through the same edge URL: the failover's probe and clients read it.
+  const region = process.env.AWS_REGION;
+  if (region) headers[REGION_HEADER] = region;
   if (statusCode === 503) headers['retry-after'] = '5';
   return { statusCode, headers, body: JSON.stringify(envelope) };
 }

@@ -48,14 +48,9 @@ const toToDo = (row: ToDoRow): ToDo => ({
   createdTime: new Date(Number(row.created) * 1000).toISOString(),
 });
 
-export async function createTable(): Promise<{ table: string; created: boolean }> {
-  const result = await query<ResultSetHeader>(CREATE_TABLE_SQL, [], { idempotent: true });
-  // An existing table makes CREATE TABLE IF NOT EXISTS a no-op with a warning (Note 1050).
-  return { table: TABLE_NAME, created: result.warningStatus === 0 };
-}
-
-export async function getToDo(id: number): Promise<ToDo> {
-  const rows = await query<ToDoRow[]>(`${SELECT_COLUMNS} WHERE id = ?`, [id], { idempotent: true });
+/** `writer`: read on the writer, to see the write just made (a read-only endpoint may lag behind it). */
+export async function getToDo(id: number, writer = false): Promise<ToDo> {
+  const rows = await query<ToDoRow[]>(`${SELECT_COLUMNS} WHERE id = ?`, [id], { idempotent: true, writer });
   if (rows.length === 0) throw new NotFoundError(`ToDo ${id} not found`);
   return toToDo(rows[0]);
 }
@@ -77,8 +72,9 @@ export async function listToDos(limit: number, beforeId?: number): Promise<ToDoP
 export async function createToDo(task: string, status: string): Promise<ToDo> {
   const result = await query<ResultSetHeader>(`INSERT INTO ${TABLE_NAME} (Task, Status) VALUES (?, ?)`, [task, status], {
     idempotent: false,
+    writer: true,
   });
-  return getToDo(result.insertId);
+  return getToDo(result.insertId, true);
 }
 
 export async function updateToDo(id: number, changes: { task?: string; status?: string }): Promise<ToDo> {
@@ -87,14 +83,14 @@ export async function updateToDo(id: number, changes: { task?: string; status?: 
   const result = await query<ResultSetHeader>(
     `UPDATE ${TABLE_NAME} SET Task = COALESCE(?, Task), Status = COALESCE(?, Status) WHERE id = ?`,
     [changes.task ?? null, changes.status ?? null, id],
-    { idempotent: true },
+    { idempotent: true, writer: true },
   );
   if (result.affectedRows === 0) throw new NotFoundError(`ToDo ${id} not found`);
-  return getToDo(id);
+  return getToDo(id, true);
 }
 
 export async function deleteToDo(id: number): Promise<void> {
   // Not idempotent in its answer: a blind retry after a lost reply would turn a success into a 404.
-  const result = await query<ResultSetHeader>(`DELETE FROM ${TABLE_NAME} WHERE id = ?`, [id], { idempotent: false });
+  const result = await query<ResultSetHeader>(`DELETE FROM ${TABLE_NAME} WHERE id = ?`, [id], { idempotent: false, writer: true });
   if (result.affectedRows === 0) throw new NotFoundError(`ToDo ${id} not found`);
 }

@@ -101,18 +101,38 @@ export const createTableInput = z
   .strictObject({ action: z.string() })
   .check(z.refine((v) => v.action === 'CREATE_TABLE', { message: "action must be 'CREATE_TABLE'", path: ['action'] }));
 
-/** Parses or throws a ValidationError whose message lists every problem, field by field. */
+/** Unknown fields named in a 400 (and its log line); the rest are counted. */
+export const MAX_NAMED_FIELDS = 3;
+/** A field name is quoted up to this many characters. */
+const MAX_FIELD_NAME_CHARS = 40;
+/** Whatever the input, a 400's message stays this short (the client's body is not echoed back). */
+export const MAX_MESSAGE_CHARS = 500;
+
+/** Parses or throws a ValidationError whose message lists the problems, field by field, bounded in length. */
 export function parse<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw new ValidationError(`invalid ${what}: ${result.error.issues.map(describeIssue).join('; ')}`);
+  const message = `invalid ${what}: ${result.error.issues.map(describeIssue).join('; ')}`;
+  throw new ValidationError(message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : message);
+}
+
+/** `'name'`, shortened, with control characters escaped (the name is the client's text). */
+const quoteField = (name: string) => {
+  const short = name.length > MAX_FIELD_NAME_CHARS ? `${name.slice(0, MAX_FIELD_NAME_CHARS)}…` : name;
+  return `'${JSON.stringify(short).slice(1, -1)}'`;
+};
+
+function describeUnknown(keys: readonly string[]): string {
+  const named = keys.slice(0, MAX_NAMED_FIELDS).map(quoteField).join(', ');
+  const rest = keys.length - MAX_NAMED_FIELDS;
+  return `unknown field${keys.length > 1 ? 's' : ''} ${named}${rest > 0 ? ` and ${rest} more (${keys.length} in all)` : ''}`;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  const field = issue.path.length ? `${issue.path.map((p) => String(p)).join('.')}: ` : '';
   switch (issue.code) {
     case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+      return describeUnknown(issue.keys);
     case 'invalid_type':
       return issue.path.length ? `${field}must be ${article(issue.expected)}` : `must be a JSON ${issue.expected}`;
     case 'invalid_union':

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chartSpec, placeLabels, renderChart } from '../../util/gameday/chart';
+import { actionWindow, chartSpec, placeLabels, renderChart } from '../../util/gameday/chart';
 import type { RequestRecord } from '../../util/gameday/recorder';
 import { binRequests, buildReport } from '../../util/gameday/report';
 
@@ -67,9 +67,26 @@ test('renders a synthetic failover to SVG and PNG', async () => {
     const width = Number(/width="(\d+)"/.exec(svg)![1]);
     expect(png.readUInt32BE(16)).toBe(width * 2);
     expect(width).toBeLessThan(1100);
+
+    // The close-up: only that stretch, its markers, its own ticks.
+    const zoomed = await renderChart(chartSpec(report, binRequests(requests, start), { from: 1, to: 4 }), path.join(dir, 'zoom'));
+    const zoomSvg = fs.readFileSync(zoomed.svg, 'utf8');
+    expect(zoomSvg).toContain(', seconds 1 to 4</text>');
+    expect(zoomSvg).toContain('>promote</text>');
+    expect(zoomSvg).toContain('>3.5</text>');
+    expect(zoomSvg).not.toContain('>5.0</text>');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('actionWindow: a second before the first marker to two after the last, only when that is a small part of the run', () => {
+  const report = (t: number[], durationSeconds = 30) =>
+    ({ durationSeconds, markers: t.map((x) => ({ t: x, at: '', label: 'm', source: 'failover' })) }) as never;
+  expect(actionWindow(report([10.2, 10.9, 11.3]))).toEqual({ from: 9, to: 14 });
+  expect(actionWindow(report([0.3, 29.5]))).toBeUndefined();
+  expect(actionWindow(report([]))).toBeUndefined();
+  expect(actionWindow(report([1, 2], 4))).toBeUndefined();
 });
 
 test('a spec Vega-Lite cannot compile is reported with the renderer output', async () => {

@@ -4,18 +4,18 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { NO_REGION } from './recorder';
+import { EDGE_ONLY, NOT_A_REGION } from './recorder';
 import type { Bin, GameDayReport } from './report';
 
 export const BIN_MS = 100;
 const WIDTH = 900;
 const PANEL_HEIGHT = 190;
 /** Roughly what one character of a 10 px label takes; enough to keep labels from overlapping. */
-const CHAR_PX = 6;
+const CHAR_PX = 6.5;
 const LABEL_ROW_PX = 12;
 
 const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#b279a2'];
-const NO_REGION_COLOR = '#9d9d9d';
+const NOT_A_REGION_COLORS: Readonly<Record<string, string>> = { [EDGE_ONLY]: '#bab0ac', 'no answer': '#79706e' };
 
 export interface ChartMarker {
   readonly t: number;
@@ -28,13 +28,13 @@ interface PlacedMarker extends ChartMarker {
 }
 
 /** Stacks labels in rows so that none overlaps the one before it in its row; labels near the right edge go left of their line. */
-export function placeLabels(markers: readonly ChartMarker[], seconds: number): { left: PlacedMarker[]; right: PlacedMarker[] } {
+export function placeLabels(markers: readonly ChartMarker[], seconds: number, start = 0): { left: PlacedMarker[]; right: PlacedMarker[] } {
   const pxPerSecond = WIDTH / Math.max(seconds, 0.1);
   const rowEnds: number[] = [];
   const left: PlacedMarker[] = [];
   const right: PlacedMarker[] = [];
   for (const m of [...markers].sort((a, b) => a.t - b.t)) {
-    const x = m.t * pxPerSecond;
+    const x = (m.t - start) * pxPerSecond;
     const width = m.label.length * CHAR_PX + 6;
     const towardsLeft = x + width > WIDTH;
     const [from, to] = towardsLeft ? [x - width, x] : [x, x + width];
@@ -47,29 +47,53 @@ export function placeLabels(markers: readonly ChartMarker[], seconds: number): {
   return { left, right };
 }
 
-export function chartSpec(report: GameDayReport, bins: readonly Bin[]): TopLevelSpec {
-  const seconds = Math.max(report.durationSeconds, 0.1);
-  const regions = [...new Set([...report.regions, ...bins.map((b) => b.region)])].sort((a, b) =>
-    a === NO_REGION ? 1 : b === NO_REGION ? -1 : report.regions.indexOf(a) - report.regions.indexOf(b),
-  );
-  const colors = regions.map((r, i) => (r === NO_REGION ? NO_REGION_COLOR : PALETTE[i % PALETTE.length]));
+/** Seconds from the traffic's start that a chart shows. */
+export interface ChartWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The stretch around the markers (a second before the first, two after the last), for a second chart
+ * that shows the failover itself; undefined when there are no markers or they already fill the chart.
+ */
+export function actionWindow(report: GameDayReport): ChartWindow | undefined {
+  const times = report.markers.map((m) => m.t).filter((t) => t >= 0 && t <= report.durationSeconds);
+  if (times.length === 0) return undefined;
+  const window = {
+    from: Math.max(0, Math.floor(Math.min(...times) - 1)),
+    to: Math.min(report.durationSeconds, Math.ceil(Math.max(...times) + 2)),
+  };
+  return window.to - window.from < report.durationSeconds / 2 ? window : undefined;
+}
+
+export function chartSpec(report: GameDayReport, allBins: readonly Bin[], window?: ChartWindow): TopLevelSpec {
+  const from = window?.from ?? 0;
+  const to = window?.to ?? Math.max(report.durationSeconds, 0.1);
+  const seconds = Math.max(to - from, 0.1);
+  const bins = allBins.filter((b) => b.t >= from && b.t < to);
+  // Regions in the order they first answered, then the labels that are not regions.
+  const order = (r: string) => (NOT_A_REGION.includes(r) ? 1000 + NOT_A_REGION.indexOf(r) : report.regions.indexOf(r));
+  const regions = [...new Set([...report.regions, ...bins.map((b) => b.region)])].sort((a, b) => order(a) - order(b));
+  const colors = regions.map((r, i) => NOT_A_REGION_COLORS[r] ?? PALETTE[i % PALETTE.length]);
   const rows = bins.map((b) => ({ ...b, t1: Math.round((b.t + BIN_MS / 1000) * 1000) / 1000 }));
-  const markers = report.markers.filter((m) => m.t >= 0 && m.t <= seconds).map((m) => ({ t: m.t, label: m.label }));
-  const { left, right } = placeLabels(markers, seconds);
-  const step = seconds <= 15 ? 1 : seconds <= 60 ? 5 : seconds <= 300 ? 30 : 60;
-  const ticks = Array.from({ length: Math.floor(seconds / step) + 1 }, (_, i) => i * step);
+  const markers = report.markers.filter((m) => m.t >= from && m.t <= to).map((m) => ({ t: m.t, label: m.label }));
+  const { left, right } = placeLabels(markers, seconds, from);
+  const step = seconds <= 3 ? 0.5 : seconds <= 15 ? 1 : seconds <= 60 ? 5 : seconds <= 300 ? 30 : 60;
+  const first = Math.ceil(from / step) * step;
+  const ticks = Array.from({ length: Math.floor((to - first) / step) + 1 }, (_, i) => Math.round((first + i * step) * 10) / 10);
   const x = {
     field: 't',
     type: 'quantitative' as const,
-    scale: { domain: [0, seconds], nice: false },
-    axis: { values: ticks, format: 'd' },
+    scale: { domain: [from, to], nice: false },
+    axis: { values: ticks, format: step < 1 ? '.1f' : 'd' },
     title: null,
   };
   const color = {
     field: 'region',
     type: 'nominal' as const,
     scale: { domain: regions, range: colors },
-    legend: { title: 'answering region', orient: 'top' as const },
+    legend: { title: 'answering region', orient: 'top' as const, labelLimit: 400 },
   };
   const rules = {
     data: { values: markers },
@@ -109,7 +133,11 @@ export function chartSpec(report: GameDayReport, bins: readonly Bin[]): TopLevel
   ];
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `ToDoMgmt game day: ${report.scenario} (${report.startedAt})`, subtitle, anchor: 'start' },
+    title: {
+      text: `ToDoMgmt game day: ${report.scenario} (${report.startedAt})${window ? `, seconds ${from} to ${to}` : ''}`,
+      subtitle,
+      anchor: 'start',
+    },
     background: 'white',
     // The first installed of these renders the PNG (resvg picks from the system's fonts; it reads no quoted names).
     config: { font: 'Arial, Helvetica, Liberation Sans, DejaVu Sans, sans-serif', view: { stroke: '#ddd' }, axis: { gridColor: '#eee' } },

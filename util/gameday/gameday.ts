@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FailoverReport } from '#failover/report';
 import { OAUTH_SCOPE } from '#routes';
-import { BIN_MS, chartSpec, renderChart } from './chart';
+import { actionWindow, BIN_MS, chartSpec, renderChart } from './chart';
 import { GtidSampler, lagAtKill } from './lag';
 import type { LocalRehearsal } from './local-rehearsal';
 import { markdownSummary, numbers, targetLines } from './markdown';
@@ -64,6 +64,8 @@ export interface GameDayFiles {
   readonly summary: string;
   readonly chartSvg: string;
   readonly chartPng: string;
+  /** The close-up of the failover (also as .svg), when it is a small part of the run. */
+  readonly zoomPng?: string;
   readonly writes: string;
   readonly requests: string;
   readonly failoverReport?: string;
@@ -300,14 +302,19 @@ async function writeOutputs(
       failoverFiles = { ...failoverFiles, failoverLog: file('failover.log') };
     }
   }
-  const chart = await renderChart(chartSpec(report, binRequests(recorder.requests, trafficStart, BIN_MS)), file('gameday-chart'));
+  const bins = binRequests(recorder.requests, trafficStart, BIN_MS);
+  const chart = await renderChart(chartSpec(report, bins), file('gameday-chart'));
+  // A close-up of the failover itself when it is a small part of the run.
+  const window = actionWindow(report);
+  const zoom = window ? await renderChart(chartSpec(report, bins, window), file('gameday-chart-failover')) : undefined;
   fs.writeFileSync(file('gameday-report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  fs.writeFileSync(file('gameday-summary.md'), markdownSummary(report, path.basename(chart.png)));
+  fs.writeFileSync(file('gameday-summary.md'), markdownSummary(report, path.basename(chart.png), zoom && path.basename(zoom.png)));
   return {
     report: file('gameday-report.json'),
     summary: file('gameday-summary.md'),
     chartSvg: chart.svg,
     chartPng: chart.png,
+    ...(zoom ? { zoomPng: zoom.png } : {}),
     writes: file('acknowledged-writes.json'),
     requests: file('requests.ndjson'),
     ...failoverFiles,

@@ -52,7 +52,7 @@ export function targetLines(report: GameDayReport): string[] {
   return report.targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.actual} (target ${t.limit})`);
 }
 
-export function markdownSummary(report: GameDayReport, chartFile: string): string {
+export function markdownSummary(report: GameDayReport, chartFile: string, zoomFile?: string): string {
   const t = report.traffic;
   const lines = [
     `# Game day: ${report.scenario}`,
@@ -63,6 +63,7 @@ export function markdownSummary(report: GameDayReport, chartFile: string): strin
     '',
     `![requests per 100 ms per answering region, with the failover's steps](${chartFile})`,
     '',
+    ...(zoomFile ? [`![the same, around the failover](${zoomFile})`, ''] : []),
     '| Measure | Value |',
     '|---|---|',
     ...numbers(report).map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`),

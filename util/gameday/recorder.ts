@@ -6,8 +6,12 @@
 export type RequestKind = 'read' | 'write';
 export type WriteOp = 'create' | 'update';
 
-/** The label of answers that carried no region header: the edge's own 502/504s, timeouts, refused connections. */
+/** The label of requests that got no HTTP answer at all: timeouts, refused or reset connections. */
 export const NO_REGION = 'no answer';
+/** The label of HTTP answers that named no region: the edge's own errors (502/504), or a region that does not set the header. */
+export const EDGE_ONLY = 'edge (no region header)';
+/** Labels that are not regions, last in legends and never a "new region". */
+export const NOT_A_REGION: readonly string[] = [EDGE_ONLY, NO_REGION];
 
 export interface RequestRecord {
   readonly kind: RequestKind;
@@ -17,7 +21,7 @@ export interface RequestRecord {
   readonly ok: boolean;
   /** HTTP status; undefined when no answer came (timeout, connection refused). */
   readonly status?: number;
-  /** The answering region (REGION_HEADER), or NO_REGION. */
+  /** The answering region (REGION_HEADER), EDGE_ONLY or NO_REGION. */
   readonly region: string;
   /** Why it failed, short: `503`, `timeout`, `ECONNREFUSED`, `wrong content`. */
   readonly error?: string;
@@ -98,7 +102,8 @@ export class Recorder {
 /** One status line: elapsed, then per answering region requests/s ok and failed over the last second. */
 export function statusLine(recorder: Recorder, startedAt: number, at: number, durationSeconds: number, phase?: string): string {
   const counts = recorder.countsBetween(at - 1000, at);
-  const regions = [...counts.entries()].sort(([a], [b]) => (a === NO_REGION ? 1 : b === NO_REGION ? -1 : a.localeCompare(b)));
+  const rank = (r: string) => NOT_A_REGION.indexOf(r);
+  const regions = [...counts.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
   const parts = regions.map(([region, c]) => `${region} ${c.ok} ok/s${c.failed ? ` ${c.failed} failed/s` : ''}`);
   const elapsed = `${((at - startedAt) / 1000).toFixed(1).padStart(5)}s/${durationSeconds}s`;
   const writes = `${recorder.acked.filter((w) => w.phase === 'traffic').length} writes acked`;

@@ -3,7 +3,7 @@
 // time from the failover's start to the first success in the new region), latency, and the pass/fail
 // targets. Pure functions: the arithmetic is tested on synthetic timelines.
 import type { FailoverReport } from '#failover/report';
-import type { AckedWrite, Marker, RequestKind, RequestRecord } from './recorder';
+import { NOT_A_REGION, type AckedWrite, type Marker, type RequestKind, type RequestRecord } from './recorder';
 import type { Finding, Verification } from './verifier';
 
 export type Scenario = 'switchover' | 'failover' | 'failback' | 'observe';
@@ -244,7 +244,7 @@ export function buildReport(input: ReportInput): GameDayReport {
       c.failed++;
       errors[r.error ?? 'failed'] = (errors[r.error ?? 'failed'] ?? 0) + 1;
     }
-    if (r.ok && !regions.includes(r.region)) regions.push(r.region);
+    if (r.ok && !regions.includes(r.region) && !NOT_A_REGION.includes(r.region)) regions.push(r.region);
   }
 
   const latencies = (kind?: RequestKind) => requests.filter((r) => r.ok && (!kind || r.kind === kind)).map((r) => r.doneAt - r.sentAt);
@@ -333,7 +333,7 @@ function recoveryTime(input: ReportInput, hasWriters: boolean) {
   const failover = input.failover;
   const startMs = failover ? Date.parse(failover.startedAt) : input.failoverStartedAtMs;
   // Without a failover report, the new region is the one that answered last, if it is not the first one.
-  const answered = input.requests.filter((r) => r.ok).sort((a, b) => a.doneAt - b.doneAt);
+  const answered = input.requests.filter((r) => r.ok && !NOT_A_REGION.includes(r.region)).sort((a, b) => a.doneAt - b.doneAt);
   const lastRegion = answered.length > 0 ? answered[answered.length - 1].region : undefined;
   const newRegion = failover?.to?.region ?? (lastRegion !== answered[0]?.region ? lastRegion : undefined);
   const seconds = (kind: RequestKind) => {

@@ -3,7 +3,7 @@
 // They get their token once, before the scenario starts, and keep it, as real clients holding a token do:
 // in a real outage the primary's Cognito may go down with its region.
 import { API_BASE_PATH, REGION_HEADER } from '#routes';
-import { NO_REGION, now, type AckedWrite, type Recorder, type WriteContent } from './recorder';
+import { EDGE_ONLY, NO_REGION, now, type AckedWrite, type Recorder, type WriteContent } from './recorder';
 
 /** The API behind the edge and the token every request carries. */
 export interface ApiTarget {
@@ -43,7 +43,7 @@ export async function apiCall(
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const region = res.headers.get(REGION_HEADER) ?? NO_REGION;
+    const region = res.headers.get(REGION_HEADER) ?? EDGE_ONLY;
     const text = await res.text();
     let todo: ApiAnswer['todo'];
     try {

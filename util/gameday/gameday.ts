@@ -141,7 +141,10 @@ export async function runGameDay(o: GameDayOptions): Promise<GameDayResult> {
   if (sampler) {
     sampler.start();
     // The readers' rows must be on the replica before anything is killed: they are not what is measured.
-    await sampler.waitCaughtUp(15_000);
+    await sampler.waitCaughtUp(15_000).catch(async (error: unknown) => {
+      await sampler.stop();
+      throw error;
+    });
   }
 
   // ---- the traffic ----
@@ -354,7 +357,8 @@ function startStatus(o: GameDayOptions, line: () => string): StatusHandle {
       },
     };
   }
-  const draw = () => process.stdout.write(`\r\x1b[2K${line().slice(0, Math.max(20, (process.stdout.columns ?? 120) - 1))}`);
+  // Cut to the terminal's width so that it stays one line (a pseudo-terminal may report 0 columns).
+  const draw = () => process.stdout.write(`\r\x1b[2K${line().slice(0, (process.stdout.columns || 120) - 1)}`);
   const timer = setInterval(draw, 250);
   return {
     interrupt: (l) => {

@@ -19,6 +19,6 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'nodb', testMatch: ['<rootDir>/test/{infra,failover,scripts}/**/*.test.ts'] },
-    { ...common, displayName: 'db', testMatch: ['<rootDir>/test/{lambda,local}/**/*.test.ts'] },
+    { ...common, displayName: 'db', testMatch: ['<rootDir>/test/{lambda,local,gameday}/**/*.test.ts'] },
   ],
 };

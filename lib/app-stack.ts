@@ -3,20 +3,28 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import type { AppConfig } from '#config';
 import { PublishedParameters } from './constructs/published-parameters';
 import { ToDoApi } from './constructs/todo-api';
 import { ToDoFunction } from './constructs/todo-function';
-import type { RegionRole } from '#names';
+import { DB_APP_USER, DB_USER, type RegionRole } from '#names';
 
 export interface AppStackProps extends StackProps {
   readonly config: AppConfig;
   readonly vpc: ec2.IVpc;
   readonly functionSubnets: ec2.SubnetSelection;
+  /** The ToDo functions' group: the proxy only. */
   readonly functionSecurityGroup: ec2.ISecurityGroup;
+  /** CreateTableFunction's group: the proxy and the Secrets Manager endpoint. */
+  readonly tableFunctionSecurityGroup: ec2.ISecurityGroup;
   readonly proxy: rds.IDatabaseProxy;
+  /** The proxy's READ_ONLY endpoint, for reads while this region's cluster is a secondary. */
+  readonly proxyReadEndpoint: rds.IDatabaseProxyEndpoint;
+  /** The application user's secret in this region (the replica in `secd`): the table step sets the user's password from it. */
+  readonly appSecret: secretsmanager.ISecret;
 }
 
 /**
@@ -37,21 +45,29 @@ export abstract class AppStack extends Stack {
     readonly regionRole: RegionRole,
   ) {
     super(scope, id, props);
+    const { config } = props;
 
     const functions = {} as Record<ToDoFunctionName, lambda.Function>;
     for (const name of Object.keys(TODO_FUNCTIONS) as ToDoFunctionName[]) {
+      const isTableStep = name === 'CreateTableFunction';
       functions[name] = new ToDoFunction(this, name, {
         regionRole,
         name,
         proxy: props.proxy,
-        databaseName: props.config.db.name,
+        readEndpoint: props.proxyReadEndpoint,
+        // The master user only for the table step (DDL, and creating the application user); the ToDo
+        // functions log in as the application user, which may only read and write the ToDo table.
+        dbUser: isTableStep ? DB_USER : DB_APP_USER,
+        databaseName: config.db.name,
         vpc: props.vpc,
         vpcSubnets: props.functionSubnets,
-        securityGroup: props.functionSecurityGroup,
-        timeout: name === 'CreateTableFunction' ? Duration.seconds(60) : undefined,
+        securityGroup: isTableStep ? props.tableFunctionSecurityGroup : props.functionSecurityGroup,
+        timeout: isTableStep ? Duration.seconds(60) : undefined,
+        environment: isTableStep ? { DB_APP_USER, DB_APP_SECRET_ARN: props.appSecret.secretArn } : undefined,
       }).function;
     }
     this.functions = functions;
+    props.appSecret.grantRead(functions.CreateTableFunction);
 
     this.parameters = new PublishedParameters(this, 'Parameters', { regionRole });
   }

@@ -51,7 +51,10 @@ export class RegionStage extends Stage {
       vpc: this.infra.network.vpc,
       functionSubnets: this.infra.network.functionSubnets,
       functionSecurityGroup: this.infra.functionSecurityGroup,
+      tableFunctionSecurityGroup: this.infra.tableFunctionSecurityGroup,
       proxy: this.infra.proxy,
+      proxyReadEndpoint: this.infra.proxyReadEndpoint,
+      appSecret: this.infra.database.appSecret,
     };
     this.app =
       regionRole === 'pri'

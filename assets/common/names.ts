@@ -40,6 +40,8 @@ export const API_NAME = `${APP_NAME}API`;
 export const GLOBAL_CLUSTER_ID = 'todomgmt-global-db-cluster';
 export const clusterId = (role: RegionRole) => `todomgmt-infra-${role}-db-cluster`;
 export const proxyName = (role: RegionRole) => `todomgmt-infra-${role}-rds-proxy`;
+/** The proxy's READ_ONLY endpoint: where a region that is not the writer reads. */
+export const proxyReadEndpointName = (role: RegionRole) => `${proxyName(role)}-read`;
 export const dbSecretName = `${APP_NAME}/db-credentials`;
 /** The functions' own database user (DML on the ToDo table only) and its secret, replicated like the master's. */
 export const DB_APP_USER = 'todo_app';

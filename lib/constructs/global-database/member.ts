@@ -12,6 +12,14 @@ export const AURORA_ENGINE = rds.DatabaseClusterEngine.auroraMysql({ version: rd
 
 const CLUSTER_LOG_TYPES = ['error', 'general', 'slowquery', 'audit'] as const;
 
+/**
+ * Characters the application password never contains. The table step writes it into `CREATE USER ...
+ * IDENTIFIED BY '<password>'` (account statements take no placeholders), so no quote, backslash or
+ * whitespace; the rest of CDK's default exclusions for database secrets (`/ @ "` and URL and shell
+ * metacharacters) stay out too, so the password is also safe in a connection string or a shell.
+ */
+export const APP_PASSWORD_EXCLUDE_CHARACTERS = ` %+~\`#$&*()|[]{}:;<>?!'/@"\\`;
+
 export interface GlobalDatabaseMemberProps {
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
@@ -40,8 +48,10 @@ export interface MemberClusterOptions {
 export abstract class GlobalDatabaseMember extends Construct {
   /** The customer key of the cluster's storage. */
   abstract readonly key: kms.IKey;
-  /** The master credentials the RDS Proxy logs in with. */
+  /** The master credentials: the RDS Proxy logs in with them for the table step only. */
   abstract readonly secret: secretsmanager.ISecret;
+  /** The application user's credentials (`DB_APP_USER`): the proxy logs in with them for the ToDo functions. */
+  abstract readonly appSecret: secretsmanager.ISecret;
   abstract readonly cluster: rds.DatabaseCluster;
 
   protected constructor(

@@ -99,6 +99,35 @@ describe.each([
     }
   });
 
+  test('ships error and audit logs only (no general or slow query log: they carry the users data), each with a retention', () => {
+    template().hasResourceProperties('AWS::RDS::DBCluster', { EnableCloudwatchLogsExports: ['error', 'audit'] });
+    const logGroups = Object.values(template().findResources('AWS::Logs::LogGroup') as Resources)
+      .map((group) => group.Properties)
+      .filter((props) => String(props.LogGroupName).startsWith('/aws/rds/'));
+    expect(logGroups.map((props) => props.LogGroupName).sort()).toEqual(
+      ['audit', 'error'].map((type) => `/aws/rds/cluster/${clusterId(regionRole)}/${type}`),
+    );
+    for (const props of logGroups) expect(props.RetentionInDays).toBe(30);
+  });
+
+  test('Advanced Auditing on through the cluster parameter group: connects, DDL and DCL, never DML', () => {
+    const group = logicalId(template(), 'AWS::RDS::DBClusterParameterGroup', 'ClusterParameters');
+    template().hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+      Family: 'aurora-mysql8.0',
+      Parameters: { server_audit_logging: '1', server_audit_events: 'CONNECT,QUERY_DCL,QUERY_DDL' },
+    });
+    template().hasResourceProperties('AWS::RDS::DBCluster', { DBClusterParameterGroupName: { Ref: group } });
+  });
+
+  test('Database Insights (standard) with Performance Insights on the cluster, encrypted with the region key', () => {
+    template().hasResourceProperties('AWS::RDS::DBCluster', {
+      PerformanceInsightsEnabled: true,
+      DatabaseInsightsMode: 'standard',
+      PerformanceInsightsRetentionPeriod: 7,
+      PerformanceInsightsKmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbKey'), 'Arn'] },
+    });
+  });
+
   test('RDS Proxy: IAM auth required from clients, TLS required, one secret per database user (master, application)', () => {
     template().hasResourceProperties('AWS::RDS::DBProxy', {
       DBProxyName: proxyName(regionRole),

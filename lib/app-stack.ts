@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +7,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import type { AppConfig } from '#config';
+import { CreateTableTrigger, TABLE_FUNCTION_TIMEOUT } from './constructs/create-table-trigger';
 import { PublishedParameters } from './constructs/published-parameters';
 import { ToDoApi } from './constructs/todo-api';
 import { ToDoFunction } from './constructs/todo-function';
@@ -28,9 +29,10 @@ export interface AppStackProps extends StackProps {
 }
 
 /**
- * What one region's API stack has in either region: the functions, the REST API with its authorizer,
- * and the SSM parameters it publishes. PrimaryAppStack adds what exists once for the whole system
- * (user pool, CloudFront, table creation); SecondaryAppStack takes those ids from the primary region.
+ * What one region's API stack has in either region: the functions, the table step, the REST API with
+ * its authorizer, and the SSM parameters it publishes.
+ * PrimaryAppStack adds what exists once for the whole system (user pool, CloudFront); SecondaryAppStack
+ * takes those ids from the primary region.
  */
 export abstract class AppStack extends Stack {
   readonly functions: Readonly<Record<ToDoFunctionName, lambda.Function>>;
@@ -62,12 +64,20 @@ export abstract class AppStack extends Stack {
         vpc: props.vpc,
         vpcSubnets: props.functionSubnets,
         securityGroup: isTableStep ? props.tableFunctionSecurityGroup : props.functionSecurityGroup,
-        timeout: isTableStep ? Duration.seconds(60) : undefined,
+        timeout: isTableStep ? TABLE_FUNCTION_TIMEOUT : undefined,
         environment: isTableStep ? { DB_APP_USER, DB_APP_SECRET_ARN: props.appSecret.secretArn } : undefined,
       }).function;
     }
     this.functions = functions;
     props.appSecret.grantRead(functions.CreateTableFunction);
+
+    // In both regions: after a failover the secondary is the writer, and a deploy there must still be able
+    // to create or change the table and the application user. Where the region is not the writer, the step
+    // succeeds without writing (the table and the user arrive by replication).
+    new CreateTableTrigger(this, 'CreateTable', {
+      createTableFunction: functions.CreateTableFunction.currentVersion,
+      executeAfter: [functions.CreateTableFunction],
+    });
 
     this.parameters = new PublishedParameters(this, 'Parameters', { regionRole });
   }

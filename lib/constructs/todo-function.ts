@@ -67,6 +67,8 @@ export class ToDoFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       timeout: props.timeout ?? Duration.seconds(15),
+      // A version is published only where one is asked for (the table step runs a version); the old one goes.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
       logGroup,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { API_ROUTES, OAUTH_RESOURCE_SERVER, OAUTH_SCOPE, OAUTH_SCOPE_NAME, TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import { API_STAGE_NAME, DB_APP_USER, DB_USER, functionName, type RegionRole, ssmParameterName } from '#names';
+import { TABLE_STEP_RETRY_BUDGET } from '../../lib/constructs/create-table-trigger';
 import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
 
 // Managed CloudFront policies (fixed ids documented by AWS).
@@ -20,6 +21,12 @@ interface Statement {
   Action: string | string[];
   Effect: string;
   Resource: unknown;
+}
+
+function logicalIdOf(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0];
 }
 
 function functionResource(template: Template, regionRole: RegionRole, name: ToDoFunctionName): Resource {
@@ -152,6 +159,37 @@ describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s', (regionRole) => {
     }
   });
 
+  test('the table step runs after each deploy that changes CreateTableFunction, on that exact version', () => {
+    template().resourceCountIs('Custom::Trigger', 1);
+    const invoker = invokerResource(template());
+    expect(invoker.Properties.Code.ZipFile).toContain(`JSON.stringify({ action: 'CREATE_TABLE' })`);
+    expect(invoker.Properties.Code.ZipFile).toContain('FunctionError');
+    expect(invoker.Properties.Code.ZipFile).toContain('statusCode !== 200');
+    // A version of CreateTableFunction: a new version is a new invoker configuration, so the trigger runs again.
+    const versionId = logicalIdOf(template(), 'AWS::Lambda::Version', 'CreateTableFunctionCurrentVersion');
+    expect(invoker.Properties.Environment.Variables.CREATE_TABLE_FUNCTION).toEqual({ Ref: versionId });
+    expect(statementsOf(template(), invoker)).toEqual([{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { Ref: versionId } }]);
+    template().hasResourceProperties('Custom::Trigger', { InvocationType: 'RequestResponse', ExecuteOnHandlerChange: true });
+  });
+
+  test('the table step waits out the function retry budget: each timeout above the one it waits for, all within 15 minutes', () => {
+    const seconds = {
+      retryBudget: TABLE_STEP_RETRY_BUDGET.toSeconds(),
+      fn: functionResource(template(), regionRole, 'CreateTableFunction').Properties.Timeout as number,
+      invoker: invokerResource(template()).Properties.Timeout as number,
+      trigger: Number(Object.values(template().findResources('Custom::Trigger'))[0].Properties.Timeout) / 1000,
+      provider: Object.values(
+        template().findResources('AWS::Lambda::Function', { Properties: { Handler: '__entrypoint__.handler' } }),
+      ).find((fn) => JSON.stringify(fn).includes('Trigger'))?.Properties.Timeout as number,
+    };
+    expect(seconds.retryBudget).toBe(600);
+    expect(seconds.fn).toBeGreaterThan(seconds.retryBudget);
+    expect(seconds.invoker).toBeGreaterThan(seconds.fn);
+    expect(seconds.trigger).toBeGreaterThan(seconds.invoker);
+    expect(seconds.provider).toBe(900);
+    expect(seconds.trigger).toBeLessThan(seconds.provider);
+  });
+
   test('every route is a Lambda proxy integration behind the Cognito authorizer with the api/upsert-delete scope', () => {
     const methods = template().findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: Match.not('OPTIONS') } });
     expect(
@@ -236,13 +274,6 @@ describe('ToDoMgmt-app-pri', () => {
     expect(outputs).toEqual(
       expect.arrayContaining(['CloudfrontUrl', 'CloudfrontDistributionId', 'ApiEndpoint', 'TokenUrl', 'UserPoolClientId']),
     );
-  });
-
-  test('creates the table after deployment by invoking CreateTableFunction with {"action":"CREATE_TABLE"}', () => {
-    pri().resourceCountIs('Custom::Trigger', 1);
-    const fn = invokerResource(pri());
-    expect(fn.Properties.Code.ZipFile).toContain(`JSON.stringify({ action: 'CREATE_TABLE' })`);
-    expect(fn.Properties.Code.ZipFile).toContain('FunctionError');
   });
 });
 

@@ -8,6 +8,8 @@ import type { Construct } from 'constructs';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import type { AppConfig } from '#config';
 import { CreateTableTrigger, TABLE_FUNCTION_TIMEOUT } from './constructs/create-table-trigger';
+import { AURORA_ENGINE } from './constructs/global-database/member';
+import { RegionalMonitoring } from './constructs/monitoring/regional-monitoring';
 import { PublishedParameters } from './constructs/published-parameters';
 import { ToDoApi } from './constructs/todo-api';
 import { ToDoFunction } from './constructs/todo-function';
@@ -30,13 +32,14 @@ export interface AppStackProps extends StackProps {
 
 /**
  * What one region's API stack has in either region: the functions, the table step, the REST API with
- * its authorizer, and the SSM parameters it publishes.
+ * its authorizer, the region's alarms and dashboard, and the SSM parameters it publishes.
  * PrimaryAppStack adds what exists once for the whole system (user pool, CloudFront); SecondaryAppStack
  * takes those ids from the primary region.
  */
 export abstract class AppStack extends Stack {
   readonly functions: Readonly<Record<ToDoFunctionName, lambda.Function>>;
   abstract readonly api: ToDoApi;
+  readonly monitoring: RegionalMonitoring;
   /** What the failover program and the other region read, under `/todomgmt/<pri|secd>/`. */
   protected readonly parameters: PublishedParameters;
 
@@ -77,6 +80,13 @@ export abstract class AppStack extends Stack {
     new CreateTableTrigger(this, 'CreateTable', {
       createTableFunction: functions.CreateTableFunction.currentVersion,
       executeAfter: [functions.CreateTableFunction],
+    });
+
+    this.monitoring = new RegionalMonitoring(this, 'Monitoring', {
+      regionRole,
+      functions,
+      engine: AURORA_ENGINE,
+      alarmEmail: config.alarmEmail,
     });
 
     this.parameters = new PublishedParameters(this, 'Parameters', { regionRole });

@@ -15,11 +15,11 @@ export interface RegionStageProps extends StageProps {
 const STACK_DESCRIPTIONS: Readonly<Record<RegionRole, { readonly infra: string; readonly app: string }>> = {
   pri: {
     infra: 'ToDoMgmt pri: VPC, KMS, Aurora global database (primary), RDS Proxy',
-    app: 'ToDoMgmt pri: functions, REST API, Cognito, CloudFront, table setup',
+    app: 'ToDoMgmt pri: functions, REST API, Cognito, CloudFront, table setup, alarms',
   },
   secd: {
     infra: 'ToDoMgmt secd: VPC, KMS, Aurora secondary cluster, RDS Proxy',
-    app: 'ToDoMgmt secd: functions, REST API, table setup',
+    app: 'ToDoMgmt secd: functions, REST API, table setup, alarms',
   },
 };
 

@@ -97,3 +97,8 @@ export const API_STAGE_NAME = 'prod';
 /** Cognito user pool name (the article's "ToDoMgmt" user pool). */
 export const USER_POOL_NAME = APP_NAME;
 export const kmsAlias = (role: RegionRole) => `alias/todomgmt-${role}-db`;
+
+/** Each region's CloudWatch dashboard (alarms, request rate, errors, proxy, replication lag). */
+export const dashboardName = (role: RegionRole) => `${APP_NAME}-${role}`;
+/** `ToDoMgmt-pri-api-5xx-rate`: the region's alarms, named so a runbook or a game day can find them. */
+export const alarmName = (role: RegionRole, alarm: string) => `${APP_NAME}-${role}-${alarm}`;

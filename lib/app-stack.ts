@@ -68,6 +68,7 @@ export abstract class AppStack extends Stack {
         vpcSubnets: props.functionSubnets,
         securityGroup: isTableStep ? props.tableFunctionSecurityGroup : props.functionSecurityGroup,
         timeout: isTableStep ? TABLE_FUNCTION_TIMEOUT : undefined,
+        reservedConcurrentExecutions: config.reservedConcurrency[name],
         environment: isTableStep ? { DB_APP_USER, DB_APP_SECRET_ARN: props.appSecret.secretArn } : undefined,
       }).function;
     }

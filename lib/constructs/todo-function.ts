@@ -30,6 +30,11 @@ export interface ToDoFunctionProps {
   /** @default Duration.seconds(15) */
   readonly timeout?: Duration;
   /**
+   * Concurrent executions reserved for (and capping) this function.
+   * @default - none reserved: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
    * Variables this function needs besides the database settings every function gets.
    * @default - none
    */
@@ -67,6 +72,7 @@ export class ToDoFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       timeout: props.timeout ?? Duration.seconds(15),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       // A version is published only where one is asked for (the table step runs a version); the old one goes.
       currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
       logGroup,

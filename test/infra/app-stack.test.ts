@@ -159,6 +159,12 @@ describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s', (regionRole) => {
     }
   });
 
+  test('no reserved concurrency by default (an account at the new-account quota could not deploy any)', () => {
+    for (const name of Object.keys(TODO_FUNCTIONS) as ToDoFunctionName[]) {
+      expect(functionResource(template(), regionRole, name).Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+
   test('the table step runs after each deploy that changes CreateTableFunction, on that exact version', () => {
     template().resourceCountIs('Custom::Trigger', 1);
     const invoker = invokerResource(template());

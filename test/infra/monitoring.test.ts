@@ -1,5 +1,5 @@
-// Each region's alarms and dashboard (issue 13) and the optional e-mail topic: synthesized once with
-// ALARM_EMAIL set.
+// Each region's alarms and dashboard (issue 13), the optional e-mail topic, and reserved concurrency from
+// .env (issue 14): synthesized once with ALARM_EMAIL and LAMBDA_RESERVED_CONCURRENCY set.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -19,7 +19,7 @@ const templates = {} as Record<RegionRole, Template>;
 beforeAll(() => {
   synthesized = synthApp({
     bundle: false,
-    env: { ALARM_EMAIL: EMAIL },
+    env: { ALARM_EMAIL: EMAIL, LAMBDA_RESERVED_CONCURRENCY: 'GetToDos=50, UpsertToDos=20,RemoveToDos=10' },
   });
   templates.pri = synthesized.template(synthesized.stacks.pipeline.stages.pri.app);
   templates.secd = synthesized.template(synthesized.stacks.pipeline.stages.secd.app);
@@ -194,6 +194,18 @@ describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s alarms and dashboard', 
     ]) {
       expect(body).toContain(fragment);
     }
+  });
+
+  test('reserved concurrency from LAMBDA_RESERVED_CONCURRENCY, none for a function not listed', () => {
+    const reserved = (name: ToDoFunctionName) =>
+      Object.values(template().findResources('AWS::Lambda::Function', { Properties: { FunctionName: functionName(regionRole, name) } }))[0]
+        .Properties.ReservedConcurrentExecutions as number | undefined;
+    expect({ get: reserved('GetToDos'), upsert: reserved('UpsertToDos'), remove: reserved('RemoveToDos') }).toEqual({
+      get: 50,
+      upsert: 20,
+      remove: 10,
+    });
+    expect(reserved('CreateTableFunction')).toBeUndefined();
   });
 });
 

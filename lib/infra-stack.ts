@@ -8,7 +8,7 @@ import { GlobalDatabasePrimary } from './constructs/global-database/primary';
 import { GlobalDatabaseSecondary } from './constructs/global-database/secondary';
 import { IsolatedVpc } from './constructs/isolated-vpc';
 import { PublishedParameters } from './constructs/published-parameters';
-import { clusterId, DB_PORT, GLOBAL_CLUSTER_ID, proxyName, type RegionRole } from '#names';
+import { clusterId, DB_PORT, GLOBAL_CLUSTER_ID, proxyName, proxyReadEndpointName, type RegionRole } from '#names';
 
 export interface InfraStackProps extends StackProps {
   readonly regionRole: RegionRole;
@@ -17,15 +17,24 @@ export interface InfraStackProps extends StackProps {
 
 /**
  * One region's data tier: VPC, the region's member of the Aurora global database (its primary in `pri`,
- * a secondary in `secd`: KMS key, credentials, cluster), the RDS Proxy in front of it, and the SSM
- * parameters the failover program reads.
+ * a secondary in `secd`: KMS key, credentials, cluster), the RDS Proxy in front of it with a read-only
+ * endpoint, and the SSM parameters the failover program reads.
  */
 export class InfraStack extends Stack {
   readonly network: IsolatedVpc;
   readonly database: GlobalDatabaseMember;
   readonly proxy: rds.DatabaseProxy;
-  /** Functions use this group; only it may reach the proxy. */
+  /**
+   * The proxy's READ_ONLY endpoint, on the cluster's readers. While this region's cluster is a secondary
+   * of the global database the proxy's default (read/write) endpoint refuses every connection ("The target
+   * group doesn't have any associated read/write instances"): reads go here then.
+   * AWS: "Using RDS Proxy with Aurora global databases", "Working with Amazon RDS Proxy endpoints".
+   */
+  readonly proxyReadEndpoint: rds.IDatabaseProxyEndpoint;
+  /** The ToDo functions use this group: it may reach the proxy, nothing else. */
   readonly functionSecurityGroup: ec2.SecurityGroup;
+  /** CreateTableFunction's group: the proxy, and Secrets Manager's endpoint (it reads the application password). */
+  readonly tableFunctionSecurityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: InfraStackProps) {
     super(scope, id, props);
@@ -48,34 +57,53 @@ export class InfraStack extends Stack {
       regionRole === 'pri'
         ? new GlobalDatabasePrimary(this, 'Default', { ...member, databaseName: config.db.name, secretReplicaRegion: config.regions.secd })
         : new GlobalDatabaseSecondary(this, 'Default', member);
-    const { cluster, secret } = this.database;
+    const { cluster, secret, appSecret } = this.database;
 
     this.functionSecurityGroup = new ec2.SecurityGroup(this, 'FunctionSecurityGroup', {
       vpc,
       description: 'ToDoMgmt functions: may reach the RDS Proxy only',
       allowAllOutbound: false,
     });
+    this.tableFunctionSecurityGroup = new ec2.SecurityGroup(this, 'TableFunctionSecurityGroup', {
+      vpc,
+      description: 'ToDoMgmt CreateTableFunction: may reach the RDS Proxy and the Secrets Manager endpoint only',
+      allowAllOutbound: false,
+    });
 
     this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
       dbProxyName: proxyName(regionRole),
       proxyTarget: rds.ProxyTarget.fromCluster(cluster),
-      // In the secondary this is the replica, read in-region: the proxy keeps working with the primary region gone.
-      secrets: [secret],
+      // One secret per database user the proxy logs in as: the application user for the ToDo functions,
+      // the master user for the table step. In the secondary these are the replicas, read in-region: the
+      // proxy keeps working with the primary region gone.
+      secrets: [secret, appSecret],
       vpc,
       vpcSubnets: this.network.dbSubnets,
       iamAuth: true,
       requireTLS: true,
       debugLogging: false,
     });
-    // The one allowed path, both directions. The egress rule is written inline (a peer by id) so that the
-    // group's rule list replaces EC2's default allow-all egress.
     const [proxySecurityGroup] = this.proxy.connections.securityGroups;
-    proxySecurityGroup.addIngressRule(this.functionSecurityGroup, ec2.Port.tcp(DB_PORT), 'ToDoMgmt functions to the RDS Proxy');
-    this.functionSecurityGroup.addEgressRule(
-      ec2.Peer.securityGroupId(proxySecurityGroup.securityGroupId),
-      ec2.Port.tcp(DB_PORT),
-      'ToDoMgmt functions to the RDS Proxy',
-    );
+    // Same group as the default endpoint: the functions reach both endpoints by the same rule, and the
+    // proxy's path to the cluster is the one it already has.
+    this.proxyReadEndpoint = this.proxy.addEndpoint('ReadEndpoint', {
+      dbProxyEndpointName: proxyReadEndpointName(regionRole),
+      targetRole: rds.ProxyEndpointTargetRole.READ_ONLY,
+      vpc,
+      vpcSubnets: this.network.dbSubnets,
+      securityGroups: [proxySecurityGroup],
+    });
+
+    // The allowed paths, both directions. Egress rules are written inline (a peer by id) so that each
+    // group's rule list replaces EC2's default allow-all egress.
+    for (const [group, who] of [
+      [this.functionSecurityGroup, 'ToDoMgmt functions'],
+      [this.tableFunctionSecurityGroup, 'ToDoMgmt CreateTableFunction'],
+    ] as const) {
+      proxySecurityGroup.addIngressRule(group, ec2.Port.tcp(DB_PORT), `${who} to the RDS Proxy`);
+      group.addEgressRule(ec2.Peer.securityGroupId(proxySecurityGroup.securityGroupId), ec2.Port.tcp(DB_PORT), `${who} to the RDS Proxy`);
+    }
+    this.network.addSecretsManagerEndpoint(this.tableFunctionSecurityGroup);
 
     new PublishedParameters(this, 'Parameters', {
       regionRole,
@@ -85,6 +113,7 @@ export class InfraStack extends Stack {
         'cluster-arn': cluster.clusterArn,
         'proxy-name': proxyName(regionRole),
         'proxy-endpoint': this.proxy.endpoint,
+        'proxy-read-endpoint': this.proxyReadEndpoint.endpoint,
         // A fixed name, so either region can publish it without waiting for the other.
         'global-cluster-id': GLOBAL_CLUSTER_ID,
       },

@@ -2,15 +2,13 @@ import { CfnOutput } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type { Construct } from 'constructs';
 import { ApiDistribution } from './constructs/api-distribution';
-import { CreateTableTrigger } from './constructs/create-table-trigger';
 import { OAuthUserPool } from './constructs/oauth-user-pool';
 import type { ToDoApi } from './constructs/todo-api';
 import { AppStack, type AppStackProps } from './app-stack';
 
 /**
  * `ToDoMgmt-app-pri`: the functions and the API, plus what exists once for the whole system: the user
- * pool both regions' APIs trust, the CloudFront distribution in front of the active region's API, and
- * the table creation after each deployment.
+ * pool both regions' APIs trust and the CloudFront distribution in front of the active region's API.
  */
 export class PrimaryAppStack extends AppStack {
   readonly oauth: OAuthUserPool;
@@ -52,10 +50,5 @@ export class PrimaryAppStack extends AppStack {
       });
     }
     new CfnOutput(this, 'CloudfrontDistributionId', { value: distribution.distributionId });
-
-    new CreateTableTrigger(this, 'CreateTable', {
-      createTableFunction: this.functions.CreateTableFunction,
-      executeAfter: [this.functions.CreateTableFunction],
-    });
   }
 }

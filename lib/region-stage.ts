@@ -15,11 +15,11 @@ export interface RegionStageProps extends StageProps {
 const STACK_DESCRIPTIONS: Readonly<Record<RegionRole, { readonly infra: string; readonly app: string }>> = {
   pri: {
     infra: 'ToDoMgmt pri: VPC, KMS, Aurora global database (primary), RDS Proxy',
-    app: 'ToDoMgmt pri: functions, REST API, Cognito, CloudFront',
+    app: 'ToDoMgmt pri: functions, REST API, Cognito, CloudFront, table setup, alarms',
   },
   secd: {
     infra: 'ToDoMgmt secd: VPC, KMS, Aurora secondary cluster, RDS Proxy',
-    app: 'ToDoMgmt secd: functions, REST API',
+    app: 'ToDoMgmt secd: functions, REST API, table setup, alarms',
   },
 };
 
@@ -51,7 +51,10 @@ export class RegionStage extends Stage {
       vpc: this.infra.network.vpc,
       functionSubnets: this.infra.network.functionSubnets,
       functionSecurityGroup: this.infra.functionSecurityGroup,
+      tableFunctionSecurityGroup: this.infra.tableFunctionSecurityGroup,
       proxy: this.infra.proxy,
+      proxyReadEndpoint: this.infra.proxyReadEndpoint,
+      appSecret: this.infra.database.appSecret,
     };
     this.app =
       regionRole === 'pri'

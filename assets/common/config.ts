@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotEnv } from 'dotenv';
 import { FAILOVER_MODES, type FailoverMode, type RegionRole } from '#names';
+import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 
 /** The checkout this module lives in (assets/common/): where `.env` is, and where `.local/` goes by default. */
 const REPO_ROOT = path.join(__dirname, '..', '..');
@@ -25,6 +26,14 @@ export interface AppConfig {
   readonly failoverMode: FailoverMode;
   /** Optional custom domain for the CloudFront distribution; with it, viewers must use TLS 1.2 or later. */
   readonly edgeDomain?: { readonly domainName: string; readonly certificateArn: string };
+  /** Where each region's alarms send e-mail (through an SNS topic in that region); undefined: alarms without actions. */
+  readonly alarmEmail?: string;
+  /**
+   * Reserved concurrency per function, the same in both regions. A function not listed reserves none and
+   * shares the account's unreserved pool (the default: an account must keep 100 unreserved, so a new
+   * account with a concurrency quota of 10 cannot reserve any).
+   */
+  readonly reservedConcurrency: Readonly<Partial<Record<ToDoFunctionName, number>>>;
 }
 
 /** Used only when no account is known, so that `cdk synth` works offline. Never deployable. */
@@ -135,6 +144,14 @@ export function loadConfig(env: Env): AppConfig {
       '(CloudFront only uses certificates from there)',
   );
 
+  const alarmEmail = env.ALARM_EMAIL?.trim() || undefined;
+  check(
+    alarmEmail === undefined || /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(alarmEmail),
+    `ALARM_EMAIL=${alarmEmail} is not one e-mail address (e.g. ops@example.com); leave it empty for alarms without notifications`,
+  );
+
+  const reservedConcurrency = parseReservedConcurrency(env.LAMBDA_RESERVED_CONCURRENCY, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     account,
@@ -144,7 +161,35 @@ export function loadConfig(env: Env): AppConfig {
     cognitoDomainPrefix,
     failoverMode,
     edgeDomain: edgeDomainName && edgeCertificateArn ? { domainName: edgeDomainName, certificateArn: edgeCertificateArn } : undefined,
+    alarmEmail,
+    reservedConcurrency,
   };
+}
+
+/** `GetToDos=50,UpsertToDos=20`: whole numbers from 1 (0 would stop the function), function names from the route table. */
+function parseReservedConcurrency(raw: string | undefined, problems: string[]): Partial<Record<ToDoFunctionName, number>> {
+  const key = 'LAMBDA_RESERVED_CONCURRENCY';
+  const names = Object.keys(TODO_FUNCTIONS) as ToDoFunctionName[];
+  const result: Partial<Record<ToDoFunctionName, number>> = {};
+  for (const entry of (raw ?? '').split(',').map((part) => part.trim())) {
+    if (entry === '') continue;
+    const match = /^([A-Za-z]+)\s*=\s*(\S+)$/.exec(entry);
+    const name = match?.[1] as ToDoFunctionName | undefined;
+    if (!match || name === undefined) {
+      problems.push(`${key}: '${entry}' is not Function=N (e.g. ${key}=GetToDos=50,UpsertToDos=20)`);
+    } else if (!names.includes(name)) {
+      problems.push(`${key}: '${name}' is not a function: use ${names.join(', ')}`);
+    } else if (result[name] !== undefined) {
+      problems.push(`${key}: ${name} is given twice`);
+    } else if (!/^[1-9]\d{0,5}$/.test(match[2])) {
+      problems.push(
+        `${key}: ${name}=${match[2]} is invalid: a whole number from 1 (0 would stop the function; leave it out to reserve none)`,
+      );
+    } else {
+      result[name] = Number(match[2]);
+    }
+  }
+  return result;
 }
 
 /** Ports and state of the local two-region rehearsal (`npm run local`). 0 = any free port. */

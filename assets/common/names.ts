@@ -40,6 +40,8 @@ export const API_NAME = `${APP_NAME}API`;
 export const GLOBAL_CLUSTER_ID = 'todomgmt-global-db-cluster';
 export const clusterId = (role: RegionRole) => `todomgmt-infra-${role}-db-cluster`;
 export const proxyName = (role: RegionRole) => `todomgmt-infra-${role}-rds-proxy`;
+/** The proxy's READ_ONLY endpoint: where a region that is not the writer reads. */
+export const proxyReadEndpointName = (role: RegionRole) => `${proxyName(role)}-read`;
 export const dbSecretName = `${APP_NAME}/db-credentials`;
 /** The functions' own database user (DML on the ToDo table only) and its secret, replicated like the master's. */
 export const DB_APP_USER = 'todo_app';
@@ -95,3 +97,8 @@ export const API_STAGE_NAME = 'prod';
 /** Cognito user pool name (the article's "ToDoMgmt" user pool). */
 export const USER_POOL_NAME = APP_NAME;
 export const kmsAlias = (role: RegionRole) => `alias/todomgmt-${role}-db`;
+
+/** Each region's CloudWatch dashboard (alarms, request rate, errors, proxy, replication lag). */
+export const dashboardName = (role: RegionRole) => `${APP_NAME}-${role}`;
+/** `ToDoMgmt-pri-api-5xx-rate`: the region's alarms, named so a runbook or a game day can find them. */
+export const alarmName = (role: RegionRole, alarm: string) => `${APP_NAME}-${role}-${alarm}`;

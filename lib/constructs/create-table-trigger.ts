@@ -6,9 +6,27 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
 import { managedPolicyFinding } from './acknowledge';
 
+/**
+ * How long the table step keeps retrying a database that is not reachable yet (a new proxy's target
+ * registers for minutes) before it gives up with its final error: the Lambda helper's default. Every
+ * timeout around it is derived from it, each above the one it waits for, all below the 15 minutes the
+ * trigger's provider function may run.
+ */
+export const TABLE_STEP_RETRY_BUDGET = Duration.minutes(10);
+/** The last attempt can start just before the budget ends: one more connect and statement fit in a minute. */
+export const TABLE_FUNCTION_TIMEOUT = TABLE_STEP_RETRY_BUDGET.plus(Duration.minutes(1));
+/** The invoker waits for the function's answer, then fails with it. */
+export const TABLE_INVOKER_TIMEOUT = TABLE_FUNCTION_TIMEOUT.plus(Duration.minutes(1));
+/** The trigger's provider waits for the invoker (the socket timeout of its Invoke call). */
+export const TABLE_TRIGGER_TIMEOUT = TABLE_INVOKER_TIMEOUT.plus(Duration.minutes(1));
+
 export interface CreateTableTriggerProps {
-  /** CreateTableFunction: idempotent, invoked with `{"action":"CREATE_TABLE"}` (the article's payload). */
-  readonly createTableFunction: lambda.IFunction;
+  /**
+   * The version of CreateTableFunction to run (idempotent, invoked with `{"action":"CREATE_TABLE"}`, the
+   * article's payload). A version: every new version of the function is a change of the invoker, so the
+   * step runs again whenever the function changes, not only on the first deploy.
+   */
+  readonly createTableFunction: lambda.IVersion;
   /** Constructs that must be in place first (the function, its grants). */
   readonly executeAfter: readonly Construct[];
 }
@@ -34,7 +52,12 @@ exports.handler = async () => {
 };
 `;
 
-/** Creates the ToDos table right after each deployment of the primary app stack (a no-op once it exists). */
+/**
+ * Runs the table step (the ToDos table and the application user) right after each deployment of an app
+ * stack that changed CreateTableFunction. It waits for the function's bounded retry and fails the
+ * deployment with the function's final error; in a region that is not the writer the function succeeds
+ * without writing.
+ */
 export class CreateTableTrigger extends Construct {
   constructor(scope: Construct, id: string, props: CreateTableTriggerProps) {
     super(scope, id);
@@ -45,22 +68,21 @@ export class CreateTableTrigger extends Construct {
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: lambda.Code.fromInline(INVOKER_CODE),
-      timeout: Duration.minutes(2),
-      environment: { CREATE_TABLE_FUNCTION: props.createTableFunction.functionName },
+      timeout: TABLE_INVOKER_TIMEOUT,
+      environment: { CREATE_TABLE_FUNCTION: props.createTableFunction.functionArn },
       logGroup: new logs.LogGroup(this, 'InvokerLogs', {
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
       }),
     });
-    // This function's ARN only (grantInvoke would add `:*`, every version and alias).
+    // This version only (grantInvoke would add `:*`, every version and alias).
     invoker.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.createTableFunction.functionArn] }),
     );
 
     new triggers.Trigger(this, 'Trigger', {
       handler: invoker,
-      // A serverless v2 writer resuming from its minimum takes seconds; the function has its own timeout.
-      timeout: Duration.minutes(2),
+      timeout: TABLE_TRIGGER_TIMEOUT,
       invocationType: triggers.InvocationType.REQUEST_RESPONSE,
       executeAfter: [...props.executeAfter],
       executeOnHandlerChange: true,

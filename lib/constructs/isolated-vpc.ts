@@ -9,11 +9,12 @@ export interface IsolatedVpcProps {
 
 /**
  * A VPC with no route to the internet: isolated subnets for the database and the RDS Proxy, and isolated
- * subnets for the functions. No NAT gateways and no VPC endpoints, on purpose: the functions only talk
- * to the RDS Proxy (inside the VPC); the IAM auth token is signed locally from the function's own
- * credentials; logs leave through the Lambda service, not the VPC; the table trigger and the
- * cross-region parameter reader run outside the VPC. Anything that later needs an AWS API from inside
- * the VPC should add the matching interface endpoint here rather than a NAT gateway.
+ * subnets for the functions. No NAT gateways, on purpose: the ToDo functions only talk to the RDS Proxy
+ * (inside the VPC); the IAM auth token is signed locally from the function's own credentials; logs leave
+ * through the Lambda service, not the VPC; the table trigger and the cross-region parameter reader run
+ * outside the VPC. The one AWS API called from inside is Secrets Manager (the table step reads the
+ * application password), through an interface endpoint only its caller may reach; anything else that
+ * later needs an AWS API from inside should get its own endpoint here rather than a NAT gateway.
  */
 export class IsolatedVpc extends Construct {
   static readonly DB_SUBNETS = 'db';
@@ -45,6 +46,29 @@ export class IsolatedVpc extends Construct {
       trafficType: ec2.FlowLogTrafficType.REJECT,
       maxAggregationInterval: ec2.FlowLogMaxAggregationInterval.TEN_MINUTES,
     });
+  }
+
+  /**
+   * Secrets Manager's interface endpoint with private DNS, so the SDK's default endpoint resolves to it,
+   * reachable on 443 from `client` only. One AZ on purpose: its only caller is the table step at deploy
+   * time (a deploy during that AZ's outage fails and is re-run), and each AZ costs an hourly fee.
+   */
+  addSecretsManagerEndpoint(client: ec2.SecurityGroup): ec2.InterfaceVpcEndpoint {
+    const securityGroup = new ec2.SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'ToDoMgmt Secrets Manager endpoint: HTTPS from CreateTableFunction only',
+      allowAllOutbound: false,
+    });
+    const endpoint = this.vpc.addInterfaceEndpoint('SecretsManagerEndpoint', {
+      service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      privateDnsEnabled: true,
+      subnets: { subnetGroupName: IsolatedVpc.FUNCTION_SUBNETS, availabilityZones: [this.vpc.availabilityZones[0]] },
+      securityGroups: [securityGroup],
+      open: false,
+    });
+    securityGroup.addIngressRule(client, ec2.Port.HTTPS, 'CreateTableFunction to Secrets Manager');
+    client.addEgressRule(ec2.Peer.securityGroupId(securityGroup.securityGroupId), ec2.Port.HTTPS, 'CreateTableFunction to Secrets Manager');
+    return endpoint;
   }
 
   get dbSubnets(): ec2.SubnetSelection {

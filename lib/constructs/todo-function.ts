@@ -8,7 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { LAMBDA_ESBUILD_ARGS } from '#lambda/bundling';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
-import { DB_PORT, DB_USER, functionName, type RegionRole } from '#names';
+import { APP_NAME, DB_PORT, functionName, type RegionRole } from '#names';
 import { managedPolicyFinding } from './acknowledge';
 
 export const LAMBDA_SOURCE_DIR = path.join(__dirname, '..', '..', 'assets', 'lambda', 'src');
@@ -17,19 +17,35 @@ const PROJECT_ROOT = path.join(__dirname, '..', '..');
 export interface ToDoFunctionProps {
   readonly regionRole: RegionRole;
   readonly name: ToDoFunctionName;
+  /** The regional proxy: its default (read/write) endpoint is `DB_HOST`. */
   readonly proxy: rds.IDatabaseProxy;
+  /** The proxy's READ_ONLY endpoint: `DB_READ_HOST`, where reads go while this region is not the writer. */
+  readonly readEndpoint: rds.IDatabaseProxyEndpoint;
+  /** The database user the function logs in to the proxy as (IAM auth): it may connect as this user only. */
+  readonly dbUser: string;
   readonly databaseName: string;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly securityGroup: ec2.ISecurityGroup;
   /** @default Duration.seconds(15) */
   readonly timeout?: Duration;
+  /**
+   * Concurrent executions reserved for (and capping) this function.
+   * @default - none reserved: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Variables this function needs besides the database settings every function gets.
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
  * One handler from the route table as a Lambda function with the house defaults: Node 22 on arm64,
  * everything bundled and minified (with the same esbuild options the bundle test and the benchmark use),
- * inside the VPC, talking to the database only through the regional RDS Proxy with an IAM token: no password ever reaches the function.
+ * inside the VPC, talking to the database only through the regional RDS Proxy's two endpoints with an IAM
+ * token for one database user: no password ever reaches a ToDo function.
  */
 export class ToDoFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -56,19 +72,26 @@ export class ToDoFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       timeout: props.timeout ?? Duration.seconds(15),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      // A version is published only where one is asked for (the table step runs a version); the old one goes.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
       logGroup,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: [props.securityGroup],
       environment: {
         DB_HOST: props.proxy.endpoint,
+        DB_READ_HOST: props.readEndpoint.endpoint,
         DB_PORT: String(DB_PORT),
         DB_NAME: props.databaseName,
-        DB_USER,
+        DB_USER: props.dbUser,
         DB_AUTH: 'iam',
         DB_CONNECT_TIMEOUT_MS: '5000',
-        LOG_LEVEL: 'INFO',
+        // Powertools' own names (LOG_LEVEL is its legacy one).
+        POWERTOOLS_SERVICE_NAME: APP_NAME.toLowerCase(),
+        POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
       },
       bundling: {
         minify: true,
@@ -79,7 +102,8 @@ export class ToDoFunction extends Construct {
         esbuildArgs: { ...LAMBDA_ESBUILD_ARGS },
       },
     });
-    props.proxy.grantConnect(this.function, DB_USER);
+    // rds-db:connect on `<proxy resource id>/<user>`: this user at this proxy, both of its endpoints.
+    props.proxy.grantConnect(this.function, props.dbUser);
 
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',

@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { API_ROUTES, OAUTH_RESOURCE_SERVER, OAUTH_SCOPE, OAUTH_SCOPE_NAME, TODO_FUNCTIONS } from '#routes';
-import { API_STAGE_NAME, DB_USER, functionName, type RegionRole, ssmParameterName } from '#names';
+import { API_ROUTES, OAUTH_RESOURCE_SERVER, OAUTH_SCOPE, OAUTH_SCOPE_NAME, TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
+import { API_STAGE_NAME, DB_APP_USER, DB_USER, functionName, type RegionRole, ssmParameterName } from '#names';
+import { TABLE_STEP_RETRY_BUDGET } from '../../lib/constructs/create-table-trigger';
 import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
 
 // Managed CloudFront policies (fixed ids documented by AWS).
@@ -9,6 +10,51 @@ const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
 let synthesized: SynthesizedApp;
 const templates = {} as Record<RegionRole, Template>;
+const REGIONS: Readonly<Record<RegionRole, string>> = { pri: 'us-east-1', secd: 'us-east-2' };
+const PROXY_ARN_EXPORT = 'ExportsOutputFnGetAttProxyCB0DFB71DBProxyArn21545DA8';
+
+interface Resource {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation properties, read as the template has them
+  Properties: Record<string, any>;
+}
+interface Statement {
+  Action: string | string[];
+  Effect: string;
+  Resource: unknown;
+}
+
+function logicalIdOf(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+function functionResource(template: Template, regionRole: RegionRole, name: ToDoFunctionName): Resource {
+  const found = Object.values(
+    template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: functionName(regionRole, name) } }),
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as Resource;
+}
+
+/** The table step's invoker: the function the trigger runs, which invokes CreateTableFunction. */
+function invokerResource(template: Template): Resource {
+  const found = Object.values(
+    template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { CREATE_TABLE_FUNCTION: Match.anyValue() } } },
+    }),
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as Resource;
+}
+
+/** Every statement of the policies attached to the function's role. */
+function statementsOf(template: Template, fn: Resource): Statement[] {
+  const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
 
 beforeAll(() => {
   synthesized = synthApp({ bundle: false });
@@ -40,23 +86,114 @@ describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s', (regionRole) => {
       expect(props.VpcConfig.SubnetIds.length).toBeGreaterThanOrEqual(2);
       expect(props.VpcConfig.SecurityGroupIds).toHaveLength(1);
       const env = props.Environment.Variables;
-      expect(env).toMatchObject({ DB_PORT: '3306', DB_NAME: 'todos', DB_USER, DB_AUTH: 'iam' });
-      // The proxy endpoint comes from the same region's infra stack.
-      expect(JSON.stringify(env.DB_HOST)).toMatch(/Fn::ImportValue.*ToDoMgmt-infra-/);
-      expect(JSON.stringify(env.DB_HOST)).toMatch(/Proxy.*Endpoint/);
-      expect(Object.keys(env).filter((key) => /PASSWORD|SECRET/i.test(key))).toEqual([]);
+      expect(env).toMatchObject({ DB_PORT: '3306', DB_NAME: 'todos', DB_AUTH: 'iam' });
+      // Both proxy endpoints come from the same region's infra stack.
+      expect(JSON.stringify(env.DB_HOST)).toMatch(/Fn::ImportValue.*ToDoMgmt-infra-.*ProxyCB0DFB71Endpoint/);
+      expect(JSON.stringify(env.DB_READ_HOST)).toMatch(/Fn::ImportValue.*ToDoMgmt-infra-.*ProxyReadEndpoint.*Endpoint/);
+      expect(Object.keys(env).filter((key) => /PASSWORD/i.test(key))).toEqual([]);
+      // Powertools' own variable names; LOG_LEVEL is its legacy one.
+      expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'todomgmt', POWERTOOLS_LOG_LEVEL: 'INFO' });
+      expect(env.LOG_LEVEL).toBeUndefined();
     }
-    // rds-db:connect for the proxy's user, and no broad RDS or Secrets Manager rights.
-    template().hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Action: 'rds-db:connect', Resource: Match.objectLike({ 'Fn::Join': Match.anyValue() }) }),
-        ]),
-      },
-    });
     const policies = JSON.stringify(template().findResources('AWS::IAM::Policy'));
-    expect(policies).not.toMatch(/"rds:\*"|secretsmanager:GetSecretValue|"Action":"\*"/);
+    expect(policies).not.toMatch(/"rds:\*"|"secretsmanager:\*"|"Action":"\*"/);
     expect(JSON.stringify(template().findResources('AWS::IAM::Role'))).not.toMatch(/FullAccess/);
+  });
+
+  test('the ToDo functions log in as the application user only; the table step as the master user', () => {
+    for (const name of Object.keys(TODO_FUNCTIONS) as ToDoFunctionName[]) {
+      const user = name === 'CreateTableFunction' ? DB_USER : DB_APP_USER;
+      const fn = functionResource(template(), regionRole, name);
+      expect(fn.Properties.Environment.Variables.DB_USER).toBe(user);
+      // Exactly one rds-db:connect, on `dbuser:<proxy resource id>/<user>` of this region's proxy.
+      const connects = statementsOf(template(), fn).filter((statement) => statement.Action === 'rds-db:connect');
+      expect(connects).toEqual([
+        {
+          Action: 'rds-db:connect',
+          Effect: 'Allow',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                `:rds-db:${REGIONS[regionRole]}:111111111111:dbuser:`,
+                { 'Fn::Select': [6, { 'Fn::Split': [':', { 'Fn::ImportValue': `ToDoMgmt-infra-${regionRole}:${PROXY_ARN_EXPORT}` }] }] },
+                `/${user}`,
+              ],
+            ],
+          },
+        },
+      ]);
+    }
+  });
+
+  test('only CreateTableFunction reads a secret: the application secret of its own region, and it gets no password variable', () => {
+    const secretReads = (name: ToDoFunctionName) =>
+      statementsOf(template(), functionResource(template(), regionRole, name)).filter((statement) =>
+        JSON.stringify(statement.Action).includes('secretsmanager:'),
+      );
+    for (const name of ['GetToDos', 'UpsertToDos', 'RemoveToDos'] as const) expect(secretReads(name)).toEqual([]);
+    const appSecretExport =
+      regionRole === 'pri'
+        ? 'ToDoMgmt-infra-pri:ExportsOutputRefDbAppSecretBE2ADA0056F9A2EB'
+        : 'ToDoMgmt-infra-secd:ExportsOutputFnGetAttDbAppSecretReplicaLookup2BE8752BARN72C2DDFD';
+    expect(secretReads('CreateTableFunction')).toEqual([
+      {
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Effect: 'Allow',
+        Resource: { 'Fn::ImportValue': appSecretExport },
+      },
+    ]);
+    const env = functionResource(template(), regionRole, 'CreateTableFunction').Properties.Environment.Variables;
+    expect(env).toMatchObject({ DB_APP_USER, DB_APP_SECRET_ARN: { 'Fn::ImportValue': appSecretExport } });
+    expect(functionResource(template(), regionRole, 'GetToDos').Properties.Environment.Variables.DB_APP_SECRET_ARN).toBeUndefined();
+  });
+
+  test('CreateTableFunction sits in its own security group (the one that may reach Secrets Manager), the ToDo functions in theirs', () => {
+    const groupOf = (name: ToDoFunctionName) =>
+      JSON.stringify(functionResource(template(), regionRole, name).Properties.VpcConfig.SecurityGroupIds);
+    expect(groupOf('CreateTableFunction')).toMatch(/TableFunctionSecurityGroup/);
+    for (const name of ['GetToDos', 'UpsertToDos', 'RemoveToDos'] as const) {
+      expect(groupOf(name)).toMatch(/ExportsOutputFnGetAttFunctionSecurityGroup/);
+    }
+  });
+
+  test('no reserved concurrency by default (an account at the new-account quota could not deploy any)', () => {
+    for (const name of Object.keys(TODO_FUNCTIONS) as ToDoFunctionName[]) {
+      expect(functionResource(template(), regionRole, name).Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+
+  test('the table step runs after each deploy that changes CreateTableFunction, on that exact version', () => {
+    template().resourceCountIs('Custom::Trigger', 1);
+    const invoker = invokerResource(template());
+    expect(invoker.Properties.Code.ZipFile).toContain(`JSON.stringify({ action: 'CREATE_TABLE' })`);
+    expect(invoker.Properties.Code.ZipFile).toContain('FunctionError');
+    expect(invoker.Properties.Code.ZipFile).toContain('statusCode !== 200');
+    // A version of CreateTableFunction: a new version is a new invoker configuration, so the trigger runs again.
+    const versionId = logicalIdOf(template(), 'AWS::Lambda::Version', 'CreateTableFunctionCurrentVersion');
+    expect(invoker.Properties.Environment.Variables.CREATE_TABLE_FUNCTION).toEqual({ Ref: versionId });
+    expect(statementsOf(template(), invoker)).toEqual([{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { Ref: versionId } }]);
+    template().hasResourceProperties('Custom::Trigger', { InvocationType: 'RequestResponse', ExecuteOnHandlerChange: true });
+  });
+
+  test('the table step waits out the function retry budget: each timeout above the one it waits for, all within 15 minutes', () => {
+    const seconds = {
+      retryBudget: TABLE_STEP_RETRY_BUDGET.toSeconds(),
+      fn: functionResource(template(), regionRole, 'CreateTableFunction').Properties.Timeout as number,
+      invoker: invokerResource(template()).Properties.Timeout as number,
+      trigger: Number(Object.values(template().findResources('Custom::Trigger'))[0].Properties.Timeout) / 1000,
+      provider: Object.values(
+        template().findResources('AWS::Lambda::Function', { Properties: { Handler: '__entrypoint__.handler' } }),
+      ).find((fn) => JSON.stringify(fn).includes('Trigger'))?.Properties.Timeout as number,
+    };
+    expect(seconds.retryBudget).toBe(600);
+    expect(seconds.fn).toBeGreaterThan(seconds.retryBudget);
+    expect(seconds.invoker).toBeGreaterThan(seconds.fn);
+    expect(seconds.trigger).toBeGreaterThan(seconds.invoker);
+    expect(seconds.provider).toBe(900);
+    expect(seconds.trigger).toBeLessThan(seconds.provider);
   });
 
   test('every route is a Lambda proxy integration behind the Cognito authorizer with the api/upsert-delete scope', () => {
@@ -143,16 +280,6 @@ describe('ToDoMgmt-app-pri', () => {
     expect(outputs).toEqual(
       expect.arrayContaining(['CloudfrontUrl', 'CloudfrontDistributionId', 'ApiEndpoint', 'TokenUrl', 'UserPoolClientId']),
     );
-  });
-
-  test('creates the table after deployment by invoking CreateTableFunction with {"action":"CREATE_TABLE"}', () => {
-    pri().resourceCountIs('Custom::Trigger', 1);
-    const invoker = pri().findResources('AWS::Lambda::Function', {
-      Properties: { Environment: { Variables: { CREATE_TABLE_FUNCTION: Match.anyValue() } } },
-    });
-    const [fn] = Object.values(invoker);
-    expect(fn.Properties.Code.ZipFile).toContain(`JSON.stringify({ action: 'CREATE_TABLE' })`);
-    expect(fn.Properties.Code.ZipFile).toContain('FunctionError');
   });
 });
 

@@ -69,6 +69,13 @@ test('every acknowledgement carries a real reason', () => {
   }
 });
 
+/**
+ * A Lambda version's logical id ends in a hash of the function's configuration, its code included
+ * (`CreateTableFunctionCurrentVersionFF210794<32 hex>`): masked, so a change to the functions' code does
+ * not read as a change of the stack's shape.
+ */
+const maskVersionHash = (logicalId: string) => logicalId.replace(/(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}$/, '$1<hash>');
+
 test('every stack keeps its shape (snapshot of logical ids and types, outputs)', () => {
   const shape: Record<string, unknown> = {};
   for (const artifact of synthesized.assembly.stacksRecursively) {
@@ -77,7 +84,7 @@ test('every stack keeps its shape (snapshot of logical ids and types, outputs)',
       stackName: artifact.stackName,
       environment: `${artifact.environment.account}/${artifact.environment.region}`,
       resources: Object.entries(template.Resources ?? {})
-        .map(([id, resource]) => `${id} ${resource.Type}`)
+        .map(([id, resource]) => `${maskVersionHash(id)} ${resource.Type}`)
         .sort(),
       outputs: Object.keys(template.Outputs ?? {}).sort(),
     };

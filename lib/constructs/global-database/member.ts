@@ -10,7 +10,31 @@ import { clusterId, DB_PORT, kmsAlias, type RegionRole } from '#names';
 /** The same engine in both regions: a global database refuses members on another version. 3.10 is the LTS line. */
 export const AURORA_ENGINE = rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_10_4 });
 
-const CLUSTER_LOG_TYPES = ['error', 'general', 'slowquery', 'audit'] as const;
+/**
+ * What the cluster ships to CloudWatch Logs. Not `general` (every statement with its values: the users'
+ * ToDos) and not `slowquery` (empty unless `slow_query_log` is on, and then the slow statements with
+ * their values; Database Insights shows the top statements instead). `audit` is written only because the
+ * cluster parameter group below turns Advanced Auditing on.
+ */
+export const CLUSTER_LOG_TYPES = ['error', 'audit'] as const;
+
+/**
+ * Aurora MySQL Advanced Auditing: connections (and failed logins), DDL and DCL (CREATE, ALTER, GRANT,
+ * REVOKE: who changed the schema or the users), not DML or plain QUERY, which would log the users' data.
+ * "Using Advanced Auditing with an Amazon Aurora MySQL DB cluster" (AuroraMySQL.Auditing.html).
+ */
+export const AUDIT_PARAMETERS: Readonly<Record<string, string>> = {
+  server_audit_logging: '1',
+  server_audit_events: 'CONNECT,QUERY_DCL,QUERY_DDL',
+};
+
+/**
+ * Characters the application password never contains. The table step writes it into `CREATE USER ...
+ * IDENTIFIED BY '<password>'` (account statements take no placeholders), so no quote, backslash or
+ * whitespace; the rest of CDK's default exclusions for database secrets (`/ @ "` and URL and shell
+ * metacharacters) stay out too, so the password is also safe in a connection string or a shell.
+ */
+export const APP_PASSWORD_EXCLUDE_CHARACTERS = ` %+~\`#$&*()|[]{}:;<>?!'/@"\\`;
 
 export interface GlobalDatabaseMemberProps {
   readonly vpc: ec2.IVpc;
@@ -40,8 +64,10 @@ export interface MemberClusterOptions {
 export abstract class GlobalDatabaseMember extends Construct {
   /** The customer key of the cluster's storage. */
   abstract readonly key: kms.IKey;
-  /** The master credentials the RDS Proxy logs in with. */
+  /** The master credentials: the RDS Proxy logs in with them for the table step only. */
   abstract readonly secret: secretsmanager.ISecret;
+  /** The application user's credentials (`DB_APP_USER`): the proxy logs in with them for the ToDo functions. */
+  abstract readonly appSecret: secretsmanager.ISecret;
   abstract readonly cluster: rds.DatabaseCluster;
 
   protected constructor(
@@ -63,6 +89,14 @@ export abstract class GlobalDatabaseMember extends Construct {
   }
 
   protected createCluster(props: GlobalDatabaseMemberProps, key: kms.IKey, member: MemberClusterOptions): rds.DatabaseCluster {
+    // The same settings in both members, so that auditing survives a switchover (AWS advises keeping the
+    // members' cluster parameter groups alike: "Using switchover or failover in Amazon Aurora Global Database").
+    const parameterGroup = new rds.ParameterGroup(this, 'ClusterParameters', {
+      engine: AURORA_ENGINE,
+      description: `ToDoMgmt ${this.regionRole}: Advanced Auditing of connections, DDL and DCL`,
+      parameters: { ...AUDIT_PARAMETERS },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine: AURORA_ENGINE,
       clusterIdentifier: clusterId(this.regionRole),
@@ -81,7 +115,14 @@ export abstract class GlobalDatabaseMember extends Construct {
       iamAuthentication: true,
       backup: { retention: props.backupRetention },
       deletionProtection: props.deletionProtection,
+      parameterGroup,
       cloudwatchLogsExports: [...CLUSTER_LOG_TYPES],
+      // Database Insights (standard, the free tier: 7 days of Performance Insights), encrypted with the
+      // region's own key. Set on the cluster, it covers every instance, serverless v2 included.
+      enablePerformanceInsights: true,
+      databaseInsightsMode: rds.DatabaseInsightsMode.STANDARD,
+      performanceInsightRetention: rds.PerformanceInsightRetention.DEFAULT,
+      performanceInsightEncryptionKey: key,
       removalPolicy: member.removalPolicy,
     });
     const cfnCluster = cluster.node.defaultChild as rds.CfnDBCluster;

@@ -2,8 +2,8 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
-import { DB_USER, dbSecretName, GLOBAL_CLUSTER_ID } from '#names';
-import { GlobalDatabaseMember, type GlobalDatabaseMemberProps } from './member';
+import { DB_APP_USER, DB_USER, dbAppSecretName, dbSecretName, GLOBAL_CLUSTER_ID } from '#names';
+import { APP_PASSWORD_EXCLUDE_CHARACTERS, GlobalDatabaseMember, type GlobalDatabaseMemberProps } from './member';
 
 export interface GlobalDatabasePrimaryProps extends GlobalDatabaseMemberProps {
   /** Created once, here; the secondary gets it through replication. */
@@ -19,6 +19,7 @@ export interface GlobalDatabasePrimaryProps extends GlobalDatabaseMemberProps {
 export class GlobalDatabasePrimary extends GlobalDatabaseMember {
   readonly key: kms.Key;
   readonly secret: rds.DatabaseSecret;
+  readonly appSecret: rds.DatabaseSecret;
   readonly cluster: rds.DatabaseCluster;
   readonly globalCluster: rds.CfnGlobalCluster;
 
@@ -43,6 +44,24 @@ export class GlobalDatabasePrimary extends GlobalDatabaseMember {
       reason:
         'No automatic rotation: clients never see this password (functions use IAM auth at the proxy), and a rotation ' +
         'Lambda bound to the primary region would fail against a read-only cluster after a failover.',
+    });
+
+    // The application user's password, replicated the same way so that the secondary's proxy can log the
+    // ToDo functions in while the primary region is down. The table step (master credentials) creates the
+    // user with it; the functions never see it (IAM auth at the proxy).
+    this.appSecret = new rds.DatabaseSecret(this, 'DbAppSecret', {
+      secretName: dbAppSecretName,
+      username: DB_APP_USER,
+      excludeCharacters: APP_PASSWORD_EXCLUDE_CHARACTERS,
+      replicaRegions: [{ region: props.secretReplicaRegion }],
+    });
+    // Re-created with the stack: the table step sets the user's password from it on every run.
+    this.appSecret.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    Validations.of(this.appSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'No automatic rotation: only the proxies and the table step read it (the functions use IAM auth), and a ' +
+        'rotation Lambda bound to the primary region would fail against a read-only cluster after a failover.',
     });
 
     this.cluster = this.createCluster(props, this.key, {

@@ -3,7 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DB_USER, dbSecretName, GLOBAL_CLUSTER_ID } from '#names';
+import { DB_USER, dbAppSecretName, dbSecretName, GLOBAL_CLUSTER_ID } from '#names';
 import { ReplicaSecret } from '../replica-secret';
 import { GlobalDatabaseMember, type GlobalDatabaseMemberProps } from './member';
 
@@ -11,12 +11,13 @@ export type GlobalDatabaseSecondaryProps = GlobalDatabaseMemberProps;
 
 /**
  * The global database's secondary member (region role `secd`): a cluster that joins the global cluster
- * the primary created, with a reader so that it can be switched over to, and the local replica of the
- * primary's master secret for its proxy.
+ * the primary created, with a reader so that it can be switched over to, and the local replicas of the
+ * primary's master and application secrets for its proxy.
  */
 export class GlobalDatabaseSecondary extends GlobalDatabaseMember {
   readonly key: kms.Key;
   readonly secret: secretsmanager.ISecret;
+  readonly appSecret: secretsmanager.ISecret;
   readonly cluster: rds.DatabaseCluster;
 
   constructor(scope: Construct, id: string, props: GlobalDatabaseSecondaryProps) {
@@ -26,6 +27,7 @@ export class GlobalDatabaseSecondary extends GlobalDatabaseMember {
     this.key = this.createKey(RemovalPolicy.DESTROY);
     // Read in-region: the proxy keeps working with the primary region gone.
     this.secret = new ReplicaSecret(this, 'DbSecretReplica', { secretName: dbSecretName }).secret;
+    this.appSecret = new ReplicaSecret(this, 'DbAppSecretReplica', { secretName: dbAppSecretName }).secret;
 
     this.cluster = this.createCluster(props, this.key, {
       // The secondary gets its users from the global database; these credentials are removed below.

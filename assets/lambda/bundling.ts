@@ -18,7 +18,7 @@ export const LAMBDA_ESBUILD_ARGS: Readonly<Record<string, string>> = Object.from
   Object.entries(LAMBDA_ALIASES).map(([name, file]) => [`--alias:${name}`, file]),
 );
 
-/** The esbuild options NodejsFunction uses for our functions (minified, everything bundled, Node 22). */
+/** The esbuild options NodejsFunction uses for our functions (minified, all but the SDK bundled, Node 22). */
 export const LAMBDA_BUILD_OPTIONS = {
   bundle: true,
   platform: 'node',

@@ -7,6 +7,7 @@
 // (DB_SETUP_WAIT_SECONDS). In a region that is not the writer (a pipeline run after a failover) it
 // writes nothing and says so: Aurora replicates the table and the user from the writer.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { RowDataPacket, ResultSetHeader } from 'mysql2';
 import { openSession, type Session } from './db';
 import { readDbSettings, readTableStepSettings, type TableStepSettings } from './env';
@@ -135,31 +136,19 @@ const redact = (text: string, secret: string) => (secret ? text.split(secret).jo
 
 // ---- the application user's password ----------------------------------------------------------
 
-interface SecretsClient {
-  getSecretString(secretId: string): Promise<string | undefined>;
-}
-
-let secretsClient: Promise<SecretsClient> | undefined;
-
-// The SDK is loaded only where a secret is read (on AWS; the Lambda runtime ships SDK v3, the bundle
-// leaves it out), and its client is created once per execution environment.
-function secrets(): Promise<SecretsClient> {
-  secretsClient ??= import('@aws-sdk/client-secrets-manager').then(({ SecretsManagerClient, GetSecretValueCommand }) => {
-    const client = new SecretsManagerClient({});
-    return {
-      getSecretString: async (secretId: string) => (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString,
-    };
-  });
-  secretsClient.catch(() => (secretsClient = undefined));
-  return secretsClient;
-}
+// The Lambda runtime ships SDK v3 and the bundle leaves it out (a plain require, which finds the runtime's
+// copy; a dynamic import() would not look on NODE_PATH). The client is created on first use, once per
+// execution environment: only this table step reads a secret, and only on AWS.
+let secretsClient: SecretsManagerClient | undefined;
+const secretString = async (secretId: string): Promise<string | undefined> =>
+  (await (secretsClient ??= new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
 
 async function appPassword(settings: TableStepSettings): Promise<string> {
   if ('value' in settings.appPassword) return settings.appPassword.value;
   const arn = settings.appPassword.secretArn;
   let text: string | undefined;
   try {
-    text = await (await secrets()).getSecretString(arn);
+    text = await secretString(arn);
   } catch (error) {
     const e = error as { name?: string; message?: string; code?: string };
     throw Object.assign(new Error(`cannot read the application user's secret (DB_APP_SECRET_ARN ${arn}): ${e.name}: ${e.message}`), {

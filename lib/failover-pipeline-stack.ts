@@ -14,7 +14,16 @@ import type { AppConfig } from '#config';
 import { acknowledgeWildcards, arnOf, codeBuildWildcards, S3_OBJECT_ACTIONS } from './constructs/acknowledge';
 import { failoverBuildStatements } from './constructs/failover-build-policy';
 import { CODEBUILD_IMAGE, CODEBUILD_NODE_VERSION } from './pipeline-stack';
-import { FAILOVER_PIPELINE_NAME, type RegionRole, REPOSITORY_BRANCH, REPOSITORY_NAME, ssmParameterName } from '#names';
+import {
+  clusterId,
+  FAILOVER_PIPELINE_NAME,
+  REGION_ROLES,
+  type RegionRole,
+  REPOSITORY_BRANCH,
+  REPOSITORY_NAME,
+  ssmParameterName,
+} from '#names';
+import { keptSnapshotPrefix, UNPLANNED_SNAPSHOT_PREFIX } from '../assets/failover/src/aws/snapshot-names';
 
 /** Where the failover program's sources come from. */
 export type FailoverSource =
@@ -235,12 +244,20 @@ export class FailoverPipelineStack extends Stack {
             `arn:<AWS::Partition>:rds:${region}:${this.account}:target-group:prx-tg-*`,
             `arn:<AWS::Partition>:ssm:${region}:${this.account}:parameter/todomgmt/*`,
           ]),
+          ...REGION_ROLES.flatMap((role) => {
+            const snapshots = `arn:<AWS::Partition>:rds:${config.regions[role]}:${this.account}:cluster-snapshot`;
+            return [
+              `${snapshots}:${UNPLANNED_SNAPSHOT_PREFIX}${clusterId(role)}-*`,
+              `${snapshots}:${keptSnapshotPrefix(clusterId(role))}*`,
+            ];
+          }),
           ...codeBuildWildcards(this.project),
           artifacts,
         ],
       },
       'As narrow as IAM allows: RDS Proxy and target-group ids are generated (prx-*), the published ids live under ' +
-        '/todomgmt/*, cloudwatch:GetMetricData has no resource-level permissions, and CodeBuild log streams, reports ' +
+        '/todomgmt/*, cloudwatch:GetMetricData has no resource-level permissions, the snapshots Aurora takes of an old ' +
+        'primary and their copies carry a timestamp (one prefix per cluster), and CodeBuild log streams, reports ' +
         'and artifact objects are named at run time.',
     );
     acknowledgeWildcards(

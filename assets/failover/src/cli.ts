@@ -1,7 +1,7 @@
-// The failover program's command line. Run directly (what the failover pipeline's CodeBuild job does
-// from its copy of the program) it knows only the AWS driver; a checkout's `npm run failover` goes
-// through util/failover.ts, which adds the local rehearsal's driver for --local. Reads .env (through
-// assets/common/config.ts), runs, writes the report, and turns the end of the run into the exit status.
+// The failover program's command line. Started on its own (main.ts: the bundle the failover pipelines
+// run) it knows only the AWS driver; a checkout's `npm run failover` goes through util/failover.ts,
+// which adds the local rehearsal's driver for --local. Reads .env (through assets/common/config.ts)
+// and the environment, runs, writes the report, and turns the end of the run into the exit status.
 import { performance } from 'node:perf_hooks';
 import * as readline from 'node:readline/promises';
 import { ConfigError, loadConfig, readEnv } from '#config';
@@ -147,8 +147,4 @@ export function startupOf(firstCallAt: number | undefined, buildStartTime: strin
     firstCallSinceBuildStartSeconds: buildStartTime && Number.isFinite(buildStart) ? seconds(buildStart) : undefined,
     node: process.version,
   };
-}
-
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

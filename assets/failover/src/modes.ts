@@ -80,7 +80,7 @@ export const MODES: Readonly<Record<FailoverMode, ModeSpec>> = {
     warnings: () => [],
   },
   failover: {
-    description: 'primary region down: AllowDataLoss; that region is only asked, once, whether it is healthy',
+    description: 'primary region down: AllowDataLoss; that region is only asked whether it is healthy',
     contacts: 'target',
     probesOldPrimary: true,
     mayLoseWrites: true,

@@ -1,8 +1,6 @@
 import * as path from 'node:path';
-import * as fs from 'node:fs';
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,44 +11,25 @@ import { Construct } from 'constructs';
 import type { AppConfig } from '#config';
 import { acknowledgeWildcards, arnOf, codeBuildWildcards, S3_OBJECT_ACTIONS } from './constructs/acknowledge';
 import { failoverBuildStatements } from './constructs/failover-build-policy';
-import { CODEBUILD_IMAGE, CODEBUILD_NODE_VERSION } from './pipeline-stack';
-import { FAILOVER_PIPELINE_NAME, type RegionRole, REPOSITORY_BRANCH, REPOSITORY_NAME, ssmParameterName } from '#names';
-
-/** Where the failover program's sources come from. */
-export type FailoverSource =
-  /** The primary's CodeCommit repository (what the article uses). */
-  | { readonly kind: 'codecommit' }
-  /**
-   * A copy of the program published with this stack to the region's CDK bootstrap bucket: nothing in
-   * another region is needed to run it, so the secondary's pipeline works while the primary region is down.
-   */
-  | { readonly kind: 'asset' };
+import { CODEBUILD_IMAGE } from './pipeline-stack';
+import { clusterId, FAILOVER_PIPELINE_NAME, REGION_ROLES, type RegionRole, ssmParameterName } from '#names';
+import { bundleFailoverProgram, FAILOVER_NODE_COMMAND } from '../assets/failover/bundling';
+import { keptSnapshotPrefix, UNPLANNED_SNAPSHOT_PREFIX } from '../assets/failover/src/aws/snapshot-names';
 
 export interface FailoverPipelineStackProps extends StackProps {
   /** Region the pipeline runs in. */
   readonly regionRole: RegionRole;
   readonly config: AppConfig;
-  readonly source: FailoverSource;
 }
 
-/** Repository files and folders the failover program needs at run time (the `asset` source ships only these). */
-export const FAILOVER_SOURCE_PATHS = [
-  'package.json',
-  'package-lock.json',
-  'tsconfig.json',
-  '.env',
-  'assets/common',
-  'assets/lambda/src/routes.ts',
-  'assets/failover',
-];
-
-const REPO_ROOT = path.join(__dirname, '..');
 const REPORT_FILE = 'failover-report.json';
 
 /**
  * `ToDoMgmt-failover` (primary) and `ToDoMgmt-failover-secd` (secondary): Source → Plan (dry run) →
  * Approve → Failover. Mode and target region are pipeline variables chosen at "Release change"; every id
- * the program needs it reads from SSM under /todomgmt, so nothing is edited in the console.
+ * the program needs it reads from SSM under /todomgmt, so nothing is edited in the console. The source is
+ * the program bundled at synth (one file, the AWS SDK inside) in the region's own CDK bootstrap bucket:
+ * the job runs it with `node`, needs no registry and nothing in the other region.
  */
 export class FailoverPipelineStack extends Stack {
   readonly pipeline: codepipeline.Pipeline;
@@ -72,10 +51,13 @@ export class FailoverPipelineStack extends Stack {
     });
 
     this.project = new codebuild.PipelineProject(this, 'FailoverProject', {
-      description: 'Runs the ToDoMgmt failover program (npm run failover)',
+      description: 'Runs the ToDoMgmt failover program (its bundle, with node)',
       environment: { buildImage: CODEBUILD_IMAGE, computeType: codebuild.ComputeType.SMALL },
       timeout: Duration.minutes(90),
       environmentVariables: {
+        // The bundle has no .env: the deployed regions come from here.
+        AWS_SRC_REGION: { value: config.regions.pri },
+        AWS_DEST_REGION: { value: config.regions.secd },
         FAILOVER_MODE: { value: config.failoverMode },
         FAILOVER_TO: { value: config.regions.secd },
         FAILOVER_DRY_RUN: { value: 'false' },
@@ -89,22 +71,19 @@ export class FailoverPipelineStack extends Stack {
           }),
         },
       },
+      // No install phase: nothing is installed at failover time (the image's own Node.js runs the bundle;
+      // the program checks it is 20 or later). The report records the time to the first AWS call.
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
         env: { shell: 'bash' },
         phases: {
-          install: {
-            'runtime-versions': { nodejs: CODEBUILD_NODE_VERSION },
-            commands: ['npm ci --no-audit --no-fund'],
-          },
           build: {
             commands: [
+              'node --version',
               'echo "mode=$FAILOVER_MODE to=$FAILOVER_TO dry-run=$FAILOVER_DRY_RUN"',
               'if [ "$FAILOVER_DRY_RUN" = "true" ]; then' +
-                ' npx ts-node --transpile-only assets/failover/src/cli.ts' +
-                ` --dry-run --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE};` +
-                ' else npx ts-node --transpile-only assets/failover/src/cli.ts' +
-                ` --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE}; fi`,
+                ` ${FAILOVER_NODE_COMMAND} --dry-run --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE};` +
+                ` else ${FAILOVER_NODE_COMMAND} --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE}; fi`,
             ],
             finally: [`cat ${REPORT_FILE} 2>/dev/null || echo "no report written"`],
           },
@@ -143,7 +122,7 @@ export class FailoverPipelineStack extends Stack {
         removalPolicy: RemovalPolicy.RETAIN,
       }),
       stages: [
-        { stageName: 'Source', actions: [this.sourceAction(props.source, sourceOutput)] },
+        { stageName: 'Source', actions: [this.sourceAction(sourceOutput)] },
         {
           stageName: 'Plan',
           actions: [
@@ -191,25 +170,20 @@ export class FailoverPipelineStack extends Stack {
     this.acknowledgeFindings(config);
   }
 
-  private sourceAction(source: FailoverSource, output: codepipeline.Artifact): codepipeline.IAction {
-    if (source.kind === 'codecommit') {
-      return new actions.CodeCommitSourceAction({
-        actionName: 'CodeCommit',
-        repository: codecommit.Repository.fromRepositoryName(this, 'Repository', REPOSITORY_NAME),
-        branch: REPOSITORY_BRANCH,
-        output,
-        // A failover runs only when someone releases it, never on a push.
-        trigger: actions.CodeCommitTrigger.NONE,
-      });
-    }
-    // Copies just the program's files (walking the whole repository, node_modules included, takes seconds);
-    // the asset hash is the hash of that copy, so the bucket object changes exactly when the program does.
+  /** The bundle as an asset of this stack: published to this region's bootstrap bucket, released by hand only. */
+  private sourceAction(output: codepipeline.Artifact): codepipeline.IAction {
     const asset = new s3assets.Asset(this, 'FailoverProgram', {
-      path: path.join(REPO_ROOT, 'assets', 'failover'),
+      path: path.join(__dirname, '..', 'assets', 'failover'),
+      // The hash of the bundle itself: the object changes exactly when the program does.
       assetHashType: AssetHashType.OUTPUT,
       bundling: {
         image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
-        local: { tryBundle: (outputDir) => copyFailoverSources(outputDir) },
+        local: {
+          tryBundle: (outputDir) => {
+            bundleFailoverProgram(outputDir);
+            return true;
+          },
+        },
       },
     });
     return new actions.S3SourceAction({
@@ -235,12 +209,20 @@ export class FailoverPipelineStack extends Stack {
             `arn:<AWS::Partition>:rds:${region}:${this.account}:target-group:prx-tg-*`,
             `arn:<AWS::Partition>:ssm:${region}:${this.account}:parameter/todomgmt/*`,
           ]),
+          ...REGION_ROLES.flatMap((role) => {
+            const snapshots = `arn:<AWS::Partition>:rds:${config.regions[role]}:${this.account}:cluster-snapshot`;
+            return [
+              `${snapshots}:${UNPLANNED_SNAPSHOT_PREFIX}${clusterId(role)}-*`,
+              `${snapshots}:${keptSnapshotPrefix(clusterId(role))}*`,
+            ];
+          }),
           ...codeBuildWildcards(this.project),
           artifacts,
         ],
       },
       'As narrow as IAM allows: RDS Proxy and target-group ids are generated (prx-*), the published ids live under ' +
-        '/todomgmt/*, cloudwatch:GetMetricData has no resource-level permissions, and CodeBuild log streams, reports ' +
+        '/todomgmt/*, cloudwatch:GetMetricData has no resource-level permissions, the snapshots Aurora takes of an old ' +
+        'primary and their copies carry a timestamp (one prefix per cluster), and CodeBuild log streams, reports ' +
         'and artifact objects are named at run time.',
     );
     acknowledgeWildcards(
@@ -257,14 +239,4 @@ export class FailoverPipelineStack extends Stack {
       reason: 'The build reads and writes no secrets; its only output is the failover report in an encrypted, private bucket.',
     });
   }
-}
-
-function copyFailoverSources(outputDir: string): boolean {
-  for (const relative of FAILOVER_SOURCE_PATHS) {
-    fs.cpSync(path.join(REPO_ROOT, relative), path.join(outputDir, relative), {
-      recursive: true,
-      filter: (source) => !source.split(path.sep).includes('node_modules'),
-    });
-  }
-  return true;
 }

@@ -20,8 +20,8 @@ export interface ToDoMgmtStacks {
  * | ToDoMgmt/PriDeploy/ToDoMgmt-app-pri     | pri    | functions, API, Cognito, CloudFront, table setup |
  * | ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd | secd   | VPC, KMS, secondary Aurora cluster, RDS Proxy    |
  * | ToDoMgmt/SecdDeploy/ToDoMgmt-app-secd   | secd   | functions, API trusting the primary's user pool  |
- * | ToDoMgmt-failover                       | pri    | failover pipeline (source: CodeCommit)           |
- * | ToDoMgmt-failover-secd                  | secd   | failover pipeline (source: S3 asset in secd)     |
+ * | ToDoMgmt-failover                       | pri    | failover pipeline (source: bundle, S3 in pri)    |
+ * | ToDoMgmt-failover-secd                  | secd   | failover pipeline (source: bundle, S3 in secd)   |
  *
  * Without an account (offline synth, tests) the stacks get PLACEHOLDER_ACCOUNT, which can never be deployed.
  */
@@ -40,17 +40,15 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
   const failover = {
     pri: new FailoverPipelineStack(app, STACK_NAMES.failover, {
       env: env('pri'),
-      description: 'ToDoMgmt: failover pipeline in the primary region (source: CodeCommit)',
+      description: 'ToDoMgmt: failover pipeline in the primary region',
       regionRole: 'pri',
       config,
-      source: { kind: 'codecommit' },
     }),
     secd: new FailoverPipelineStack(app, STACK_NAMES.failoverSecd, {
       env: env('secd'),
       description: 'ToDoMgmt: failover pipeline in the secondary region, independent of the primary region',
       regionRole: 'secd',
       config,
-      source: { kind: 'asset' },
     }),
   };
   Tags.of(app).add('application', APP_NAME);

@@ -1,7 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { FAILOVER_IAM_ACTIONS, type FailoverResourceKind } from '#failover/aws/iam-actions';
-import { clusterId, GLOBAL_CLUSTER_ID, REGION_ROLES, type RegionRole, SSM_PREFIX } from '#names';
+import { clusterId, FAILOVER_RUN_PARAMETER, GLOBAL_CLUSTER_ID, REGION_ROLES, type RegionRole, SSM_PREFIX } from '#names';
+import { keptSnapshotPrefix, UNPLANNED_SNAPSHOT_PREFIX } from '../../assets/failover/src/aws/snapshot-names';
 
 export interface FailoverBuildPolicyProps {
   readonly regions: Readonly<Record<RegionRole, string>>;
@@ -23,6 +24,12 @@ export function failoverBuildStatements(stack: Stack, props: FailoverBuildPolicy
         return [`arn:${stack.partition}:rds::${stack.account}:global-cluster:${GLOBAL_CLUSTER_ID}`];
       case 'cluster':
         return REGION_ROLES.map((role) => rdsArn(props.regions[role], `cluster:${clusterId(role)}`));
+      case 'cluster-snapshot':
+        // An old primary's snapshots live in its own region: Aurora's automated one and the program's manual copy.
+        return REGION_ROLES.flatMap((role) => [
+          rdsArn(props.regions[role], `cluster-snapshot:${UNPLANNED_SNAPSHOT_PREFIX}${clusterId(role)}-*`),
+          rdsArn(props.regions[role], `cluster-snapshot:${keptSnapshotPrefix(clusterId(role))}*`),
+        ]);
       case 'proxy':
         // Proxy ARNs carry a generated id (prx-...): scope to RDS proxies of this account in the two regions.
         return regions.map((region) => rdsArn(region, 'db-proxy:prx-*'));
@@ -32,6 +39,8 @@ export function failoverBuildStatements(stack: Stack, props: FailoverBuildPolicy
         return [`arn:${stack.partition}:cloudfront::${stack.account}:distribution/${props.distributionId}`];
       case 'ssm-parameters':
         return ssmParameterArns(stack, regions);
+      case 'run-record':
+        return regions.map((region) => `arn:${stack.partition}:ssm:${region}:${stack.account}:parameter${FAILOVER_RUN_PARAMETER}`);
       case '*':
         return ['*'];
     }

@@ -1,7 +1,7 @@
 // The AWS driver through the real orchestration, against a simulated two-region AWS (aws-world/, its spec aws-world.md).
 // Every scenario of the failover issue, plus the least-privilege check: the IAM actions the driver
 // really sends equal FAILOVER_IAM_ACTIONS.
-import { clusterId, proxyName } from '#names';
+import { FAILOVER_RUN_PARAMETER, clusterId, proxyName } from '#names';
 import { failoverIamActionList } from '#failover/aws/iam-actions';
 import { overridesFromEnv } from '#failover/aws/overrides';
 import { runFailover, type RunOptions } from '#failover/run';
@@ -47,6 +47,7 @@ describe('AWS driver scenarios', () => {
   test('planned switchover: happy path, called in the primary region, RPO 0', async () => {
     const { report, output } = await run({ mode: 'switchover' });
 
+    expect(report.error).toBeUndefined();
     expect(report.outcome).toBe('completed');
     expect(report.from).toEqual({ role: 'pri', region: 'us-east-1' });
     expect(report.to).toEqual({ role: 'secd', region: 'us-east-2' });
@@ -60,8 +61,29 @@ describe('AWS driver scenarios', () => {
     expect(world.isWriterNow('secd')).toBe(true);
     expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
     expect(world.commands('RegisterDBProxyTargets')).toHaveLength(0);
-    expect(stepNames(report)).toEqual(['discover', 'measure replication lag', 'promote (switchover)', 'proxy', 'traffic', 'verify']);
-    expect(report.replicationLagSeconds).toBe(0.12);
+    expect(stepNames(report)).toEqual([
+      'discover',
+      'measure replication lag',
+      'ask the target API',
+      'promote (switchover)',
+      'proxy',
+      'traffic',
+      'verify',
+    ]);
+    // Aurora MySQL 3.10 publishes AuroraGlobalDBRPOLag (150 ms in the world), read instead of the replication lag.
+    expect(report).toMatchObject({ replicationLagSeconds: 0.15, replicationLagSource: 'AuroraGlobalDBRPOLag' });
+    // Both URLs clients use answer from the target; the run record is completed in both regions.
+    expect(report.probes?.map((p) => [new URL(p.url).host, p.region])).toEqual([
+      [API_DOMAIN.secd, 'us-east-2'],
+      ['d111111abcdef8.cloudfront.net', 'us-east-2'],
+    ]);
+    for (const region of [REGIONS.pri, REGIONS.secd]) {
+      expect(JSON.parse(world.parameters[region][FAILOVER_RUN_PARAMETER])).toMatchObject({
+        state: 'completed',
+        to: 'secd',
+        lastStep: 'verify',
+      });
+    }
     // The promotion waited (simulated 75 s), then CloudFront's deployment (240 s), on the fake clock.
     expect(report.totalSeconds).toBeGreaterThanOrEqual(75 + 240);
     expect(report.steps.every((s) => s.endedAt !== undefined && s.seconds !== undefined)).toBe(true);
@@ -69,7 +91,7 @@ describe('AWS driver scenarios', () => {
     expect(output.join('\n')).toContain('Timeline:');
   });
 
-  test('unplanned failover with the primary region down never calls that region', async () => {
+  test('unplanned failover with the primary region down asks that region once whether it is healthy, nothing else', async () => {
     world.down.add(REGIONS.pri);
     const { report, output } = await run({ mode: 'failover' });
 
@@ -81,9 +103,18 @@ describe('AWS driver scenarios', () => {
       TargetDbClusterIdentifier: clusterArn('secd'),
       AllowDataLoss: true,
     });
-    // Not one command, not even a client, for the primary region's RDS, SSM or CloudWatch.
-    expect(world.sent.filter((c) => c.service !== 'cloudfront' && c.region === REGIONS.pri)).toEqual([]);
-    expect(world.createdClients.filter((k) => k.endsWith(REGIONS.pri) && !k.startsWith('cloudfront'))).toEqual([]);
+    // One health probe (no retries) of the old primary, never anything that waits on or changes it; no SSM or CloudWatch client there.
+    expect(world.sent.filter((c) => c.service !== 'cloudfront' && c.region === REGIONS.pri).map((c) => c.name)).toEqual([
+      'DescribeDBClusters',
+    ]);
+    expect(world.createdClients.filter((k) => k.endsWith(REGIONS.pri) && !k.startsWith('cloudfront'))).toEqual(['rds:us-east-1']);
+    expect(report.preflight.find((c) => c.name === 'old primary is down')).toMatchObject({ ok: true, detail: /us-east-1 did not answer/ });
+    // The run record could only go to the region that answers, and the report says so.
+    expect(report.runRecord?.writes.map((w) => [w.role, w.saved])).toEqual([
+      ['secd', true],
+      ['pri', false],
+    ]);
+    expect(world.parameters[REGIONS.pri][FAILOVER_RUN_PARAMETER]).toBeUndefined();
     expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
     expect(output.join('\n')).toContain('UNPLANNED FAILOVER');
     expect(report.notes.join('\n')).toMatch(/re-adds it .* as a read-only secondary/);
@@ -116,17 +147,33 @@ describe('AWS driver scenarios', () => {
     expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.pri);
   });
 
-  test('failback after an unplanned failover is a planned switchover once the old primary rejoined', async () => {
+  test('failback after a data-loss failover: refused while Aurora rebuilds it, then a switchover; the snapshot kept', async () => {
     world.down.add(REGIONS.pri);
     expect((await run({ mode: 'failover' })).report.outcome).toBe('completed');
     world.rejoin('pri');
     world.sent.length = 0;
 
+    const early = await run({ mode: 'switchover', to: 'us-east-1' });
+    expect(early.report.outcome).toBe('refused');
+    expect(early.report.error).toContain('target in sync: Aurora is still rebuilding us-east-1; retry when it is connected');
+    expect(world.mutations()).toEqual([]);
+
+    await world.clock.sleep(world.durations.resync);
     const { report } = await run({ mode: 'switchover', to: 'us-east-1' });
     expect(report.outcome).toBe('completed');
     expect(world.commands('SwitchoverGlobalCluster')[0].region).toBe('us-east-2');
     expect(world.isWriterNow('pri')).toBe(true);
     expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.pri);
+    // The first run that reaches us-east-1 copies Aurora's snapshot of the old primary to a manual one and names it.
+    const [copy] = world.commands('CopyDBClusterSnapshot');
+    expect(copy).toMatchObject({
+      region: 'us-east-1',
+      input: { SourceDBClusterSnapshotIdentifier: expect.stringMatching(/^rds:unplanned-global-failover-/) },
+    });
+    const kept = String(copy.input.TargetDBClusterSnapshotIdentifier);
+    expect(world.snapshots[REGIONS.pri].map((s) => [s.id, s.type])).toContainEqual([kept, 'manual']);
+    expect(report.lostWrites).toMatchObject({ from: 'pri', region: 'us-east-1', kept });
+    expect(report.notes.join('\n')).toContain(`manual snapshot ${kept}`);
   });
 
   test('already failed over: a second run changes nothing and says so', async () => {
@@ -156,10 +203,10 @@ describe('AWS driver scenarios', () => {
     expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.pri);
     expect(first.output.join('\n')).toContain('run the same command again to resume');
 
-    // Same command, no --to: writer and traffic disagree, so it finishes the move instead of flipping back.
+    // Same command, no --to: the run record says the switchover to us-east-2 stopped after proxy, so it finishes it.
     const second = await run({ mode: 'switchover' });
     expect(second.report.outcome).toBe('completed');
-    expect(second.report.direction).toMatch(/stopped half-way/);
+    expect(second.report.direction).toMatch(/^finishing the switchover to us-east-2 .* stopped after proxy/);
     expect(second.report.alreadyInPlace).toEqual(['promote (switchover)', 'proxy']);
     expect(world.commands('SwitchoverGlobalCluster')).toHaveLength(1);
     expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
@@ -188,10 +235,10 @@ describe('AWS driver scenarios', () => {
   });
 
   test('lag too high: refused before any change; --force overrides', async () => {
-    world.lagMs = 30_000;
+    world.rpoLagMs = 30_000;
     const refused = await run({ mode: 'switchover' });
     expect(refused.report.outcome).toBe('refused');
-    expect(refused.report.error).toMatch(/replication lag: 30\.0 s \(limit 5 s\).*--force overrides/);
+    expect(refused.report.error).toMatch(/replication lag: 30\.0 s AuroraGlobalDBRPOLag \(limit 5 s\).*--force overrides/);
     expect(world.mutations()).toEqual([]);
 
     const forced = await run({ mode: 'switchover', force: true });
@@ -200,12 +247,21 @@ describe('AWS driver scenarios', () => {
     expect(forced.output.join('\n')).toMatch(/FORCED replication lag/);
   });
 
-  test('engine versions differ: refused, and --force does not override it', async () => {
+  test('engine versions differ: refused with what differs; --force lets Aurora decide, and its refusal is reported', async () => {
     world.engineVersion.secd = '8.0.mysql_aurora.3.08.2';
-    const { report } = await run({ mode: 'switchover', force: true });
+    const { report } = await run({ mode: 'switchover' });
     expect(report.outcome).toBe('refused');
-    expect(report.error).toMatch(/engine versions match: us-east-1 8\.0\.mysql_aurora\.3\.10\.0, us-east-2 8\.0\.mysql_aurora\.3\.08\.2/);
+    expect(report.error).toMatch(
+      /engine versions match: us-east-1 8\.0\.mysql_aurora\.3\.10\.0, us-east-2 8\.0\.mysql_aurora\.3\.08\.2: major\.minor 3\.10 vs 3\.8/,
+    );
     expect(world.mutations()).toEqual([]);
+
+    const forced = await run({ mode: 'switchover', force: true });
+    expect(forced.report.preflight.find((c) => c.name === 'engine versions match')).toMatchObject({ forced: true });
+    expect(forced.report.outcome).toBe('failed');
+    expect(forced.report.error).toMatch(
+      /rds:SwitchoverGlobalCluster in us-east-1 failed: InvalidGlobalClusterStateFault: engine versions differ/,
+    );
   });
 
   test('missing proxy target: registered, then waited for until AVAILABLE', async () => {
@@ -265,9 +321,9 @@ describe('AWS driver scenarios', () => {
     expect(report.error).toContain('FAILOVER_IAM_ACTIONS');
   });
 
-  test('unknown ids: the error names the override or parameter to fix', async () => {
+  test("unknown ids: refused (the operator's to fix, nothing changed), naming the override or parameter", async () => {
     const { report } = await run({ mode: 'switchover', env: { TARGET_CLUSTER_ID: 'todomgmt-typo-cluster' } });
-    expect(report.outcome).toBe('failed');
+    expect(report.outcome).toBe('refused');
     expect(report.error).toMatch(/Unknown cluster id todomgmt-typo-cluster in us-east-2 \(secd, from env TARGET_CLUSTER_ID\)/);
 
     const cf = await run({ mode: 'switchover', env: { CLOUDFRONT_DISTRIBUTION_ID: 'ENOPE' } });
@@ -314,9 +370,11 @@ describe('AWS driver scenarios', () => {
   });
 
   test('--dry-run reads only', async () => {
+    world.down.add(REGIONS.pri);
     const { report, output } = await run({ mode: 'failover', dryRun: true });
     expect(report.outcome).toBe('dry-run');
     expect(world.mutations()).toEqual([]);
+    expect(world.commands('PutParameter')).toEqual([]);
     expect(output.join('\n')).toMatch(/FailoverGlobalCluster with AllowDataLoss, sent to the target region only/);
   });
 });

@@ -15,7 +15,7 @@ import {
 import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import { GLOBAL_CLUSTER_ID, clusterId, proxyName, type RegionRole } from '#names';
 import type { AwsClients } from '#failover/aws/clients';
-import { API_DOMAIN, AwsWorld, DISTRIBUTION_ID, REGIONS, clusterArn, initialDistributionConfig } from './aws-world';
+import { API_DOMAIN, AwsWorld, DISTRIBUTION_ID, EDGE_DOMAIN, REGIONS, clusterArn, initialDistributionConfig } from './aws-world';
 
 let world: AwsWorld;
 let aws: AwsClients;
@@ -117,7 +117,16 @@ describe('time', () => {
   });
 
   test('the durations are the documented ones', () => {
-    expect(world.durations).toEqual({ switchover: 75_000, failover: 50_000, detach: 40_000, proxy: 20_000, deploy: 240_000 });
+    expect(world.durations).toEqual({
+      switchover: 75_000,
+      failover: 50_000,
+      detach: 40_000,
+      cancel: 30_000,
+      proxy: 20_000,
+      deploy: 240_000,
+      resync: 600_000,
+      snapshot: 120_000,
+    });
   });
 });
 
@@ -313,19 +322,15 @@ describe('CloudFront', () => {
 });
 
 describe('SSM and CloudWatch', () => {
-  test("parameters: the region's own, under the path, 10 a page", async () => {
+  test("parameters: the region's own eleven, under the path, 10 a page", async () => {
     const ssm = aws.ssm(REGIONS.secd);
     const first = await ssm.send(new GetParametersByPathCommand({ Path: '/todomgmt', Recursive: true }));
     expect(first.Parameters).toHaveLength(10);
     expect(first.Parameters!.every((p) => p.Name!.startsWith('/todomgmt/secd/'))).toBe(true);
     expect(first.Parameters!.find((p) => p.Name === '/todomgmt/secd/api-domain')?.Value).toBe(API_DOMAIN.secd);
-    expect(first.NextToken).toBeUndefined();
-
-    world.parameters[REGIONS.secd]['/todomgmt/secd/extra'] = 'x';
-    const paged = await ssm.send(new GetParametersByPathCommand({ Path: '/todomgmt/secd' }));
-    expect(paged.NextToken).toBe('10');
-    const rest = await ssm.send(new GetParametersByPathCommand({ Path: '/todomgmt/secd', NextToken: paged.NextToken }));
-    expect(rest).toMatchObject({ Parameters: [{ Name: '/todomgmt/secd/extra', Value: 'x' }], NextToken: undefined });
+    expect(first.NextToken).toBe('10');
+    const rest = await ssm.send(new GetParametersByPathCommand({ Path: '/todomgmt', NextToken: first.NextToken }));
+    expect(rest).toMatchObject({ Parameters: [{ Name: '/todomgmt/secd/edge-domain', Value: EDGE_DOMAIN }], NextToken: undefined });
     expect((await ssm.send(new GetParametersByPathCommand({ Path: '/other' }))).Parameters).toEqual([]);
   });
 

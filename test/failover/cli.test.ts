@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseCliArgs } from '#failover/args';
-import { confirmOnTerminal, main } from '#failover/cli';
+import { confirmOnTerminal, main, startupOf } from '#failover/cli';
 import { overridesFromEnv } from '#failover/aws/overrides';
 import { writeReport, type FailoverReport } from '#failover/report';
 import { CHECKOUT_DRIVERS } from '../../util/failover';
@@ -104,6 +104,13 @@ describe('failover CLI', () => {
       // No terminal to confirm on: not confirmed.
       await expect(status([])).resolves.toBe(2);
       await expect(status(['--to', 'mars-1'])).resolves.toBe(2);
+      // A usage error found inside the run (here: no single writer to start from) is refused, not a failure.
+      const ambiguous = new MemoryDriver();
+      ambiguous.discover = async (request) => {
+        const t = await MemoryDriver.prototype.discover.call(ambiguous, request);
+        return { ...t, regions: { pri: { ...t.regions.pri, isWriter: true }, secd: { ...t.regions.secd, isWriter: true } } };
+      };
+      await expect(status(['--yes'], ambiguous)).resolves.toBe(2);
       await expect(main(['--bogus'])).resolves.toBe(2);
       await expect(main(['--help'])).resolves.toBe(0);
       expect(errors.mock.calls.map(([line]) => String(line))).toContainEqual(
@@ -136,6 +143,20 @@ describe('failover CLI', () => {
       distributionId: 'E1',
     });
     expect(() => overridesFromEnv({ CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME: 'https://x.example.com/prod' })).toThrow(/must be a bare host name/);
+  });
+
+  test('startup: seconds from the process start, and from the build start when CodeBuild gives it, to the first call', () => {
+    const now = Date.now();
+    const startup = startupOf(now, String(now - 12_345));
+    expect(startup.firstCallSinceBuildStartSeconds).toBe(12.35);
+    expect(startup.firstCallSeconds).toBeGreaterThan(0);
+    expect(startup.node).toBe(process.version);
+    expect(startupOf(undefined, undefined)).toEqual({
+      firstCallSeconds: undefined,
+      firstCallSinceBuildStartSeconds: undefined,
+      node: process.version,
+    });
+    expect(startupOf(now, 'not-a-time').firstCallSinceBuildStartSeconds).toBeUndefined();
   });
 
   test('the report is written where asked, creating the directory', () => {

@@ -1,8 +1,23 @@
 // Two "regions" in memory behind the FailoverDriver interface, for tests of the orchestration and the
 // CLI that must not know about AWS or the rehearsal. Every step is check → act if needed, like a real
 // driver must be; failures reject (as an async driver's would) rather than throw.
+import { REGION_HEADER } from '#routes';
 import type { RegionRole } from '#names';
-import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology } from '#failover/driver';
+import type {
+  DiscoverRequest,
+  FailoverDriver,
+  FailoverMode,
+  KeptWrites,
+  LagReading,
+  Move,
+  RecordWrite,
+  RegionView,
+  StepOptions,
+  StepOutcome,
+  Topology,
+} from '#failover/driver';
+import type { HttpAnswer } from '#failover/http-probe';
+import type { RunRecord } from '#failover/run-record';
 
 export const DOMAIN: Record<RegionRole, string> = { pri: 'pri.edge.test', secd: 'secd.edge.test' };
 
@@ -16,14 +31,20 @@ export class MemoryDriver implements FailoverDriver {
   lag: number | undefined = 1;
   down = new Set<RegionRole>();
   failOn: string | undefined;
+  /** The run record as each region holds it; a region in `down` neither reads nor writes it. */
+  records: Partial<Record<RegionRole, RunRecord>> = {};
+  /** Whether the old primary answers a health probe and is healthy. */
+  healthyWhenProbed = false;
   readonly calls: string[] = [];
   readonly contacted: DiscoverRequest[] = [];
+  private firstCall: number | undefined;
 
   describePromotion(mode: FailoverMode): string {
     return `memory ${mode}`;
   }
 
   discover(request: DiscoverRequest): Promise<Topology> {
+    this.firstCall ??= Date.now();
     this.calls.push('discover');
     this.contacted.push(request);
     const view = (role: RegionRole): RegionView => ({
@@ -36,19 +57,60 @@ export class MemoryDriver implements FailoverDriver {
       isWriter: this.writer === role,
       engineVersion: '10.11',
       instanceCount: 1,
+      apiUrl: `https://${DOMAIN[role]}`,
+      ...(request.probe?.includes(role)
+        ? {
+            health: {
+              answered: !this.down.has(role),
+              healthy: !this.down.has(role) && this.healthyWhenProbed && this.writer === role,
+              detail: this.down.has(role) ? 'did not answer' : 'answered',
+            },
+          }
+        : {}),
     });
+    const copies = (['pri', 'secd'] as const).filter((r) => request.contact.includes(r) && !this.down.has(r)).map((r) => this.records[r]);
+    const runRecord = copies.filter((r) => r !== undefined).sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt))[0];
     return Promise.resolve({
       globalClusterId: 'global',
       edgeId: 'edge',
       regions: { pri: view('pri'), secd: view('secd') },
       traffic: { originId: 'api', domainName: DOMAIN[this.serving], version: '7', deployed: true },
       sources: [],
+      edgeUrl: 'https://edge.test',
+      ...(runRecord ? { runRecord } : {}),
     });
   }
 
-  replicationLagSeconds(): Promise<number | undefined> {
+  replicationLag(): Promise<LagReading> {
     this.calls.push('lag');
-    return Promise.resolve(this.lag);
+    return Promise.resolve({ seconds: this.lag, source: 'memory lag' });
+  }
+
+  /** Each region's API answers from itself; the edge from the region it serves. */
+  httpGet(url: string): Promise<HttpAnswer> {
+    const host = new URL(url).host;
+    const role = host === 'edge.test' ? this.serving : (['pri', 'secd'] as const).find((r) => DOMAIN[r] === host);
+    if (role === undefined || this.down.has(role)) return Promise.reject(Object.assign(new Error('no answer'), { code: 'ENOTFOUND' }));
+    return Promise.resolve({ status: 401, headers: { [REGION_HEADER]: this.regionNames[role] } });
+  }
+
+  saveRunRecord(record: RunRecord, roles: readonly RegionRole[]): Promise<RecordWrite[]> {
+    return Promise.resolve(
+      roles.map((role) => {
+        if (this.down.has(role)) return { role, saved: false, detail: `${this.regionNames[role]}: not written (did not answer)` };
+        this.records[role] = record;
+        return { role, saved: true, detail: `${this.regionNames[role]}: saved` };
+      }),
+    );
+  }
+
+  keepLostWrites(_topology: Topology, oldPrimary: RegionRole): Promise<KeptWrites> {
+    this.calls.push(`keep:${oldPrimary}`);
+    return Promise.resolve({ alreadyInPlace: false, detail: 'kept', kept: `copy-of-${oldPrimary}` });
+  }
+
+  firstCallAt(): number | undefined {
+    return this.firstCall;
   }
 
   promote(move: Move, options: StepOptions): Promise<StepOutcome> {

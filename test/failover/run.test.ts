@@ -46,6 +46,7 @@ describe('orchestration', () => {
     expect(report.steps.map((s) => s.name)).toEqual([
       'discover',
       'measure replication lag',
+      'ask the target API',
       'promote (switchover)',
       'proxy',
       'traffic',
@@ -94,12 +95,14 @@ describe('orchestration', () => {
     expect(forced.report.outcome).toBe('completed');
   });
 
-  test('failover contacts only the target region and defaults to secd; re-running is a no-op', async () => {
+  test('failover contacts only the target region (the old primary only probed) and defaults to secd; re-running is a no-op', async () => {
     const driver = new MemoryDriver();
     driver.down.add('pri');
     const first = await run(driver, { mode: 'failover', yes: true });
     expect(first.report.outcome).toBe('completed');
     expect(driver.contacted.every((r) => r.contact.length === 1 && r.contact[0] === 'secd')).toBe(true);
+    // Asked once in discovery; verification reads back only what it may call.
+    expect(driver.contacted.map((r) => r.probe)).toEqual([['pri'], undefined]);
     expect(first.output.join('\n')).toContain('UNPLANNED FAILOVER');
 
     const second = await run(driver, { mode: 'failover', yes: true });
@@ -107,11 +110,20 @@ describe('orchestration', () => {
     expect(second.report.alreadyInPlace).toEqual(['promote (failover)', 'proxy', 'traffic']);
   });
 
-  test('switchover direction: default flips (failback); half-done runs are finished, not flipped', async () => {
+  test('switchover direction: default flips (a failback after a completed run); half-done runs are finished, not flipped', async () => {
     const driver = new MemoryDriver();
-    driver.writer = 'secd';
-    driver.serving = 'secd';
-    expect((await run(driver, { yes: true })).report.to?.role).toBe('pri');
+    expect((await run(driver, { yes: true })).report.to?.role).toBe('secd');
+    const back = await run(driver, { yes: true });
+    expect(back.report.to?.role).toBe('pri');
+    expect(back.report.direction).toMatch(/a failback: the switchover to west completed/);
+
+    // No record (written by another tool, or lost): a failback is not assumed.
+    const bare = new MemoryDriver();
+    bare.writer = 'secd';
+    bare.serving = 'secd';
+    const refused = await run(bare, { yes: true });
+    expect(refused.report.outcome).toBe('refused');
+    expect(refused.report.error).toMatch(/pass --to east to fail back/);
 
     driver.writer = 'secd';
     driver.serving = 'pri';
@@ -142,6 +154,39 @@ describe('orchestration', () => {
     const { report } = await run(driver, { yes: true });
     expect(report.outcome).toBe('failed');
     expect(report.error).toMatch(/verification failed: traffic still goes to pri\.edge\.test/);
+  });
+
+  test('the run record: written once approved, after every step, completed at the end; never on a dry run', async () => {
+    const driver = new MemoryDriver();
+    await run(driver, { dryRun: true });
+    expect(driver.records).toEqual({});
+    const saved: string[] = [];
+    const save = driver.saveRunRecord.bind(driver);
+    driver.saveRunRecord = (record, roles) => {
+      saved.push(`${record.state}:${record.lastStep ?? '-'}:${roles.join('+')}`);
+      return save(record, roles);
+    };
+    await run(driver, { yes: true, by: 'codepipeline/ToDoMgmt-failover-pri' });
+    expect(saved).toEqual([
+      'running:-:pri+secd',
+      'running:promote:pri+secd',
+      'running:proxy:pri+secd',
+      'running:traffic:pri+secd',
+      'running:verify:pri+secd',
+      'completed:verify:pri+secd',
+    ]);
+    expect(driver.records.secd).toMatchObject({ mode: 'switchover', from: 'pri', to: 'secd', by: 'codepipeline/ToDoMgmt-failover-pri' });
+  });
+
+  test('a usage error raised inside a run (cannot tell the writer) is refused: exit 2, not 1', async () => {
+    const driver = new MemoryDriver();
+    driver.writer = 'pri';
+    driver.discover = async (request) => {
+      const t = await MemoryDriver.prototype.discover.call(driver, request);
+      return { ...t, regions: { pri: { ...t.regions.pri, isWriter: true }, secd: { ...t.regions.secd, isWriter: true } } };
+    };
+    const { report } = await run(driver, { yes: true });
+    expect(report).toMatchObject({ outcome: 'refused', error: 'Cannot tell which region is the writer: pass --to <region>.' });
   });
 
   test('an unknown --to is a usage error before anything is called', async () => {

@@ -95,15 +95,33 @@ describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) =
     expect(String(stages[2].Actions[0].Configuration!.CustomData)).toContain('#{variables.TARGET_REGION}');
   });
 
-  test('CodeBuild runs the failover program with --yes and keeps the JSON report', () => {
+  test('CodeBuild runs the bundled program with node: no install phase, no npm, no ts-node; keeps the JSON report', () => {
     const [project] = Object.values(template().findResources('AWS::CodeBuild::Project'));
     const spec = JSON.parse(project.Properties.Source.BuildSpec);
-    expect(spec.phases.install.commands).toEqual(['npm ci --no-audit --no-fund']);
+    expect(Object.keys(spec.phases)).toEqual(['build']);
+    expect(project.Properties.Source.BuildSpec).not.toMatch(/\bnpm\b|\bnpx\b|ts-node|runtime-versions/);
     const build = spec.phases.build.commands.join('\n');
-    const program = 'npx ts-node --transpile-only assets/failover/src/cli.ts';
+    const program = 'node --enable-source-maps failover.js';
     expect(build).toContain(`${program} --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report failover-report.json`);
     expect(build).toContain(`${program} --dry-run`);
     expect(spec.artifacts.files).toEqual(['failover-report.json']);
+    // The bundle has no .env: the deployed regions are the project's environment.
+    expect(project.Properties.Environment.EnvironmentVariables).toEqual(
+      expect.arrayContaining([
+        { Name: 'AWS_SRC_REGION', Type: 'PLAINTEXT', Value: 'us-east-1' },
+        { Name: 'AWS_DEST_REGION', Type: 'PLAINTEXT', Value: 'us-east-2' },
+      ]),
+    );
+  });
+
+  test("the source is the program's bundle in this region's bootstrap bucket, released by hand only", () => {
+    const source = stagesOf(template())[0].Actions[0];
+    expect(source.ActionTypeId.Provider).toBe('S3');
+    expect(source.Configuration).toMatchObject({ PollForSourceChanges: false, S3ObjectKey: expect.stringMatching(/\.zip$/) });
+    const region = regionRole === 'pri' ? 'us-east-1' : 'us-east-2';
+    expect(JSON.stringify(source.Configuration)).toContain(`cdk-hnb659fds-assets-111111111111-${region}`);
+    expect(JSON.stringify(template().toJSON()).toLowerCase()).not.toContain('codecommit');
+    template().resourceCountIs('AWS::Events::Rule', 0);
   });
 
   test('the build role gets exactly the failover actions, on both regions (reading /todomgmt included)', () => {
@@ -127,19 +145,7 @@ describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) =
   });
 });
 
-test('the primary failover pipeline builds from CodeCommit, never on a push', () => {
-  const source = stagesOf(failover.pri)[0].Actions[0];
-  expect(source.ActionTypeId.Provider).toBe('CodeCommit');
-  expect(source.Configuration).toMatchObject({ RepositoryName: REPOSITORY_NAME, PollForSourceChanges: false });
-  failover.pri.resourceCountIs('AWS::Events::Rule', 0);
-});
-
 test('the secondary failover pipeline depends on nothing in the primary region', () => {
-  const source = stagesOf(failover.secd)[0].Actions[0];
-  expect(source.ActionTypeId.Provider).toBe('S3');
-  expect(source.Configuration).toMatchObject({ PollForSourceChanges: false });
-  expect(JSON.stringify(source.Configuration)).toContain('cdk-hnb659fds-assets-111111111111-us-east-2');
-  expect(JSON.stringify(failover.secd.toJSON()).toLowerCase()).not.toContain('codecommit');
   // One artifact store in its own region (no cross-region replication), no imports, no stack it waits for.
   failover.secd.hasResourceProperties('AWS::CodePipeline::Pipeline', { ArtifactStore: Match.anyValue(), ArtifactStores: Match.absent() });
   expect(JSON.stringify(failover.secd.toJSON())).not.toContain('Fn::ImportValue');

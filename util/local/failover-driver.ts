@@ -4,19 +4,40 @@
 //   switchover: fence the old primary (read_only, in-flight writes finish or are cut before being
 //               acknowledged), wait until the target applied every GTID, promote it, point the old
 //               primary at it: no acknowledged write is lost.
-//   failover:   never contacts the old primary: apply what already arrived, promote. The old primary
-//               boots read-only, rejoins as a replica when revived (rebuilt, dump kept, if it holds
-//               writes that never arrived), and is fenced by the supervisor's reconciler if it is seen up.
+//   failover:   if the old primary answers (a forced failover against a healthy primary), fence it
+//               first (read_only, app sessions ended, seconds at most) and give the target a bounded
+//               moment to apply what it wrote, so that two databases are never writable at once; then
+//               apply what already arrived and promote. A dead old primary boots read-only, rejoins as a
+//               replica when revived (rebuilt, dump kept, if it holds writes that never arrived), and is
+//               fenced by the supervisor's reconciler if it is seen up.
 // Every database step is the replica manager's (replica-manager.ts); this file maps them to the steps.
-import type { FailoverDriver, FailoverMode, Move, RegionView, StepOptions, StepOutcome, Topology, TrafficOrigin } from '#failover/driver';
+// The run record lives in the state dir (failover-run.json), which both local regions share.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type {
+  DiscoverRequest,
+  FailoverDriver,
+  FailoverMode,
+  KeptWrites,
+  LagReading,
+  Move,
+  RecordWrite,
+  RegionView,
+  StepOptions,
+  StepOutcome,
+  Topology,
+  TrafficOrigin,
+} from '#failover/driver';
+import { fetchGet, type HttpAnswer } from '#failover/http-probe';
+import { parseRunRecord, RunRecordFormatError, type RunRecord } from '#failover/run-record';
 import { loadLocalConfig, readEnv, type LocalConfig } from '#config';
-import { REGION_ROLES, type RegionRole } from '#names';
+import { otherRole, REGION_ROLES, type RegionRole } from '#names';
 import { readEdgeConfig, updateEdgeOrigin } from './edge-config';
 import { inspectRegion, type RegionInspection } from './inspect';
 import { ReplicaManager } from './replica-manager';
 import { liveRuntime, type Runtime } from './runtime';
 import { loadSecrets, type LocalSecrets } from './secrets';
-import { statePaths, type StatePaths } from './state';
+import { statePaths, writeFileAtomic, type StatePaths } from './state';
 
 export interface LocalDriverOptions {
   /** Defaults to LOCAL_STATE_DIR from .env / the environment (`.local`). */
@@ -34,6 +55,8 @@ export function createLocalDriver(options: LocalDriverOptions = {}): Promise<Fai
 }
 
 const apiDomain = (url: string) => new URL(url).host;
+/** How long fencing a healthy old primary may take before the failover goes on without it. */
+const FENCE_SECONDS = 3;
 
 export class LocalFailoverDriver implements FailoverDriver {
   readonly name = 'local';
@@ -41,6 +64,8 @@ export class LocalFailoverDriver implements FailoverDriver {
   readonly modes: readonly FailoverMode[] = ['switchover', 'failover'];
   readonly regionNames: Readonly<Record<RegionRole, string>>;
   private readonly paths: StatePaths;
+  private readonly recordFile: string;
+  private firstCall: number | undefined;
 
   constructor(
     config: LocalConfig,
@@ -48,12 +73,13 @@ export class LocalFailoverDriver implements FailoverDriver {
   ) {
     this.regionNames = config.regions;
     this.paths = statePaths(config.stateDir);
+    this.recordFile = path.join(this.paths.root, 'failover-run.json');
   }
 
   describePromotion(mode: FailoverMode): string {
     return mode === 'switchover'
       ? 'fence the writer (read_only), wait until the replica applied every GTID, promote it, re-point the old primary at it'
-      : 'promote the replica (STOP SLAVE, RESET SLAVE ALL, read_only=0) without contacting the old primary; it rejoins fenced';
+      : 'fence the old primary if it answers, promote the replica (STOP SLAVE, RESET SLAVE ALL, read_only=0); the old one rejoins fenced';
   }
 
   private runtime(): Runtime {
@@ -78,7 +104,8 @@ export class LocalFailoverDriver implements FailoverDriver {
     });
   }
 
-  async discover({ contact }: { readonly contact: readonly RegionRole[] }): Promise<Topology> {
+  async discover({ contact, probe = [] }: DiscoverRequest): Promise<Topology> {
+    this.firstCall ??= Date.now();
     // Not running at all is not "both regions down": say what to do instead of refusing obscurely.
     const runtime = this.runtime();
     const sources = [`file:${this.paths.runtime}`, `file:${this.paths.topology}`, `file:${this.paths.edge}`];
@@ -87,28 +114,96 @@ export class LocalFailoverDriver implements FailoverDriver {
     for (const role of REGION_ROLES) {
       const base = { role, region: this.regionNames[role], clusterId: `mariadb-${role}`, proxyName: 'none (direct connection)' };
       const apiOriginDomain = apiDomain(runtime.regions[role].apiUrl);
+      const apiUrl = runtime.regions[role].apiUrl;
       if (!contact.includes(role)) {
-        regions[role] = { ...base, reachable: false, apiOriginDomain };
+        regions[role] = { ...base, reachable: false, apiOriginDomain, apiUrl };
+        if (probe.includes(role))
+          regions[role] = { ...regions[role], health: healthOf(await inspectRegion(role, runtime.regions[role], secrets)) };
         continue;
       }
-      regions[role] = viewOf(base, apiOriginDomain, await inspectRegion(role, runtime.regions[role], secrets));
+      regions[role] = { ...viewOf(base, apiOriginDomain, await inspectRegion(role, runtime.regions[role], secrets)), apiUrl };
     }
     const edge = readEdgeConfig(this.paths.edge);
     const traffic: TrafficOrigin | undefined = edge
       ? { originId: edge.origin.role, domainName: apiDomain(edge.origin.url), version: String(edge.version), deployed: true }
       : undefined;
+    const runRecord = this.readRunRecord(sources);
     return {
       globalClusterId: 'local GTID replication',
       edgeId: `local edge ${runtime.edgeUrl}`,
       regions,
       ...(traffic ? { traffic } : {}),
       sources,
+      edgeUrl: runtime.edgeUrl,
+      ...(runRecord ? { runRecord } : {}),
     };
   }
 
-  async replicationLagSeconds(move: Move): Promise<number | undefined> {
+  async replicationLag(move: Move): Promise<LagReading> {
     const writerReachable = move.mode === 'switchover' && move.topology.regions[move.from].reachable;
-    return this.replicas().replicaLagSeconds(move.to, writerReachable);
+    const seconds = await this.replicas().replicaLagSeconds(move.to, writerReachable);
+    return { seconds, source: writerReachable ? 'GTID positions and Seconds_Behind_Master' : 'Seconds_Behind_Master' };
+  }
+
+  httpGet(url: string, timeoutMs: number): Promise<HttpAnswer> {
+    return fetchGet(url, timeoutMs);
+  }
+
+  /** One file for both local "regions" (they share the state dir): written once, reported for each. */
+  saveRunRecord(record: RunRecord, roles: readonly RegionRole[]): Promise<RecordWrite[]> {
+    writeFileAtomic(this.recordFile, `${JSON.stringify(record, null, 2)}\n`);
+    return Promise.resolve(roles.map((role) => ({ role, saved: true, detail: `${this.regionNames[role]}: saved in ${this.recordFile}` })));
+  }
+
+  /**
+   * The local twin of Aurora's unplanned-failover snapshot is the dump the replica manager writes when it
+   * rebuilds a diverged old primary (diverged-*.sql); an old primary that rejoined without diverging lost nothing.
+   */
+  async keepLostWrites(topology: Topology, oldPrimary: RegionRole, since: string): Promise<KeptWrites> {
+    const dir = this.paths.regionDir(oldPrimary);
+    const region = this.regionNames[oldPrimary];
+    const dumps = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.startsWith('diverged-') && fs.statSync(path.join(dir, f)).mtimeMs >= Date.parse(since) - 1000)
+          .sort()
+      : [];
+    if (dumps.length > 0) {
+      const kept = path.join(dir, dumps[dumps.length - 1]);
+      return {
+        alreadyInPlace: true,
+        detail: `${region}'s former data is in ${kept}`,
+        kept,
+        notes: [`The writes ${region} held beyond the new primary are in ${kept}.`],
+      };
+    }
+    const state = await this.replicas().state(oldPrimary);
+    if (state.readOnly && state.replica?.masterPort === this.runtime().regions[otherRole(topology.regions[oldPrimary].role)].dbPort) {
+      const kept = `nothing: ${region} rejoined as a replica without diverging`;
+      return { alreadyInPlace: true, detail: kept, kept };
+    }
+    return {
+      alreadyInPlace: false,
+      detail: `${region} has not rejoined yet`,
+      notes: [`${region} has not rejoined yet: run the same command again once it has.`],
+    };
+  }
+
+  firstCallAt(): number | undefined {
+    return this.firstCall;
+  }
+
+  private readRunRecord(sources: string[]): RunRecord | undefined {
+    if (!fs.existsSync(this.recordFile)) return undefined;
+    try {
+      const record = parseRunRecord(fs.readFileSync(this.recordFile, 'utf8'));
+      sources.push(`run record from file:${this.recordFile} (${record.state}, ${record.updatedAt})`);
+      return record;
+    } catch (error) {
+      if (!(error instanceof RunRecordFormatError)) throw error;
+      sources.push(`run record ${this.recordFile} ignored: ${error.message}`);
+      return undefined;
+    }
   }
 
   async promote(move: Move, { progress }: StepOptions): Promise<StepOutcome> {
@@ -122,9 +217,7 @@ export class LocalFailoverDriver implements FailoverDriver {
         const notes = move.mode === 'switchover' ? await this.rejoinOldPrimary(replicas, move, progress) : [];
         return { alreadyInPlace: true, detail: `${target} is already the writer (generation ${topology.generation})`, notes };
       }
-      return move.mode === 'switchover'
-        ? this.switchover(replicas, move, progress)
-        : this.failover(replicas, move, progress, `${source} was not contacted`);
+      return move.mode === 'switchover' ? this.switchover(replicas, move, progress) : this.failover(replicas, move, progress, source);
     });
   }
 
@@ -173,12 +266,22 @@ export class LocalFailoverDriver implements FailoverDriver {
     }
   }
 
-  private async failover(replicas: ReplicaManager, move: Move, progress: (m: string) => void, why: string): Promise<StepOutcome> {
+  private async failover(replicas: ReplicaManager, move: Move, progress: (m: string) => void, source: string): Promise<StepOutcome> {
     const [from, to] = [this.regionNames[move.from], this.regionNames[move.to]];
-    progress(`${why}; applying what ${to} already received before promoting it`);
+    const fenced =
+      move.topology.regions[move.from].health?.answered === true ? await this.fenceOldPrimary(replicas, move, progress) : undefined;
+    progress(`${fenced ? `${from} fenced` : `${source} was not contacted`}; applying what ${to} already received before promoting it`);
     const received = await replicas.applyReceived(move.to, this.catchUpTimeoutSeconds);
-    const topology = await replicas.promote(move.to, 'failover', `promoted without ${from} at ${received || '(nothing received)'}`);
+    const how = fenced ? `fenced ${from} at ${fenced || '(empty)'}` : `promoted without ${from}`;
+    const topology = await replicas.promote(move.to, 'failover', `${how} at ${received || '(nothing received)'}`);
     progress(`${to} promoted (generation ${topology.generation})`);
+    if (fenced !== undefined) {
+      return {
+        alreadyInPlace: false,
+        detail: `${to} is the writer; ${from} was fenced first (at ${fenced || 'an empty position'}), so it never wrote alongside ${to}`,
+        notes: await this.rejoinOldPrimary(replicas, move, progress),
+      };
+    }
     return {
       alreadyInPlace: false,
       detail: `${to} is the writer with everything it had received from ${from} (${received || 'none'})`,
@@ -188,6 +291,32 @@ export class LocalFailoverDriver implements FailoverDriver {
           `if it holds any, it is rebuilt from ${to} and its data is kept as a dump under ${this.paths.regionDir(move.from)}.`,
       ],
     };
+  }
+
+  /**
+   * Never two writable databases: the old primary goes read-only (its app sessions ended) before the
+   * target opens, bounded to a few seconds. The target then gets a bounded moment to apply what the old
+   * primary wrote up to the fence; past it the failover goes on and what is missing is its data loss.
+   * Returns the fenced GTID position, or undefined when the old primary could not be fenced (it is then
+   * treated as down: the supervisor's reconciler fences it as soon as it sees it).
+   */
+  private async fenceOldPrimary(replicas: ReplicaManager, move: Move, progress: (m: string) => void): Promise<string | undefined> {
+    const [from, to] = [this.regionNames[move.from], this.regionNames[move.to]];
+    progress(`${from} answers: fencing it before ${to} opens for writes (read_only, app sessions ended, at most ${FENCE_SECONDS} s)`);
+    let position: string;
+    try {
+      position = await replicas.fence(move.from, FENCE_SECONDS);
+    } catch (error) {
+      progress(`could not fence ${from} (${(error as Error).message}): going on as if it were down`);
+      return undefined;
+    }
+    try {
+      await replicas.waitApplied(move.to, position, this.catchUpTimeoutSeconds);
+      progress(`${to} applied everything ${from} wrote up to the fence (${position || 'nothing'})`);
+    } catch (error) {
+      progress(`${to} did not apply everything up to ${position} (${(error as Error).message}); promoting anyway (a failover)`);
+    }
+    return position;
   }
 
   async ensureProxy(move: Move): Promise<StepOutcome> {
@@ -224,6 +353,12 @@ export class LocalFailoverDriver implements FailoverDriver {
       detail: `the edge sends traffic to ${this.regionNames[move.to]} (${url}) from the next request (version ${next.version})`,
     };
   }
+}
+
+function healthOf(r: RegionInspection): RegionView['health'] {
+  if (!r.dbReachable || !r.db) return { answered: false, healthy: false, detail: `${r.name} database did not answer (${r.dbError})` };
+  const writable = !r.db.readOnly;
+  return { answered: true, healthy: writable, detail: `${r.name} database answered, ${writable ? 'writable (the writer)' : 'read-only'}` };
 }
 
 function viewOf(

@@ -101,9 +101,12 @@ export class ReplicaManager {
     await this.rejoin(role);
   }
 
-  /** Stops writes on `role` without losing an acknowledged one; returns the GTID position it stopped at. */
-  fence(role: RegionRole): Promise<string> {
-    return this.withAdmin(role, (sql) => fence(sql, this.o.secrets.appUser));
+  /**
+   * Stops writes on `role` without losing an acknowledged one; returns the GTID position it stopped at.
+   * `boundSeconds` bounds the wait for running write transactions before their sessions are ended.
+   */
+  fence(role: RegionRole, boundSeconds?: number): Promise<string> {
+    return this.withAdmin(role, (sql) => fence(sql, this.o.secrets.appUser, boundSeconds));
   }
 
   /** Gives the writes back to a fenced writer, when a move is abandoned before anything moved. */

@@ -45,7 +45,9 @@ const defaultTargets = new Map<string, FailoverMode[]>();
 for (const m of FAILOVER_MODES) {
   const target = MODES[m].defaultTarget;
   const text =
-    target === 'not-the-writer' ? 'the region that is not the writer (so the same command fails back)' : `the ${target.role} region`;
+    target === 'not-the-writer'
+      ? 'the region that is not the writer (after a completed run, the same command fails back)'
+      : `the ${target.role} region`;
   defaultTargets.set(text, [...(defaultTargets.get(text) ?? []), m]);
 }
 const toHelp = wrapFlag(
@@ -56,13 +58,16 @@ const toHelp = wrapFlag(
 export const USAGE = `Usage: npm run failover -- [options]
 
 Moves the writer and the API traffic to the other region: plan, confirm, promote, proxy, traffic, verify.
-Safe to run again: every step checks first and skips what is already done; a stopped run resumes.
+Safe to run again: every step checks first and skips what is already done. Each run is recorded
+(/todomgmt/failover/run in SSM, per region): without --to, a rerun finishes a run that stopped.
 
   --mode <m>            ${modeLines}
 ${toHelp}
   --dry-run             print the plan and the preflight checks, change nothing
   --yes, -y             do not ask for confirmation (the pipeline passes it after its manual approval)
-  --force               proceed despite a forceable failed check (replication lag, unreadable CloudFront)
+  --force               proceed despite a forceable failed check: replication lag (too high or unknown),
+                        engine versions, a healthy old primary (failover), a target API that does not
+                        answer from its region, CloudFront unreadable
   --max-lag-seconds <n> replication lag a switchover accepts (default 5)
   --no-wait             do not wait for CloudFront to finish deploying the new origin
   --report <file>       write the JSON report (steps, timings, what was already in place) to <file>
@@ -77,7 +82,7 @@ Environment (override discovery from SSM, names from the original article):
   FAILOVER_MODE                     default for --mode
 
 Exit status: 0 done, nothing to do, or dry run; 1 failed part-way (run again to resume);
-2 refused, not confirmed or bad usage (nothing was changed).`;
+2 refused, not confirmed or bad usage, also when found during the run (nothing was changed).`;
 
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   let parsed;

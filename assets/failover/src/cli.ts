@@ -1,7 +1,8 @@
-// The failover program's command line. Run directly (what the failover pipeline's CodeBuild job does
-// from its copy of the program) it knows only the AWS driver; a checkout's `npm run failover` goes
-// through util/failover.ts, which adds the local rehearsal's driver for --local. Reads .env (through
-// assets/common/config.ts), runs, writes the report, and turns the end of the run into the exit status.
+// The failover program's command line. Started on its own (main.ts: the bundle the failover pipelines
+// run) it knows only the AWS driver; a checkout's `npm run failover` goes through util/failover.ts,
+// which adds the local rehearsal's driver for --local. Reads .env (through assets/common/config.ts)
+// and the environment, runs, writes the report, and turns the end of the run into the exit status.
+import { performance } from 'node:perf_hooks';
 import * as readline from 'node:readline/promises';
 import { ConfigError, loadConfig, readEnv } from '#config';
 import { parseCliArgs, USAGE } from './args';
@@ -11,7 +12,7 @@ import { realClock } from './clock';
 import type { FailoverDriver } from './driver';
 import { FailoverError, UsageError, type Fault } from './errors';
 import { parseMode } from './modes';
-import { writeReport, type RunOutcome } from './report';
+import { writeReport, type FailoverReport, type RunOutcome } from './report';
 import { runFailover } from './run';
 
 /** Drivers besides AWS that the caller can offer; the program's own copy (CodeBuild) has none. */
@@ -59,8 +60,16 @@ export async function confirmOnTerminal(question: string): Promise<boolean> {
   }
 }
 
+/** The AWS SDK v3 supports Node.js 20 and later; the pipeline's image default is checked here, not assumed. */
+const MIN_NODE_MAJOR = 20;
+
 /** Runs the program and returns its exit status; it does not throw. */
 export async function main(argv: readonly string[], drivers: FailoverDrivers = {}): Promise<number> {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < MIN_NODE_MAJOR) {
+    console.error(`The failover program needs Node.js ${MIN_NODE_MAJOR} or later; this is ${process.version}.`);
+    return EXIT_SYSTEM_ERROR;
+  }
   try {
     return EXIT_STATUS[await run(argv, drivers)];
   } catch (error) {
@@ -108,8 +117,17 @@ async function run(argv: readonly string[], drivers: FailoverDrivers): Promise<E
     confirm: confirmOnTerminal,
     print: (line) => console.log(line),
     clock: realClock,
+    by: env.CODEBUILD_INITIATOR ?? 'by hand',
   });
+  report.startup = startupOf(driver.firstCallAt(), env.CODEBUILD_START_TIME);
   console.log(`Outcome: ${report.outcome} in ${report.totalSeconds} s${report.error ? ` (${report.error})` : ''}`);
+  if (report.startup.firstCallSeconds !== undefined) {
+    const build = report.startup.firstCallSinceBuildStartSeconds;
+    console.log(
+      `Startup: first ${driver.name === 'aws' ? 'AWS call' : 'call'} ${report.startup.firstCallSeconds} s after the process started` +
+        (build !== undefined ? ` (${build} s after the build started)` : ''),
+    );
+  }
   if (args.report) {
     writeReport(args.report, report);
     console.log(`Report: ${args.report}`);
@@ -117,6 +135,16 @@ async function run(argv: readonly string[], drivers: FailoverDrivers): Promise<E
   return report.outcome ?? 'failed';
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => process.exit(code));
+/**
+ * How long the job took to reach its first AWS call: from this process's start (performance.timeOrigin)
+ * and, in CodeBuild, from the build's start (CODEBUILD_START_TIME, epoch milliseconds).
+ */
+export function startupOf(firstCallAt: number | undefined, buildStartTime: string | undefined): NonNullable<FailoverReport['startup']> {
+  const seconds = (from: number) => (firstCallAt === undefined ? undefined : Math.round((firstCallAt - from) / 10) / 100);
+  const buildStart = Number(buildStartTime);
+  return {
+    firstCallSeconds: seconds(performance.timeOrigin),
+    firstCallSinceBuildStartSeconds: buildStartTime && Number.isFinite(buildStart) ? seconds(buildStart) : undefined,
+    node: process.version,
+  };
 }

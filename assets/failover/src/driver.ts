@@ -3,6 +3,8 @@
 // Every step method is "check the current state → act only if needed → wait until done" and says
 // whether the work was already in place, so a second run is a no-op and a killed run can be resumed.
 import type { FailoverMode, RegionRole } from '#names';
+import type { HttpAnswer } from './http-probe';
+import type { RunRecord } from './run-record';
 
 export type { FailoverMode, RegionRole } from '#names';
 
@@ -26,6 +28,20 @@ export interface RegionView {
   readonly clusterStatus?: string;
   readonly engineVersion?: string;
   readonly instanceCount?: number;
+  /** The global database's view of this member: `connected`, or `pending-resync` while it is rebuilt. */
+  readonly synchronization?: string;
+  /** Base URL of this region's API (`https://<api-domain>/prod`): what the traffic checks send a GET to. */
+  readonly apiUrl?: string;
+  /** Set when the region was only asked, once and bounded, whether it is healthy (the old primary of a failover). */
+  readonly health?: HealthProbe;
+}
+
+/** The answer to "is the old primary healthy?": a failover against a healthy primary needs --force. */
+export interface HealthProbe {
+  readonly answered: boolean;
+  /** It answered, is available and is still the writer. */
+  readonly healthy: boolean;
+  readonly detail: string;
 }
 
 /** Where the edge (CloudFront or the local edge) sends API traffic now. */
@@ -49,6 +65,12 @@ export interface Topology {
   readonly pendingOperation?: string;
   /** Where each fact came from (`ssm:/todomgmt/secd/distribution-id`, `env:TARGET_CLUSTER_ID`), for the plan. */
   readonly sources: readonly string[];
+  /** The URL clients use (`https://dxxxx.cloudfront.net`, or the local edge): what the traffic checks GET. */
+  readonly edgeUrl?: string;
+  /** The global database's engine version: the old primary's when its region cannot be read. */
+  readonly engineVersion?: string;
+  /** The newest record of an earlier run found in the regions read, if any. */
+  readonly runRecord?: RunRecord;
 }
 
 /** What one run is asked to do. `from` is the current writer (or the region being left). */
@@ -74,8 +96,30 @@ export interface StepOptions {
 }
 
 export interface DiscoverRequest {
-  /** Roles whose region may be called. An unplanned failover leaves the old primary out entirely. */
+  /** Roles whose region may be called. An unplanned failover leaves the old primary out. */
   readonly contact: readonly RegionRole[];
+  /** Roles asked only whether they are healthy: one bounded attempt, never waited on (`RegionView.health`). */
+  readonly probe?: readonly RegionRole[];
+}
+
+/** A replication lag measurement; `seconds` undefined when there was no datapoint. */
+export interface LagReading {
+  readonly seconds?: number;
+  /** What was read (`AuroraGlobalDBRPOLag`, `GTID positions`). */
+  readonly source: string;
+}
+
+/** Where a run record was written: a region that did not answer is skipped and said so. */
+export interface RecordWrite {
+  readonly role: RegionRole;
+  readonly saved: boolean;
+  readonly detail: string;
+}
+
+/** After a data-loss failover: the old primary's writes that never replicated, kept for reconciling. */
+export interface KeptWrites extends StepOutcome {
+  /** The copy's name (a manual snapshot, a dump file); undefined while there is nothing to keep yet. */
+  readonly kept?: string;
 }
 
 export interface FailoverDriver {
@@ -89,12 +133,23 @@ export interface FailoverDriver {
   describePromotion(mode: FailoverMode): string;
   /** Reads both regions' state without changing anything; regions not in `contact` come back unreachable. */
   discover(request: DiscoverRequest): Promise<Topology>;
-  /** Seconds the target is behind the writer, undefined when not measurable; preflight refuses a lagging switchover. */
-  replicationLagSeconds(move: Move): Promise<number | undefined>;
+  /** How far the target is behind the writer; preflight refuses a lagging (or unmeasured) switchover. */
+  replicationLag(move: Move): Promise<LagReading>;
   /** Makes `move.to` the writer by `move.mode`, then waits (bounded) until it is writer and available. */
   promote(move: Move, options: StepOptions): Promise<StepOutcome>;
   /** Makes sure the target region's proxy routes to the target cluster and its targets are available. */
   ensureProxy(move: Move, options: StepOptions): Promise<StepOutcome>;
   /** Points the edge at the target's API (changing nothing else), conditional on the version; waits when `wait`. */
   switchTraffic(move: Move, options: StepOptions & { readonly wait: boolean }): Promise<StepOutcome>;
+  /** A GET without credentials, to read which region answers (the edge's URL, a region's API). */
+  httpGet(url: string, timeoutMs: number): Promise<HttpAnswer>;
+  /** Writes the run record to each role's region, best effort: never throws for a region that does not answer. */
+  saveRunRecord(record: RunRecord, roles: readonly RegionRole[]): Promise<RecordWrite[]>;
+  /**
+   * After a data-loss failover away from `oldPrimary` (at `since`, ISO time): keeps what it held beyond
+   * the new primary (on AWS a manual copy of Aurora's unplanned-failover snapshot) once that exists.
+   */
+  keepLostWrites(topology: Topology, oldPrimary: RegionRole, since: string, options: StepOptions): Promise<KeptWrites>;
+  /** When the driver first called out (an AWS API, a local database), epoch ms; undefined before. */
+  firstCallAt(): number | undefined;
 }

@@ -1,7 +1,7 @@
 // The CloudFront distribution: one, global (never down), with ETag-conditional updates that take a
 // while to deploy.
 import { GetDistributionCommand, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
-import { ACCOUNT, DISTRIBUTION_ID, fault } from './fixtures';
+import { ACCOUNT, DISTRIBUTION_ID, EDGE_DOMAIN, fault } from './fixtures';
 import { route, type Route } from './route';
 import type { AwsWorldState } from './state';
 
@@ -13,7 +13,7 @@ const checkId = (id: string | undefined) => {
 const summary = (world: AwsWorldState) => ({
   Id: DISTRIBUTION_ID,
   ARN: `arn:aws:cloudfront::${ACCOUNT}:distribution/${DISTRIBUTION_ID}`,
-  DomainName: 'd111111abcdef8.cloudfront.net',
+  DomainName: EDGE_DOMAIN,
   InProgressInvalidationBatches: 0,
   LastModifiedTime: new Date(world.clock.now()),
 });

@@ -10,6 +10,8 @@ export const API_DOMAIN: Record<RegionRole, string> = {
   pri: 'a1b2c3d4e5.execute-api.us-east-1.amazonaws.com',
   secd: 'f6g7h8i9j0.execute-api.us-east-2.amazonaws.com',
 };
+/** The distribution's own host name (its DomainName); the stacks publish it as `edge-domain`. */
+export const EDGE_DOMAIN = 'd111111abcdef8.cloudfront.net';
 export const clusterArn = (role: RegionRole) => `arn:aws:rds:${REGIONS[role]}:${ACCOUNT}:cluster:${clusterId(role)}`;
 export const roleOfArn = (arn: string | undefined) => REGION_ROLES.find((r) => clusterArn(r) === arn);
 export const roleIn = (region: string): RegionRole | undefined => REGION_ROLES.find((r) => REGIONS[r] === region);

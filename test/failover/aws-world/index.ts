@@ -12,14 +12,17 @@ import type { RegionRole } from '#names';
 import type { AwsClients } from '#failover/aws/clients';
 import { AwsFailoverDriver, type AwsDriverProps } from '#failover/aws/driver';
 import type { AwsOverrides } from '#failover/aws/overrides';
+import type { HttpAnswer } from '#failover/http-probe';
 import { cloudfrontRoutes } from './cloudfront';
 import { ACCOUNT, REGIONS, fault, roleIn } from './fixtures';
 import { rdsRoutes } from './rds';
 import type { ClientStub, Gate, Route } from './route';
+import { httpsAnswer } from './https';
+import { snapshotRoutes } from './snapshots';
 import { cloudwatchRoutes, ssmRoutes } from './ssm-cloudwatch';
 import { AwsWorldState } from './state';
 
-export { ACCOUNT, API_DOMAIN, DISTRIBUTION_ID, REGIONS, clusterArn, initialDistributionConfig } from './fixtures';
+export { ACCOUNT, API_DOMAIN, DISTRIBUTION_ID, EDGE_DOMAIN, REGIONS, clusterArn, initialDistributionConfig } from './fixtures';
 export type { Pending } from './state';
 
 export type Service = 'rds' | 'ssm' | 'cloudwatch' | 'cloudfront';
@@ -41,6 +44,7 @@ export class AwsWorld extends AwsWorldState {
     'RemoveFromGlobalCluster',
     'RegisterDBProxyTargets',
     'UpdateDistribution',
+    'CopyDBClusterSnapshot',
   ];
 
   /** Calls by API name that fail with ThrottlingException this many more times. */
@@ -49,6 +53,12 @@ export class AwsWorld extends AwsWorldState {
   denied = new Set<string>();
   /** Commands that "kill the process": they throw a non-AWS error once. */
   crashOn = new Set<string>();
+  /** API name → the call (1 = the next) that "kills the process", for a crash later in a run. */
+  private readonly crashAt = new Map<string, number>();
+  /** Calls by API name that fail with HTTP 503 ServiceUnavailable (the region answered, with an error) this many more times. */
+  serverErrors = new Map<string, number>();
+  /** Every HTTPS GET the driver's probe made, in order. */
+  readonly probes: string[] = [];
   /** Every command sent, in order, including those that then failed. */
   readonly sent: SentCommand[] = [];
   /** `service:region` of every client created, in order. */
@@ -64,7 +74,22 @@ export class AwsWorld extends AwsWorldState {
       clients: this.clients(),
       clock: this.clock,
       timeouts,
+      httpGet: (url) => this.httpGet(url),
     });
+  }
+
+  /** The driver's HTTPS probe, answered by this world (see https.ts); a rejected promise when nothing answers. */
+  httpGet(url: string): Promise<HttpAnswer> {
+    this.probes.push(url);
+    return new Promise((resolve) => {
+      this.settle();
+      resolve(httpsAnswer(this, url));
+    });
+  }
+
+  /** The nth call of that API from now (1 = the next) fails once with a plain error, as if the process died there. */
+  crashOnCall(name: string, nth: number): void {
+    this.crashAt.set(name, nth);
   }
 
   /** Clients created on first use, like the driver's own; each is served by this world. */
@@ -128,6 +153,19 @@ export class AwsWorld extends AwsWorldState {
         throw fault('AccessDenied', message, { $metadata: { httpStatusCode: 403 } });
       }
       if (this.crashOn.delete(name)) throw new Error(`simulated crash before ${name}`);
+      const countdown = this.crashAt.get(name);
+      if (countdown !== undefined) {
+        if (countdown <= 1) {
+          this.crashAt.delete(name);
+          throw new Error(`simulated crash before ${name}`);
+        }
+        this.crashAt.set(name, countdown - 1);
+      }
+      const failing = this.serverErrors.get(name) ?? 0;
+      if (failing > 0) {
+        this.serverErrors.set(name, failing - 1);
+        throw fault('ServiceUnavailable', 'Service Unavailable', { $fault: 'server', $metadata: { httpStatusCode: 503 } });
+      }
       this.settle();
       return answer();
     };
@@ -140,6 +178,6 @@ export class AwsWorld extends AwsWorldState {
     if (service === 'ssm') return ssmRoutes(this, region);
     const here = roleIn(region);
     if (here === undefined) return [];
-    return service === 'rds' ? rdsRoutes(this, here) : cloudwatchRoutes(this, here);
+    return service === 'rds' ? [...rdsRoutes(this, here), ...snapshotRoutes(this, region)] : cloudwatchRoutes(this, here);
   }
 }

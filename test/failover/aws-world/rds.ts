@@ -19,6 +19,8 @@ const checkGlobal = (id: string | undefined) => {
   if (id !== GLOBAL_CLUSTER_ID) throw fault('GlobalClusterNotFoundFault', `Global cluster ${id} not found`);
 };
 const started = { GlobalCluster: { GlobalClusterIdentifier: GLOBAL_CLUSTER_ID } };
+/** `8.0.mysql_aurora.3.10.0` and `8.0.mysql_aurora.3.10.2` share major and minor (3.10). */
+const sameMinor = (a: string, b: string) => a.split('.').slice(0, 5).join('.') === b.split('.').slice(0, 5).join('.');
 
 export const rdsRoutes = (world: AwsWorldState, here: RegionRole): Route[] => [
   route(DescribeGlobalClustersCommand).answer((input) => {
@@ -28,12 +30,14 @@ export const rdsRoutes = (world: AwsWorldState, here: RegionRole): Route[] => [
       GlobalClusters: [
         {
           GlobalClusterIdentifier: GLOBAL_CLUSTER_ID,
-          Status: p ? p.kind : 'available',
+          Status: world.globalStatus(),
           Engine: 'aurora-mysql',
+          EngineVersion: world.engineVersion[world.writer],
           GlobalClusterMembers: REGION_ROLES.filter((r) => world.members.has(r)).map((r) => ({
             DBClusterArn: clusterArn(r),
             IsWriter: world.writer === r,
             Readers: REGION_ROLES.filter((o) => o !== r && world.members.has(o) && world.writer === r).map(clusterArn),
+            SynchronizationStatus: world.isResyncing(r) ? 'pending-resync' : 'connected',
           })),
           FailoverState: p
             ? {
@@ -41,7 +45,7 @@ export const rdsRoutes = (world: AwsWorldState, here: RegionRole): Route[] => [
                 Status: p.kind as FailoverStatus,
                 FromDbClusterArn: clusterArn(p.from),
                 ToDbClusterArn: clusterArn(p.to),
-                IsDataLossAllowed: p.kind === 'failing-over',
+                IsDataLossAllowed: (p.cancelled ?? p.kind) === 'failing-over',
               }
             : undefined,
         },
@@ -53,7 +57,7 @@ export const rdsRoutes = (world: AwsWorldState, here: RegionRole): Route[] => [
     if (input.DBClusterIdentifier !== clusterId(here)) {
       throw fault('DBClusterNotFoundFault', `DBCluster ${input.DBClusterIdentifier} not found.`);
     }
-    const busy = world.pending?.to === here || world.clock.now() < world.busyUntil[here];
+    const busy = world.pending?.to === here || world.clock.now() < world.busyUntil[here] || world.isResyncing(here);
     return {
       DBClusters: [
         {
@@ -78,6 +82,7 @@ export const rdsRoutes = (world: AwsWorldState, here: RegionRole): Route[] => [
     if (!to) throw fault('DBClusterNotFoundFault', `${input.TargetDbClusterIdentifier} not found`);
     if (world.pending || world.writer === to)
       throw fault('InvalidGlobalClusterStateFault', 'Global cluster is not in a state to switch over');
+    if (world.isResyncing(to)) throw fault('InvalidGlobalClusterStateFault', `${clusterArn(to)} is not synchronized (pending-resync)`);
     if (world.engineVersion.pri !== world.engineVersion.secd) throw fault('InvalidGlobalClusterStateFault', 'engine versions differ');
     world.pending = { kind: 'switching-over', from: world.writer, to, doneAt: world.clock.now() + world.durations.switchover };
     return started;
@@ -93,6 +98,10 @@ export const rdsRoutes = (world: AwsWorldState, here: RegionRole): Route[] => [
     }
     if (world.pending || world.writer === to)
       throw fault('InvalidGlobalClusterStateFault', 'Global cluster is not in a state to fail over');
+    if (world.isResyncing(to)) throw fault('InvalidGlobalClusterStateFault', `${clusterArn(to)} is not synchronized (pending-resync)`);
+    if (!sameMinor(world.engineVersion.pri, world.engineVersion.secd)) {
+      throw fault('InvalidGlobalClusterStateFault', 'a managed failover needs the same major and minor engine version');
+    }
     world.pending = { kind: 'failing-over', from: world.writer, to, doneAt: world.clock.now() + world.durations.failover };
     // The old primary leaves the global cluster until its region recovers and Aurora re-adds it.
     if (primaryDown) world.members.delete(world.writer);

@@ -1,6 +1,7 @@
 // Every AWS call of the driver goes through here: throttling and transient faults are retried with
 // backoff and jitter (on the injected clock), and the errors an operator can act on are turned into
-// messages that name the IAM action, the id or the region involved.
+// messages that name the IAM action, the id or the region involved. A region that answered with an
+// error (HTTP 5xx) is told apart from one that did not answer at all: only the latter means "down".
 import type { Clock } from '../clock';
 import { FailoverError, type Fault } from '../errors';
 
@@ -10,7 +11,17 @@ export type AwsService = 'rds' | 'cloudfront' | 'ssm' | 'cloudwatch';
 export const iamActionOf = (service: AwsService, command: object): string =>
   `${service}:${command.constructor.name.replace(/Command$/, '')}`;
 
-export type AwsErrorKind = 'no-credentials' | 'access-denied' | 'not-found' | 'throttled' | 'unreachable' | 'conflict' | 'other';
+export type AwsErrorKind =
+  | 'no-credentials'
+  | 'access-denied'
+  | 'not-found'
+  | 'throttled'
+  /** Nothing came back: DNS, connection or time-out. */
+  | 'unreachable'
+  /** The service answered HTTP 5xx: the region is up, the service is failing there. */
+  | 'server-error'
+  | 'conflict'
+  | 'other';
 
 /** Credentials, permissions and ids are the operator's to fix; the rest is AWS (or the network) failing. */
 const FAULT_OF_KIND: Readonly<Record<AwsErrorKind, Fault>> = {
@@ -19,6 +30,7 @@ const FAULT_OF_KIND: Readonly<Record<AwsErrorKind, Fault>> = {
   'not-found': 'user',
   throttled: 'system',
   unreachable: 'system',
+  'server-error': 'system',
   conflict: 'system',
   other: 'system',
 };
@@ -70,7 +82,7 @@ export function classify(error: unknown): AwsErrorKind {
   if (NETWORK.has(e.code ?? '') || NETWORK.has(name) || name === 'TimeoutError' || name === 'RequestTimeout' || name === 'AbortError') {
     return 'unreachable';
   }
-  if (status !== undefined && status >= 500) return 'unreachable';
+  if (status !== undefined && status >= 500) return 'server-error';
   return 'other';
 }
 
@@ -88,9 +100,14 @@ export interface CallRecord {
   readonly region: string;
 }
 
+/** How long a health probe may take: it must never hold up a failover away from a region that is down. */
+export const PROBE_TIMEOUT_MS = 8_000;
+
 export class AwsCaller {
   /** What was sent where, in order; the report and the tests read it. */
   readonly sent: CallRecord[] = [];
+  /** When the first call was sent (wall clock, epoch ms), for the report's startup time. */
+  firstCallAt: number | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -102,18 +119,37 @@ export class AwsCaller {
   async run<T>(service: AwsService, region: string, command: object, send: () => Promise<T>): Promise<T> {
     const action = iamActionOf(service, command);
     for (let attempt = 1; ; attempt++) {
-      this.sent.push({ action, region });
+      this.record(action, region);
       try {
         return await send();
       } catch (error) {
         const kind = classify(error);
-        const retryable = kind === 'throttled' || kind === 'unreachable';
+        const retryable = kind === 'throttled' || kind === 'unreachable' || kind === 'server-error';
         if (!retryable || attempt >= this.retry.attempts) throw explain(kind, action, region, error, attempt);
         // Full jitter keeps many retrying callers from hammering the API in step.
         const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
         await this.clock.sleep(Math.round(ceiling / 2 + (this.random() * ceiling) / 2));
       }
     }
+  }
+
+  /**
+   * One attempt, cut off after PROBE_TIMEOUT_MS: for asking a region that may be down whether it is
+   * healthy, where waiting or retrying is exactly what must not happen. Errors are classified as in run().
+   */
+  async probe<T>(service: AwsService, region: string, command: object, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const action = iamActionOf(service, command);
+    this.record(action, region);
+    try {
+      return await send(AbortSignal.timeout(PROBE_TIMEOUT_MS));
+    } catch (error) {
+      throw explain(classify(error), action, region, error, 1);
+    }
+  }
+
+  private record(action: string, region: string): void {
+    this.firstCallAt ??= Date.now();
+    this.sent.push({ action, region });
   }
 }
 
@@ -151,7 +187,16 @@ function explain(kind: AwsErrorKind, action: string, region: string, error: unkn
         error,
       );
     case 'unreachable':
-      return new AwsCallError(kind, action, region, `${action}: ${region} did not answer after ${attempts} attempts. ${original}`, error);
+      return new AwsCallError(kind, action, region, `${action}: ${region} did not answer after ${attempts} attempt(s). ${original}`, error);
+    case 'server-error':
+      return new AwsCallError(
+        kind,
+        action,
+        region,
+        `${action} in ${region} answered with an error (HTTP ${e.$metadata?.httpStatusCode}) ${attempts} time(s): ` +
+          `the region is up but the service is failing there; run again later. ${original}`,
+        error,
+      );
     default:
       return new AwsCallError(kind, action, region, `${action} in ${region} failed: ${original}`, error);
   }

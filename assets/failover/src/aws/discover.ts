@@ -4,13 +4,26 @@
 import { GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, type DBCluster, type GlobalCluster } from '@aws-sdk/client-rds';
 import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
-import { GLOBAL_CLUSTER_ID, REGION_ROLES, SSM_PREFIX, clusterId, proxyName, ssmParameterName, type RegionRole, type SsmKey } from '#names';
+import {
+  API_STAGE_NAME,
+  FAILOVER_RUN_PARAMETER,
+  GLOBAL_CLUSTER_ID,
+  REGION_ROLES,
+  SSM_PREFIX,
+  clusterId,
+  proxyName,
+  ssmParameterName,
+  type RegionRole,
+  type SsmKey,
+} from '#names';
 import type { DiscoverRequest, RegionView, Topology, TrafficOrigin } from '../driver';
 import { FailoverError } from '../errors';
 import { AwsCallError, type AwsCaller } from './aws-call';
 import type { AwsClients } from './clients';
 import { findApiOrigin } from './cloudfront-origin';
+import { probeCluster } from './health';
 import { OVERRIDE_VARIABLE, type AwsOverrides } from './overrides';
+import { readRunRecords } from './run-record-store';
 
 export interface AwsContext {
   readonly regions: Readonly<Record<RegionRole, string>>;
@@ -154,6 +167,11 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
   // Ask for the global cluster in the target-side region first: it is the one that must be up.
   const global = await describeGlobalCluster(ctx, ctx.regions[answering[answering.length - 1]], globalClusterId);
   const members = global.GlobalClusterMembers ?? [];
+  const runRecord = readRunRecords(
+    new Map(contacted.map((role) => [role, parameters.get(role)?.get(FAILOVER_RUN_PARAMETER)])),
+    ctx,
+    sources,
+  );
 
   const views = {} as Record<RegionRole, RegionView>;
   for (const role of REGION_ROLES) {
@@ -181,6 +199,7 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
     );
     const member = members.find((m) => roleOfClusterArn(ctx, m.DBClusterArn) === role);
     if (!reachable) {
+      const probed = request.probe?.includes(role) ? await probeCluster(ctx, role, cluster.value!, member?.IsWriter) : undefined;
       views[role] = {
         role,
         region: ctx.regions[role],
@@ -191,6 +210,8 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
         apiOriginDomain: api.value,
         isWriter: member?.IsWriter,
         inGlobalCluster: member ? true : undefined,
+        synchronization: member?.SynchronizationStatus,
+        ...(probed ? { health: probed.health, engineVersion: probed.engineVersion, clusterStatus: probed.status } : {}),
       };
       continue;
     }
@@ -210,27 +231,36 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
       clusterStatus: db.Status,
       engineVersion: db.EngineVersion,
       instanceCount: db.DBClusterMembers?.length ?? 0,
+      synchronization: member?.SynchronizationStatus,
     };
   }
 
-  const traffic = await readTraffic(ctx, edgeId, views);
-  if (traffic === undefined) sources.push('CloudFront did not answer: traffic origin unknown');
+  const traffic = await readTraffic(ctx, edgeId, views, sources);
   // A region not contacted has no readable api-domain; CloudFront's current origin names it when it is that region's API.
   for (const role of REGION_ROLES) {
-    const host = traffic?.domainName.toLowerCase();
+    const host = traffic?.origin.domainName.toLowerCase();
     if (views[role].apiOriginDomain === undefined && host?.endsWith(`.execute-api.${ctx.regions[role]}.amazonaws.com`)) {
-      views[role] = { ...views[role], apiOriginDomain: traffic!.domainName };
+      views[role] = { ...views[role], apiOriginDomain: traffic!.origin.domainName };
       sources.push(`api-domain(${role}) from CloudFront's current origin`);
     }
   }
+  for (const role of REGION_ROLES) {
+    const domain = views[role].apiOriginDomain;
+    // What CloudFront requests (origin host + stage), so the probe asks exactly the API traffic will go to.
+    if (domain !== undefined) views[role] = { ...views[role], apiUrl: `https://${domain}/${API_STAGE_NAME}` };
+  }
+  const edgeDomain = systemFact('edge-domain') ?? traffic?.distributionDomain;
   const pending = global.FailoverState?.Status;
   return {
     globalClusterId,
     edgeId,
     regions: views,
-    traffic,
+    traffic: traffic?.origin,
     pendingOperation: pending ? `${pending} to ${global.FailoverState?.ToDbClusterArn ?? '?'}` : undefined,
     sources,
+    edgeUrl: edgeDomain ? `https://${edgeDomain}` : undefined,
+    engineVersion: global.EngineVersion,
+    runRecord,
   };
 }
 
@@ -238,13 +268,18 @@ async function readTraffic(
   ctx: AwsContext,
   distributionId: string,
   views: Record<RegionRole, RegionView>,
-): Promise<TrafficOrigin | undefined> {
+  sources: string[],
+): Promise<{ readonly origin: TrafficOrigin; readonly distributionDomain?: string } | undefined> {
   const command = new GetDistributionCommand({ Id: distributionId });
   let out;
   try {
     out = await ctx.caller.run('cloudfront', 'global', command, () => ctx.clients.cloudfront().send(command));
   } catch (error) {
-    if (error instanceof AwsCallError && error.kind === 'unreachable') return undefined;
+    // Its control plane did not answer, or answered with errors: the origin is unknown (a forceable check says so).
+    if (error instanceof AwsCallError && (error.kind === 'unreachable' || error.kind === 'server-error')) {
+      sources.push(`CloudFront ${error.kind === 'unreachable' ? 'did not answer' : 'answered with an error'}: traffic origin unknown`);
+      return undefined;
+    }
     if (error instanceof AwsCallError && error.kind === 'not-found') {
       throw new FailoverError(
         `Unknown CloudFront distribution ${distributionId}: ` +
@@ -263,7 +298,10 @@ async function readTraffic(
     knownDomains(views),
     REGION_ROLES.map((r) => views[r].region),
   );
-  return { originId: origin.Id!, domainName: origin.DomainName!, version: out.ETag, deployed: out.Distribution?.Status === 'Deployed' };
+  return {
+    origin: { originId: origin.Id!, domainName: origin.DomainName!, version: out.ETag, deployed: out.Distribution?.Status === 'Deployed' },
+    distributionDomain: out.Distribution?.DomainName,
+  };
 }
 
 export const knownDomains = (views: Readonly<Record<RegionRole, RegionView>>): string[] =>

@@ -1,18 +1,33 @@
 // The FailoverDriver for AWS: Aurora Global Database, RDS Proxy, CloudFront. Each step reads the
 // current state first and only acts when needed, so a re-run is a no-op and a killed run resumes.
 import { GetDistributionCommand, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBProxyTargetsCommand, RegisterDBProxyTargetsCommand, type DBProxyTarget } from '@aws-sdk/client-rds';
 import type { RegionRole } from '#names';
 import { realClock, waitUntil, type Clock } from '../clock';
-import type { DiscoverRequest, FailoverDriver, FailoverMode, Move, StepOptions, StepOutcome, Topology } from '../driver';
+import type {
+  DiscoverRequest,
+  FailoverDriver,
+  FailoverMode,
+  KeptWrites,
+  LagReading,
+  Move,
+  RecordWrite,
+  StepOptions,
+  StepOutcome,
+  Topology,
+} from '../driver';
 import { FailoverError } from '../errors';
+import { fetchGet, type HttpAnswer, type HttpGet } from '../http-probe';
+import type { RunRecord } from '../run-record';
 import { AwsCallError, AwsCaller, DEFAULT_RETRY, type RetryPolicy } from './aws-call';
 import { createAwsClients, type AwsClients } from './clients';
 import { findApiOrigin, withOriginDomain } from './cloudfront-origin';
 import { discover, knownDomains, type AwsContext } from './discover';
 import { NO_OVERRIDES, OVERRIDE_VARIABLE, type AwsOverrides } from './overrides';
-import { AWS_PROMOTIONS, readPromotion, type PromotionState } from './promotion';
+import { readLag } from './lag';
+import { AWS_PROMOTIONS, promotionDone, readPromotion } from './promotion';
+import { writeRunRecord } from './run-record-store';
+import { keepUnplannedSnapshot } from './snapshot';
 
 export interface AwsTimeouts {
   readonly promoteMs: number;
@@ -40,6 +55,8 @@ export interface AwsDriverProps {
   readonly timeouts?: Partial<AwsTimeouts>;
   /** Conditional-update retries when someone else changes the distribution between read and write. */
   readonly maxEtagRetries?: number;
+  /** The GET the traffic checks use. @default fetch over HTTPS */
+  readonly httpGet?: HttpGet;
 }
 
 const PROXY_TARGET_GROUP = 'default';
@@ -53,6 +70,7 @@ export class AwsFailoverDriver implements FailoverDriver {
   private readonly clock: Clock;
   private readonly timeouts: AwsTimeouts;
   private readonly maxEtagRetries: number;
+  private readonly get: HttpGet;
 
   constructor(props: AwsDriverProps) {
     this.clock = props.clock ?? realClock;
@@ -60,6 +78,7 @@ export class AwsFailoverDriver implements FailoverDriver {
     this.regionNames = props.regions;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...props.timeouts };
     this.maxEtagRetries = props.maxEtagRetries ?? 5;
+    this.get = props.httpGet ?? fetchGet;
     this.ctx = {
       regions: props.regions,
       clients: props.clients ?? createAwsClients(),
@@ -76,48 +95,53 @@ export class AwsFailoverDriver implements FailoverDriver {
     return discover(this.ctx, request);
   }
 
-  async replicationLagSeconds(move: Move): Promise<number | undefined> {
-    const target = move.topology.regions[move.to];
-    const end = new Date(this.clock.now());
-    const start = new Date(end.getTime() - 10 * 60_000);
-    const command = new GetMetricDataCommand({
-      StartTime: start,
-      EndTime: end,
-      ScanBy: 'TimestampDescending',
-      MetricDataQueries: [
-        {
-          Id: 'lag',
-          // Aurora MySQL reports this on each secondary cluster, in milliseconds, in the secondary's region.
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/RDS',
-              MetricName: 'AuroraGlobalDBReplicationLag',
-              Dimensions: [{ Name: 'DBClusterIdentifier', Value: target.clusterId }],
-            },
-            Period: 60,
-            Stat: 'Maximum',
-          },
-        },
-      ],
-    });
-    const out = await this.caller.run('cloudwatch', target.region, command, () => this.ctx.clients.cloudwatch(target.region).send(command));
-    const latest = out.MetricDataResults?.[0]?.Values?.[0];
-    return latest === undefined ? undefined : latest / 1000;
+  replicationLag(move: Move): Promise<LagReading> {
+    return readLag(this.ctx, move, this.clock.now());
+  }
+
+  httpGet(url: string, timeoutMs: number): Promise<HttpAnswer> {
+    return this.get(url, timeoutMs);
+  }
+
+  saveRunRecord(record: RunRecord, roles: readonly RegionRole[]): Promise<RecordWrite[]> {
+    return writeRunRecord(this.ctx, record, roles);
+  }
+
+  keepLostWrites(topology: Topology, oldPrimary: RegionRole, since: string): Promise<KeptWrites> {
+    return keepUnplannedSnapshot(this.ctx, topology, oldPrimary, since);
+  }
+
+  firstCallAt(): number | undefined {
+    return this.caller.firstCallAt;
   }
 
   async promote(move: Move, options: StepOptions): Promise<StepOutcome> {
     const target = move.topology.regions[move.to];
     const promotion = AWS_PROMOTIONS[move.mode];
-    const read = () => readPromotion(this.ctx, move);
+    const region = (role: RegionRole | undefined) => (role ? move.topology.regions[role].region : '?');
+    const read = async () => {
+      const state = await readPromotion(this.ctx, move);
+      // Cancelled (by someone, or by Aurora): the clusters return to their previous roles. Waiting would
+      // only end in a time-out, and a new operation is refused until it is over: stop and say so.
+      if (state.pending === 'cancelling') {
+        throw new FailoverError(
+          `Aurora is cancelling the switchover or failover from ${region(state.pendingFrom)} to ${region(state.pendingTo)} ` +
+            `(FailoverState cancelling): ${move.topology.globalClusterId} returns to its previous writer. Nothing more was done; ` +
+            'once FailoverState is empty (aws rds describe-global-clusters), find out why it was cancelled and run again.',
+          'system',
+        );
+      }
+      return state;
+    };
     const before = await read();
-    const done = (s: PromotionState) => s.targetIsWriter && s.globalIdle && s.targetAvailable;
+    const done = promotionDone;
     const notes = promotion.notesAfter(move);
     if (done(before)) {
       return { alreadyInPlace: true, detail: `${target.clusterId} in ${target.region} is already the writer`, notes };
     }
     if (before.pendingTo !== undefined && before.pendingTo !== target.role) {
       throw new FailoverError(
-        `The global cluster ${move.topology.globalClusterId} is already ${before.pending} towards ${before.pendingTo}: ` +
+        `The global cluster ${move.topology.globalClusterId} is already ${before.pending} towards ${region(before.pendingTo)}: ` +
           'wait for it to finish (or cancel it in the console), then run again.',
         'system',
       );

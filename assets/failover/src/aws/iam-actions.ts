@@ -10,9 +10,21 @@
  *   (target-group:prx-tg-*); their ids are generated, so scope by region and account
  * - distribution: the API's CloudFront distribution
  * - ssm-parameters: arn:aws:ssm:<region>:<account>:parameter/todomgmt and parameter/todomgmt/* in both regions
+ * - run-record: the run record FAILOVER_RUN_PARAMETER in both regions (the only parameter the program writes)
+ * - cluster-snapshot: both regions' cluster snapshots of our clusters: Aurora's automated
+ *   `rds:unplanned-global-failover-<cluster>-*` and the manual `<cluster>-lost-writes-*` copies
  * - '*': actions without resource-level permissions
  */
-export type FailoverResourceKind = 'global-cluster' | 'cluster' | 'proxy' | 'proxy-target-group' | 'distribution' | 'ssm-parameters' | '*';
+export type FailoverResourceKind =
+  | 'global-cluster'
+  | 'cluster'
+  | 'cluster-snapshot'
+  | 'proxy'
+  | 'proxy-target-group'
+  | 'distribution'
+  | 'ssm-parameters'
+  | 'run-record'
+  | '*';
 
 export interface FailoverIamGrant {
   readonly actions: readonly string[];
@@ -25,7 +37,12 @@ export const FAILOVER_IAM_ACTIONS: readonly FailoverIamGrant[] = [
   {
     actions: ['ssm:GetParametersByPath'],
     resources: ['ssm-parameters'],
-    why: 'discover ids the stacks published under /todomgmt in each region',
+    why: 'discover ids the stacks published under /todomgmt in each region, and the run record',
+  },
+  {
+    actions: ['ssm:PutParameter'],
+    resources: ['run-record'],
+    why: "record the run's intent and last step in each region it may call, so a rerun finishes it",
   },
   {
     actions: ['rds:DescribeGlobalClusters'],
@@ -58,9 +75,19 @@ export const FAILOVER_IAM_ACTIONS: readonly FailoverIamGrant[] = [
     why: "point the API's origin at the target region and wait until Deployed",
   },
   {
+    actions: ['rds:DescribeDBClusterSnapshots'],
+    resources: ['cluster', 'cluster-snapshot'],
+    why: "find Aurora's rds:unplanned-global-failover-… snapshot of an old primary after a data-loss failover",
+  },
+  {
+    actions: ['rds:CopyDBClusterSnapshot'],
+    resources: ['cluster-snapshot'],
+    why: "copy it to a manual snapshot, which outlives the old cluster's backup retention",
+  },
+  {
     actions: ['cloudwatch:GetMetricData'],
     resources: ['*'],
-    why: 'AuroraGlobalDBReplicationLag of the target before a planned switchover (no resource-level permissions)',
+    why: 'AuroraGlobalDBRPOLag / AuroraGlobalDBReplicationLag of the target before a move (no resource-level permissions)',
   },
 ];
 

@@ -98,10 +98,23 @@ export interface PromotionState {
   readonly targetStatus: string;
   readonly targetAvailable: boolean;
   readonly globalStatus: string;
-  readonly globalIdle: boolean;
+  /** No switchover or failover is scheduled or in progress (FailoverState is empty), or the target left the global cluster. */
+  readonly noOperation: boolean;
+  /** FailoverState.Status: `pending`, `switching-over`, `failing-over` or `cancelling`. */
   readonly pending?: string;
   readonly pendingTo?: RegionRole;
+  readonly pendingFrom?: RegionRole;
 }
+
+/**
+ * Promotion is done when the target is the writer, available, and no operation is under way. The RDS API
+ * reference says FailoverState "is empty unless a switchover or failover operation is scheduled or is in
+ * progress". The global cluster's own Status is not required to be `available`: after a data-loss failover
+ * with the old primary's region down, Aurora re-adds and rebuilds that member only once its region recovers
+ * ("a few minutes to several hours", Aurora user guide, "Using switchover or failover in Amazon Aurora
+ * Global Database"), and the new writer takes writes meanwhile.
+ */
+export const promotionDone = (s: PromotionState) => s.targetIsWriter && s.targetAvailable && s.noOperation;
 
 /** Every read goes to the target's region: it is the one that must be up. */
 export async function readPromotion(ctx: AwsContext, move: Move): Promise<PromotionState> {
@@ -110,16 +123,17 @@ export async function readPromotion(ctx: AwsContext, move: Move): Promise<Promot
   const cluster = await describeCluster(ctx, move.to, target.clusterId, 'discovery');
   const member = global.GlobalClusterMembers?.find((m) => roleOfClusterArn(ctx, m.DBClusterArn) === move.to);
   const failover = global.FailoverState;
-  const pendingTo = failover?.Status ? roleOfClusterArn(ctx, failover.ToDbClusterArn) : undefined;
+  const under = failover?.Status ? failover : undefined;
   const detached = member === undefined && !cluster.GlobalClusterIdentifier;
   return {
     targetIsWriter: detached ? true : member?.IsWriter === true,
     targetStatus: cluster.Status ?? 'unknown',
     targetAvailable: cluster.Status === 'available',
     globalStatus: global.Status ?? 'unknown',
-    // After a detach the global cluster's own state no longer concerns the target.
-    globalIdle: detached || (!failover?.Status && (global.Status === undefined || global.Status === 'available')),
-    pending: failover?.Status,
-    pendingTo,
+    // After a detach the global cluster's operations no longer concern the target.
+    noOperation: detached || under === undefined,
+    pending: under?.Status,
+    pendingTo: under ? roleOfClusterArn(ctx, under.ToDbClusterArn) : undefined,
+    pendingFrom: under ? roleOfClusterArn(ctx, under.FromDbClusterArn) : undefined,
   };
 }

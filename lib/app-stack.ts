@@ -56,9 +56,9 @@ export abstract class AppStack extends Stack {
     this.parameters = new PublishedParameters(this, 'Parameters', { regionRole });
   }
 
-  /** The regional API, trusting tokens of `userPool` (the primary's, in both regions). */
-  protected createApi(userPool: cognito.IUserPool): ToDoApi {
-    const api = new ToDoApi(this, 'ToDoApi', { userPool, handlers: this.functions });
+  /** The regional API, trusting tokens of `userPool` (the primary's, in both regions), throttled as `.env` says. */
+  protected createApi(config: AppConfig, userPool: cognito.IUserPool): ToDoApi {
+    const api = new ToDoApi(this, 'ToDoApi', { userPool, handlers: this.functions, throttle: config.apiThrottle });
     this.parameters.publish({ 'api-domain': api.domainName, 'api-url': api.api.url });
     new CfnOutput(this, 'ApiEndpoint', { value: api.api.url, description: 'Regional API (stage URL); the routes live under /v1' });
     return api;

@@ -3,19 +3,22 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type { Construct } from 'constructs';
 import { ApiDistribution } from './constructs/api-distribution';
 import { CreateTableTrigger } from './constructs/create-table-trigger';
+import { EdgeOriginSelector } from './constructs/edge-origin-selector';
 import { OAuthUserPool } from './constructs/oauth-user-pool';
 import type { ToDoApi } from './constructs/todo-api';
 import { AppStack, type AppStackProps } from './app-stack';
+import { EDGE_ORIGIN_KEY } from '#names';
 
 /**
  * `ToDoMgmt-app-pri`: the functions and the API, plus what exists once for the whole system: the user
- * pool both regions' APIs trust, the CloudFront distribution in front of the active region's API, and
- * the table creation after each deployment.
+ * pool both regions' APIs trust, the CloudFront distribution with the viewer-request function and the
+ * KeyValueStore that choose the active region's API, and the table creation after each deployment.
  */
 export class PrimaryAppStack extends AppStack {
   readonly oauth: OAuthUserPool;
   readonly api: ToDoApi;
   readonly edge: ApiDistribution;
+  readonly originSelector: EdgeOriginSelector;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props, 'pri');
@@ -33,17 +36,28 @@ export class PrimaryAppStack extends AppStack {
       description: 'POST grant_type=client_credentials here for an access token',
     });
 
-    this.api = this.createApi(this.oauth.userPool);
+    this.api = this.createApi(config, this.oauth.userPool);
 
+    this.originSelector = new EdgeOriginSelector(this, 'EdgeOrigin', {
+      regions: [config.regions.pri, config.regions.secd],
+      functionName: `${this.stackName}-edge-origin`,
+    });
     this.edge = new ApiDistribution(this, 'Edge', {
       api: this.api.api,
       customDomain: config.edgeDomain && {
         domainName: config.edgeDomain.domainName,
         certificate: acm.Certificate.fromCertificateArn(this, 'EdgeCertificate', config.edgeDomain.certificateArn),
       },
+      viewerRequestFunction: this.originSelector.function,
+      accessLogRetentionDays: config.edgeLogRetentionDays,
     });
     const { distribution } = this.edge;
-    this.parameters.publish({ 'distribution-id': distribution.distributionId });
+    const edgeDomain = config.edgeDomain?.domainName ?? distribution.distributionDomainName;
+    this.parameters.publish({
+      'distribution-id': distribution.distributionId,
+      'edge-domain': edgeDomain,
+      'kvs-arn': this.originSelector.store.keyValueStoreArn,
+    });
     new CfnOutput(this, 'CloudfrontUrl', { value: distribution.distributionDomainName });
     if (config.edgeDomain) {
       new CfnOutput(this, 'ApiDomainName', {
@@ -52,6 +66,11 @@ export class PrimaryAppStack extends AppStack {
       });
     }
     new CfnOutput(this, 'CloudfrontDistributionId', { value: distribution.distributionId });
+    new CfnOutput(this, 'EdgeKeyValueStoreArn', {
+      value: this.originSelector.store.keyValueStoreArn,
+      description: `The failover's traffic step writes ${EDGE_ORIGIN_KEY} here (CloudFront KeyValueStore data plane)`,
+    });
+    new CfnOutput(this, 'EdgeAccessLogsBucket', { value: this.edge.accessLogs.bucketName, description: 'CloudFront access logs' });
 
     new CreateTableTrigger(this, 'CreateTable', {
       createTableFunction: this.functions.CreateTableFunction,

@@ -6,26 +6,28 @@ import { type SsmKey, ssmParameterName } from '#names';
 import { AppStack, type AppStackProps } from './app-stack';
 
 /**
- * `ToDoMgmt-app-secd`: the functions and an API that trusts the primary's user pool. The primary's ids
- * are read from SSM in the primary region at deploy time and republished here, so that the secondary
- * region alone is enough to fail over.
+ * `ToDoMgmt-app-secd`: the functions and an API that trusts the primary's user pool. The primary's ids are
+ * read from SSM in the primary region at deploy time and republished here, so that the secondary region
+ * alone is enough to fail over: user pool, distribution, edge host and the KeyValueStore the traffic step writes.
  */
 export class SecondaryAppStack extends AppStack {
   readonly api: ToDoApi;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props, 'secd');
+    const { config } = props;
 
     const fromPrimary = (key: SsmKey) =>
-      new CrossRegionParameter(this, `Primary-${key}`, { parameterName: ssmParameterName('pri', key), region: props.config.regions.pri })
-        .value;
+      new CrossRegionParameter(this, `Primary-${key}`, { parameterName: ssmParameterName('pri', key), region: config.regions.pri }).value;
     const userPoolArn = fromPrimary('user-pool-arn');
     this.parameters.publish({
       'user-pool-arn': userPoolArn,
       'user-pool-id': fromPrimary('user-pool-id'),
       'distribution-id': fromPrimary('distribution-id'),
+      'edge-domain': fromPrimary('edge-domain'),
+      'kvs-arn': fromPrimary('kvs-arn'),
     });
 
-    this.api = this.createApi(cognito.UserPool.fromUserPoolArn(this, 'PrimaryUserPool', userPoolArn));
+    this.api = this.createApi(config, cognito.UserPool.fromUserPoolArn(this, 'PrimaryUserPool', userPoolArn));
   }
 }

@@ -1,0 +1,163 @@
+// The edge on AWS, as synthesized: the viewer-request function with its KeyValueStore, the region in API
+// Gateway's own answers, stage throttling and CloudFront access logs, with the defaults and with .env values.
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { REGION_HEADER } from '#routes';
+import { EDGE_ORIGIN_KEY, type RegionRole, type SsmKey, ssmParameterName } from '#names';
+import { edgeFunctionCode } from '../../lib/constructs/edge-origin-selector';
+import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
+
+const OPT_IN_ENV = {
+  API_THROTTLE_RATE: '25',
+  API_THROTTLE_BURST: '50',
+  EDGE_LOG_RETENTION_DAYS: '30',
+};
+
+let plain: SynthesizedApp;
+let optIn: SynthesizedApp;
+const templates = {} as Record<'plain' | 'optIn', Record<RegionRole, Template>>;
+
+beforeAll(() => {
+  plain = synthApp({ bundle: false });
+  optIn = synthApp({ bundle: false, env: OPT_IN_ENV });
+  for (const [name, app] of [
+    ['plain', plain],
+    ['optIn', optIn],
+  ] as const) {
+    templates[name] = {
+      pri: app.template(app.stacks.pipeline.stages.pri.app),
+      secd: app.template(app.stacks.pipeline.stages.secd.app),
+    };
+  }
+});
+afterAll(() => {
+  removeOutdir(plain);
+  removeOutdir(optIn);
+});
+
+const readers = (template: Template) =>
+  Object.values(template.findResources('Custom::AWS')).map((r) => JSON.parse(r.Properties.Create as string));
+const parameter = (template: Template, regionRole: RegionRole, key: SsmKey) =>
+  Object.values(template.findResources('AWS::SSM::Parameter', { Properties: { Name: ssmParameterName(regionRole, key) } }));
+
+describe('per-request origin selection at the edge', () => {
+  const pri = () => templates.plain.pri;
+
+  test('a KeyValueStore, created empty (no import source: an absent key means the primary), removed with the stack', () => {
+    pri().resourceCountIs('AWS::CloudFront::KeyValueStore', 1);
+    const [store] = Object.values(pri().findResources('AWS::CloudFront::KeyValueStore'));
+    expect(store.Properties.ImportSource).toBeUndefined();
+    expect(store.DeletionPolicy).toBe('Delete');
+  });
+
+  test('a JavaScript 2.0 function with the store attached, and the deployed code is edgeFunctionCode() of both regions', () => {
+    pri().hasResourceProperties('AWS::CloudFront::Function', {
+      Name: 'ToDoMgmt-app-pri-edge-origin',
+      AutoPublish: true,
+      FunctionConfig: Match.objectLike({
+        Runtime: 'cloudfront-js-2.0',
+        KeyValueStoreAssociations: [{ KeyValueStoreARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeOriginStore'), 'Arn'] } }],
+      }),
+      FunctionCode: edgeFunctionCode({ originKey: EDGE_ORIGIN_KEY, regions: ['us-east-1', 'us-east-2'] }),
+    });
+  });
+
+  test('associated as viewer-request on the API behaviour, while the configured origin stays the primary API', () => {
+    pri().hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({
+          TargetOriginId: 'ToDoMgmtApi',
+          FunctionAssociations: [
+            { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeOriginFunction'), 'FunctionARN'] } },
+          ],
+        }),
+        Origins: [Match.objectLike({ Id: 'ToDoMgmtApi', DomainName: Match.objectLike({ 'Fn::Join': Match.anyValue() }) })],
+      }),
+    });
+    expect(JSON.stringify(pri().findResources('AWS::CloudFront::Distribution'))).toContain('.execute-api.us-east-1.');
+  });
+
+  test('the primary publishes the store ARN (kvs-arn) and the edge host (edge-domain)', () => {
+    const [kvs] = parameter(pri(), 'pri', 'kvs-arn');
+    expect(kvs.Properties.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^EdgeOriginStore/), 'Arn'] });
+    const [edge] = parameter(pri(), 'pri', 'edge-domain');
+    expect(JSON.stringify(edge.Properties.Value)).toMatch(/EdgeDistribution.*DomainName/);
+    expect(Object.keys(pri().findOutputs('*'))).toEqual(expect.arrayContaining(['EdgeKeyValueStoreArn', 'CloudfrontUrl']));
+  });
+
+  test('with a custom domain, edge-domain is that name (what viewers and the failover probe call)', () => {
+    const custom = synthApp({
+      bundle: false,
+      env: {
+        CLOUDFRONT_DOMAIN_NAME: 'api.example.com',
+        CLOUDFRONT_CERTIFICATE_ARN: 'arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-1111-2222-3333-444455556666',
+      },
+    });
+    try {
+      const [edge] = parameter(custom.template(custom.stacks.pipeline.stages.pri.app), 'pri', 'edge-domain');
+      expect(edge.Properties.Value).toBe('api.example.com');
+    } finally {
+      removeOutdir(custom);
+    }
+  });
+
+  test('the secondary republishes kvs-arn and edge-domain, read from SSM in the primary region, so it alone can fail over', () => {
+    const secd = templates.plain.secd;
+    for (const key of ['kvs-arn', 'edge-domain', 'distribution-id'] as const) {
+      expect(readers(secd)).toContainEqual(
+        expect.objectContaining({ action: 'getParameter', parameters: { Name: ssmParameterName('pri', key) }, region: 'us-east-1' }),
+      );
+      const [published] = parameter(secd, 'secd', key);
+      expect(published.Properties.Value).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(new RegExp(`^Primary${key.replace(/-/g, '')}Reader`)), 'Parameter.Value'],
+      });
+    }
+    secd.resourceCountIs('AWS::CloudFront::KeyValueStore', 0);
+    secd.resourceCountIs('AWS::CloudFront::Function', 0);
+  });
+});
+
+describe.each(['pri', 'secd'] as const)('the regional API in %s', (regionRole) => {
+  const region = regionRole === 'pri' ? 'us-east-1' : 'us-east-2';
+
+  test('API Gateway’s own 4xx and 5xx answers carry the region header', () => {
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      templates.plain[regionRole].hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        ResponseParameters: { [`gatewayresponse.header.${REGION_HEADER}`]: `'${region}'` },
+      });
+    }
+  });
+
+  test('stage throttling comes from API_THROTTLE_RATE / API_THROTTLE_BURST (defaults 100 / 200)', () => {
+    const throttle = (template: Template) =>
+      Object.values(template.findResources('AWS::ApiGateway::Stage'))[0].Properties.MethodSettings[0] as Record<string, unknown>;
+    expect(throttle(templates.plain[regionRole])).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    expect(throttle(templates.optIn[regionRole])).toMatchObject({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
+  });
+});
+
+describe('CloudFront access logs', () => {
+  test('standard logging to an S3 bucket with ACLs (which the delivery needs), expiring after EDGE_LOG_RETENTION_DAYS, retained', () => {
+    for (const [name, days] of [
+      ['plain', 90],
+      ['optIn', 30],
+    ] as const) {
+      const pri = templates[name].pri;
+      const buckets = pri.findResources('AWS::S3::Bucket', {
+        Properties: { OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } },
+      });
+      const [[logicalId, bucket]] = Object.entries(buckets);
+      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.Properties).toMatchObject({
+        LifecycleConfiguration: { Rules: [{ ExpirationInDays: days, Status: 'Enabled' }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      });
+      pri.hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({
+          Logging: { Bucket: { 'Fn::GetAtt': [logicalId, 'RegionalDomainName'] }, IncludeCookies: false, Prefix: 'cloudfront/' },
+        }),
+      });
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, type SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +9,8 @@ import type { AppConfig } from '#config';
 import { PublishedParameters } from './constructs/published-parameters';
 import { ToDoApi } from './constructs/todo-api';
 import { ToDoFunction } from './constructs/todo-function';
-import type { RegionRole } from '#names';
+import { ApiOriginGuard } from './constructs/web-acls';
+import { ORIGIN_VERIFY_HEADER, type RegionRole } from '#names';
 
 export interface AppStackProps extends StackProps {
   readonly config: AppConfig;
@@ -56,9 +57,22 @@ export abstract class AppStack extends Stack {
     this.parameters = new PublishedParameters(this, 'Parameters', { regionRole });
   }
 
-  /** The regional API, trusting tokens of `userPool` (the primary's, in both regions), throttled as `.env` says. */
-  protected createApi(config: AppConfig, userPool: cognito.IUserPool): ToDoApi {
-    const api = new ToDoApi(this, 'ToDoApi', { userPool, handlers: this.functions, throttle: config.apiThrottle });
+  /**
+   * The regional API, trusting tokens of `userPools` (the primary's, in both regions). With WAF=true,
+   * `originVerifyValue` is the secret header value that the stage's web ACL requires (a dynamic reference,
+   * resolved in this region).
+   */
+  protected createApi(config: AppConfig, userPools: readonly cognito.IUserPool[], originVerifyValue?: SecretValue): ToDoApi {
+    const api = new ToDoApi(this, 'ToDoApi', { userPools, handlers: this.functions, throttle: config.apiThrottle });
+    if (originVerifyValue) {
+      new ApiOriginGuard(this, 'ApiOriginGuard', {
+        stage: api.api.deploymentStage,
+        headerName: ORIGIN_VERIFY_HEADER,
+        headerValue: originVerifyValue,
+      });
+    } else {
+      api.acknowledgeNoWaf();
+    }
     this.parameters.publish({ 'api-domain': api.domainName, 'api-url': api.api.url });
     new CfnOutput(this, 'ApiEndpoint', { value: api.api.url, description: 'Regional API (stage URL); the routes live under /v1' });
     return api;

@@ -6,8 +6,9 @@ import { CreateTableTrigger } from './constructs/create-table-trigger';
 import { EdgeOriginSelector } from './constructs/edge-origin-selector';
 import { OAuthUserPool } from './constructs/oauth-user-pool';
 import type { ToDoApi } from './constructs/todo-api';
+import { EdgeWebAcl, OriginVerifySecret } from './constructs/web-acls';
 import { AppStack, type AppStackProps } from './app-stack';
-import { EDGE_ORIGIN_KEY } from '#names';
+import { EDGE_ORIGIN_KEY, ORIGIN_VERIFY_HEADER, originVerifySecretName } from '#names';
 
 /**
  * `ToDoMgmt-app-pri`: the functions and the API, plus what exists once for the whole system: the user
@@ -36,7 +37,13 @@ export class PrimaryAppStack extends AppStack {
       description: 'POST grant_type=client_credentials here for an access token',
     });
 
-    this.api = this.createApi(config, this.oauth.userPool);
+    // WAF=true (config.ts allows it only with this stack in us-east-1, where CloudFront-scope web ACLs live).
+    const originVerify =
+      config.waf &&
+      new OriginVerifySecret(this, 'OriginVerify', { secretName: originVerifySecretName, replicaRegion: config.regions.secd });
+    const edgeWebAcl = config.waf && new EdgeWebAcl(this, 'EdgeWebAcl', { rateLimitPer5Minutes: config.waf.rateLimitPer5Minutes });
+
+    this.api = this.createApi(config, [this.oauth.userPool], originVerify ? originVerify.headerValue : undefined);
 
     this.originSelector = new EdgeOriginSelector(this, 'EdgeOrigin', {
       regions: [config.regions.pri, config.regions.secd],
@@ -50,6 +57,8 @@ export class PrimaryAppStack extends AppStack {
       },
       viewerRequestFunction: this.originSelector.function,
       accessLogRetentionDays: config.edgeLogRetentionDays,
+      webAclArn: edgeWebAcl ? edgeWebAcl.webAcl.attrArn : undefined,
+      originVerifyHeader: originVerify ? { name: ORIGIN_VERIFY_HEADER, value: originVerify.headerValue } : undefined,
     });
     const { distribution } = this.edge;
     const edgeDomain = config.edgeDomain?.domainName ?? distribution.distributionDomainName;

@@ -1,8 +1,10 @@
+import { SecretValue } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import { CrossRegionParameter } from './constructs/cross-region-parameter';
 import type { ToDoApi } from './constructs/todo-api';
-import { type SsmKey, ssmParameterName } from '#names';
+import { ORIGIN_VERIFY_SECRET_FIELD } from './constructs/web-acls';
+import { originVerifySecretName, type SsmKey, ssmParameterName } from '#names';
 import { AppStack, type AppStackProps } from './app-stack';
 
 /**
@@ -28,6 +30,9 @@ export class SecondaryAppStack extends AppStack {
       'kvs-arn': fromPrimary('kvs-arn'),
     });
 
-    this.api = this.createApi(config, cognito.UserPool.fromUserPoolArn(this, 'PrimaryUserPool', userPoolArn));
+    const userPools: cognito.IUserPool[] = [cognito.UserPool.fromUserPoolArn(this, 'PrimaryUserPool', userPoolArn)];
+    // WAF=true: the replica of the origin-verify secret in this region, resolved by name.
+    const originVerifyValue = config.waf && SecretValue.secretsManager(originVerifySecretName, { jsonField: ORIGIN_VERIFY_SECRET_FIELD });
+    this.api = this.createApi(config, userPools, originVerifyValue || undefined);
   }
 }

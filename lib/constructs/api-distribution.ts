@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, type SecretValue, Validations } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -35,6 +35,17 @@ export interface ApiDistributionProps {
    * @default 90
    */
   readonly accessLogRetentionDays?: number;
+  /**
+   * ARN of a CloudFront-scope AWS WAF web ACL (created in us-east-1).
+   * @default - no web ACL
+   */
+  readonly webAclArn?: string;
+  /**
+   * A header CloudFront adds to every origin request, whose value the regional APIs' web ACLs require. The value
+   * must be a dynamic reference (`SecretValue.secretsManager`), so the template holds only the reference.
+   * @default - no such header
+   */
+  readonly originVerifyHeader?: { readonly name: string; readonly value: SecretValue };
 }
 
 /**
@@ -74,6 +85,7 @@ export class ApiDistribution extends Construct {
       reason: 'This bucket receives the access logs themselves; logging its own accesses would log the log delivery.',
     });
 
+    const customHeaders = props.originVerifyHeader && { [props.originVerifyHeader.name]: props.originVerifyHeader.value.unsafeUnwrap() };
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'ToDoMgmt API (active-passive): origin is the active region',
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
@@ -87,6 +99,7 @@ export class ApiDistribution extends Construct {
       logFilePrefix: 'cloudfront/',
       // Cookies carry nothing this API reads; keeping them out of the logs keeps session data out of S3.
       logIncludesCookies: false,
+      webAclId: props.webAclArn,
       defaultBehavior: {
         origin: new origins.HttpOrigin(executeApiDomainName(props.api), {
           originId: API_ORIGIN_ID,
@@ -95,6 +108,8 @@ export class ApiDistribution extends Construct {
           protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
           originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
           readTimeout: Duration.seconds(30),
+          // Sent to either region's API: updateRequestOrigin() keeps the configured origin's custom headers.
+          customHeaders,
         }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
@@ -115,10 +130,12 @@ export class ApiDistribution extends Construct {
       id: 'AwsSolutions-CFR1',
       reason: 'The API serves callers anywhere; access is controlled by OAuth tokens, not by country.',
     });
-    Validations.of(this.distribution).acknowledge({
-      id: 'AwsSolutions-CFR2',
-      reason: 'No WAF in the sample (cost); add a web ACL (created in us-east-1) for production traffic.',
-    });
+    if (!props.webAclArn) {
+      Validations.of(this.distribution).acknowledge({
+        id: 'AwsSolutions-CFR2',
+        reason: 'AWS WAF is opt-in (cost): set WAF=true in .env for a web ACL with managed rules and a rate limit.',
+      });
+    }
     if (!props.customDomain) {
       Validations.of(this.distribution).acknowledge({
         id: 'AwsSolutions-CFR4',

@@ -8,8 +8,11 @@ import { API_BASE_PATH, API_ROUTES, OAUTH_SCOPE, REGION_HEADER, type ToDoFunctio
 import { API_NAME, API_STAGE_NAME } from '#names';
 
 export interface ToDoApiProps {
-  /** The primary's user pool, in both regions: tokens stay valid across a failover. */
-  readonly userPool: cognito.IUserPool;
+  /**
+   * The user pools whose tokens the API accepts: the primary's, in both regions (tokens stay valid across a
+   * failover).
+   */
+  readonly userPools: readonly cognito.IUserPool[];
   readonly handlers: Readonly<Record<ToDoFunctionName, lambda.IFunction>>;
   /**
    * Stage throttling (every method): steady requests per second and the burst the token bucket allows.
@@ -68,7 +71,7 @@ export class ToDoApi extends Construct {
     }
 
     const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
-      cognitoUserPools: [props.userPool],
+      cognitoUserPools: [...props.userPools],
       authorizerName: 'ToDoMgmtCognito',
     });
     const validator = this.api.addRequestValidator('Validator', {
@@ -97,12 +100,16 @@ export class ToDoApi extends Construct {
     }
 
     Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason: 'No WAF in the sample (cost); attach a web ACL to the CloudFront distribution in front for production traffic.',
-    });
-    Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason: 'AWS-managed policy that API Gateway requires for its account-level logging role.',
+    });
+  }
+
+  /** WAF=false: the stage has no web ACL (tokens are still required on every method). */
+  acknowledgeNoWaf(): void {
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'AWS WAF is opt-in (cost): WAF=true in .env puts a web ACL that admits only CloudFront on this stage.',
     });
   }
 

@@ -1,12 +1,17 @@
-// The edge on AWS, as synthesized: the viewer-request function with its KeyValueStore, the region in API
-// Gateway's own answers, stage throttling and CloudFront access logs, with the defaults and with .env values.
+// The edge and the identity on AWS, as synthesized: the viewer-request function with its KeyValueStore, the
+// region in API Gateway's own answers, stage throttling, CloudFront access logs, and the WAF=true opt-in
+// against the default app, where it leaves no trace.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { REGION_HEADER } from '#routes';
-import { EDGE_ORIGIN_KEY, type RegionRole, type SsmKey, ssmParameterName } from '#names';
+import { EDGE_ORIGIN_KEY, ORIGIN_VERIFY_HEADER, originVerifySecretName, type RegionRole, type SsmKey, ssmParameterName } from '#names';
 import { edgeFunctionCode } from '../../lib/constructs/edge-origin-selector';
 import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
 
 const OPT_IN_ENV = {
+  WAF: 'true',
+  WAF_RATE_LIMIT: '500',
   API_THROTTLE_RATE: '25',
   API_THROTTLE_BURST: '50',
   EDGE_LOG_RETENTION_DAYS: '30',
@@ -160,4 +165,98 @@ describe('CloudFront access logs', () => {
       });
     }
   });
+});
+
+describe('WAF', () => {
+  test('WAF=false (default): no web ACL, no origin header, no secret', () => {
+    for (const template of Object.values(templates.plain)) {
+      template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+      template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+      template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    }
+    expect(JSON.stringify(templates.plain.pri.findResources('AWS::CloudFront::Distribution'))).not.toContain('OriginCustomHeaders');
+  });
+
+  test('WAF=true: a CloudFront web ACL with the managed common rules and the per-IP rate limit, on the distribution', () => {
+    const pri = templates.optIn.pri;
+    pri.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
+      DefaultAction: { Allow: {} },
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Statement: { RateBasedStatement: { Limit: 500, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+          Action: { Block: {} },
+        }),
+        Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } } }),
+      ]),
+    });
+    const [aclId] = Object.keys(pri.findResources('AWS::WAFv2::WebACL', { Properties: { Scope: 'CLOUDFRONT' } }));
+    pri.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ WebACLId: { 'Fn::GetAtt': [aclId, 'Arn'] } }),
+    });
+  });
+
+  test('WAF=true: the origin header value is a Secrets Manager dynamic reference, never a literal; the secret is replicated', () => {
+    const pri = templates.optIn.pri;
+    pri.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: originVerifySecretName,
+      ReplicaRegions: [{ Region: 'us-east-2' }],
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'value' }),
+    });
+    const [distribution] = Object.values(pri.findResources('AWS::CloudFront::Distribution'));
+    const [header] = distribution.Properties.DistributionConfig.Origins[0].OriginCustomHeaders;
+    expect(header.HeaderName).toBe(ORIGIN_VERIFY_HEADER);
+    expect(JSON.stringify(header.HeaderValue)).toMatch(
+      /^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:",\{"Ref":"OriginVerifySecret\w+"\},":SecretString:value::\}\}"\]\]\}$/,
+    );
+  });
+
+  test.each(['pri', 'secd'] as const)(
+    'WAF=true: %s stage web ACL admits only requests with the header, resolved in its own region',
+    (role) => {
+      const template = templates.optIn[role];
+      const acls = template.findResources('AWS::WAFv2::WebACL', { Properties: { Scope: 'REGIONAL' } });
+      const [[aclId, acl]] = Object.entries(acls);
+      expect(acl.Properties.DefaultAction).toEqual({ Block: {} });
+      const [rule] = acl.Properties.Rules;
+      expect(rule.Action).toEqual({ Allow: {} });
+      expect(rule.Statement.ByteMatchStatement).toMatchObject({
+        FieldToMatch: { SingleHeader: { Name: ORIGIN_VERIFY_HEADER } },
+        PositionalConstraint: 'EXACTLY',
+        TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+      });
+      const searchString = JSON.stringify(rule.Statement.ByteMatchStatement.SearchString);
+      expect(searchString).toContain('{{resolve:secretsmanager:');
+      // The secondary reads its replica by name; the primary by the secret it creates.
+      if (role === 'secd')
+        expect(searchString).toBe(JSON.stringify(`{{resolve:secretsmanager:${originVerifySecretName}:SecretString:value::}}`));
+      template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+        WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
+        ResourceArn: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':/restapis/$'), Match.stringLikeRegexp('^/stages/$')])] },
+      });
+    },
+  );
+
+  test('WAF=true: no template holds the secret value, only references', () => {
+    const outdir = optIn.outdir;
+    const files = fs.readdirSync(outdir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.template.json'));
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(outdir, file), 'utf8');
+      for (const match of text.matchAll(/x-todomgmt-origin-verify[^}]*"HeaderValue":\s*("[^"]*")/g))
+        expect(match[1]).toMatch(/resolve:secretsmanager/);
+    }
+  });
+});
+
+test('WAF=true: cdk-nag and CloudFormation validation find nothing unacknowledged', () => {
+  const reports = JSON.parse(fs.readFileSync(path.join(optIn.outdir, 'validation-report.json'), 'utf8')).pluginReports as {
+    pluginName: string;
+    conclusion: string;
+    violations: { ruleName: string }[];
+  }[];
+  expect(reports.flatMap((r) => r.violations.map((v) => `${r.pluginName}: ${v.ruleName}`))).toEqual([]);
+  expect(reports.every((r) => r.conclusion === 'success')).toBe(true);
+  // The acknowledgements that only the defaults need are gone where the opt-ins satisfy the rule.
+  const acknowledged = JSON.stringify(optIn.assembly.stacksRecursively.map((s) => s.manifest.metadata ?? {}));
+  expect(acknowledged).not.toMatch(/AwsSolutions-CFR2|AwsSolutions-APIG3/);
 });

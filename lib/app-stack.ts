@@ -58,9 +58,9 @@ export abstract class AppStack extends Stack {
   }
 
   /**
-   * The regional API, trusting tokens of `userPools` (the primary's, in both regions). With WAF=true,
-   * `originVerifyValue` is the secret header value that the stage's web ACL requires (a dynamic reference,
-   * resolved in this region).
+   * The regional API, trusting tokens of `userPools` (the primary's in both regions, plus the replica in the
+   * secondary with COGNITO_REPLICA=true). With WAF=true, `originVerifyValue` is the secret header value that the
+   * stage's web ACL requires (a dynamic reference, resolved in this region).
    */
   protected createApi(config: AppConfig, userPools: readonly cognito.IUserPool[], originVerifyValue?: SecretValue): ToDoApi {
     const api = new ToDoApi(this, 'ToDoApi', { userPools, handlers: this.functions, throttle: config.apiThrottle });

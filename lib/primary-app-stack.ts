@@ -28,8 +28,10 @@ export class PrimaryAppStack extends AppStack {
     this.oauth = new OAuthUserPool(this, 'OAuth', {
       domainPrefix: config.cognitoDomainPrefix,
       deletionProtection: config.db.deletionProtection,
+      replicable: config.cognitoReplica,
     });
     this.parameters.publish({ 'user-pool-id': this.oauth.userPool.userPoolId, 'user-pool-arn': this.oauth.userPool.userPoolArn });
+    if (this.oauth.encryptionKey) this.parameters.publish({ 'user-pool-key-arn': this.oauth.encryptionKey.keyArn });
     new CfnOutput(this, 'UserPoolId', { value: this.oauth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.oauth.client.userPoolClientId });
     new CfnOutput(this, 'TokenUrl', {

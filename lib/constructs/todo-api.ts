@@ -10,7 +10,7 @@ import { API_NAME, API_STAGE_NAME } from '#names';
 export interface ToDoApiProps {
   /**
    * The user pools whose tokens the API accepts: the primary's, in both regions (tokens stay valid across a
-   * failover).
+   * failover), and in the secondary with COGNITO_REPLICA=true also the replica in its own region.
    */
   readonly userPools: readonly cognito.IUserPool[];
   readonly handlers: Readonly<Record<ToDoFunctionName, lambda.IFunction>>;

@@ -1,6 +1,6 @@
 // The edge and the identity on AWS, as synthesized: the viewer-request function with its KeyValueStore, the
-// region in API Gateway's own answers, stage throttling, CloudFront access logs, and the WAF=true opt-in
-// against the default app, where it leaves no trace.
+// region in API Gateway's own answers, stage throttling, CloudFront access logs, and the two opt-ins (WAF=true,
+// COGNITO_REPLICA=true) against the default app, where neither leaves a trace.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -12,6 +12,7 @@ import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
 const OPT_IN_ENV = {
   WAF: 'true',
   WAF_RATE_LIMIT: '500',
+  COGNITO_REPLICA: 'true',
   API_THROTTLE_RATE: '25',
   API_THROTTLE_BURST: '50',
   EDGE_LOG_RETENTION_DAYS: '30',
@@ -248,7 +249,93 @@ describe('WAF', () => {
   });
 });
 
-test('WAF=true: cdk-nag and CloudFormation validation find nothing unacknowledged', () => {
+describe('Cognito multi-Region replication', () => {
+  test('COGNITO_REPLICA=false (default): AWS-owned encryption, no replica, no TokenUrl in the secondary', () => {
+    const { pri, secd } = templates.plain;
+    const [pool] = Object.values(pri.findResources('AWS::Cognito::UserPool'));
+    expect(pool.Properties.KeyConfiguration).toBeUndefined();
+    expect(pool.Properties.IssuerConfiguration).toBeUndefined();
+    pri.resourceCountIs('AWS::KMS::Key', 0);
+    secd.resourceCountIs('AWS::Cognito::UserPoolReplica', 0);
+    secd.resourceCountIs('AWS::KMS::ReplicaKey', 0);
+    expect(Object.keys(secd.findOutputs('*'))).not.toContain('TokenUrl');
+    secd.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      ProviderARNs: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Primaryuserpoolarn'), 'Parameter.Value'] }],
+    });
+  });
+
+  test('COGNITO_REPLICA=true, primary: Essentials plan, a rotated multi-Region key Cognito may use, the original issuer', () => {
+    const pri = templates.optIn.pri;
+    const [[keyId, key]] = Object.entries(pri.findResources('AWS::KMS::Key'));
+    expect(key.Properties).toMatchObject({ MultiRegion: true, EnableKeyRotation: true });
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'cognito-idp.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': '111111111111' } },
+      }),
+    );
+    pri.hasResourceProperties('AWS::Cognito::UserPool', {
+      UserPoolTier: 'ESSENTIALS',
+      KeyConfiguration: { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+      IssuerConfiguration: { Type: 'ORIGINAL' },
+    });
+    const [published] = parameter(pri, 'pri', 'user-pool-key-arn');
+    expect(published.Properties.Value).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    // The user pool keeps its logical id: switching the option on updates it in place (KeyConfiguration: no interruption).
+    expect(Object.keys(pri.findResources('AWS::Cognito::UserPool'))).toEqual(
+      Object.keys(templates.plain.pri.findResources('AWS::Cognito::UserPool')),
+    );
+  });
+
+  test('COGNITO_REPLICA=true, secondary: the key replica, then the pool replica in this region, from the primary ids', () => {
+    const secd = templates.optIn.secd;
+    const [[replicaKeyId, replicaKey]] = Object.entries(secd.findResources('AWS::KMS::ReplicaKey'));
+    expect(replicaKey.Properties.PrimaryKeyArn).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^Primaryuserpoolkeyarn/), 'Parameter.Value'],
+    });
+    expect(JSON.stringify(replicaKey.Properties.KeyPolicy)).toContain('cognito-idp.amazonaws.com');
+    const [replica] = Object.values(secd.findResources('AWS::Cognito::UserPoolReplica'));
+    expect(replica.Properties).toEqual({
+      RegionName: 'us-east-2',
+      UserPoolId: { 'Fn::GetAtt': [expect.stringMatching(/^Primaryuserpoolid/), 'Parameter.Value'] },
+    });
+    expect(replica.DependsOn).toContain(replicaKeyId);
+    expect(readers(secd)).toContainEqual(expect.objectContaining({ parameters: { Name: ssmParameterName('pri', 'user-pool-key-arn') } }));
+  });
+
+  test('COGNITO_REPLICA=true, secondary: its API accepts the replica’s tokens (and the primary’s), only once the replica exists', () => {
+    const secd = templates.optIn.secd;
+    const [[authorizerId, authorizer]] = Object.entries(secd.findResources('AWS::ApiGateway::Authorizer'));
+    expect(authorizer.Properties.ProviderARNs).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^Primaryuserpoolarn/), 'Parameter.Value'] },
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':cognito-idp:us-east-2:111111111111:userpool/',
+            { 'Fn::GetAtt': [expect.stringMatching(/^Primaryuserpoolid/), 'Parameter.Value'] },
+          ],
+        ],
+      },
+    ]);
+    const [replicaId] = Object.keys(secd.findResources('AWS::Cognito::UserPoolReplica'));
+    expect(secd.toJSON().Resources[authorizerId].DependsOn).toContain(replicaId);
+  });
+
+  test('COGNITO_REPLICA=true, secondary: publishes the replica ARN for the failover program and outputs its TokenUrl', () => {
+    const secd = templates.optIn.secd;
+    const [published] = parameter(secd, 'secd', 'user-pool-replica-arn');
+    expect(JSON.stringify(published.Properties.Value)).toContain(':cognito-idp:us-east-2:111111111111:userpool/');
+    const { TokenUrl } = secd.findOutputs('TokenUrl');
+    expect(TokenUrl.Value).toEqual({
+      'Fn::Join': ['', ['https://todomgmt-dev-api-', { Ref: 'AWS::AccountId' }, '.auth.us-east-2.amazoncognito.com/oauth2/token']],
+    });
+  });
+});
+
+test('WAF=true with COGNITO_REPLICA=true: cdk-nag and CloudFormation validation find nothing unacknowledged', () => {
   const reports = JSON.parse(fs.readFileSync(path.join(optIn.outdir, 'validation-report.json'), 'utf8')).pluginReports as {
     pluginName: string;
     conclusion: string;

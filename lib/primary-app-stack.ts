@@ -45,7 +45,7 @@ export class PrimaryAppStack extends AppStack {
       new OriginVerifySecret(this, 'OriginVerify', { secretName: originVerifySecretName, replicaRegion: config.regions.secd });
     const edgeWebAcl = config.waf && new EdgeWebAcl(this, 'EdgeWebAcl', { rateLimitPer5Minutes: config.waf.rateLimitPer5Minutes });
 
-    this.api = this.createApi(config, [this.oauth.userPool], originVerify ? originVerify.headerValue : undefined);
+    this.api = this.createApi(config, [this.oauth.userPool], originVerify?.headerValue);
 
     this.originSelector = new EdgeOriginSelector(this, 'EdgeOrigin', {
       regions: [config.regions.pri, config.regions.secd],
@@ -59,7 +59,7 @@ export class PrimaryAppStack extends AppStack {
       },
       viewerRequestFunction: this.originSelector.function,
       accessLogRetentionDays: config.edgeLogRetentionDays,
-      webAclArn: edgeWebAcl ? edgeWebAcl.webAcl.attrArn : undefined,
+      webAclArn: edgeWebAcl?.webAcl.attrArn,
       originVerifyHeader: originVerify ? { name: ORIGIN_VERIFY_HEADER, value: originVerify.headerValue } : undefined,
     });
     const { distribution } = this.edge;

@@ -49,8 +49,10 @@ export class SecondaryAppStack extends AppStack {
     }
 
     // WAF=true: the replica of the origin-verify secret in this region, resolved by name.
-    const originVerifyValue = config.waf && SecretValue.secretsManager(originVerifySecretName, { jsonField: ORIGIN_VERIFY_SECRET_FIELD });
-    this.api = this.createApi(config, userPools, originVerifyValue || undefined);
+    const originVerifyValue = config.waf
+      ? SecretValue.secretsManager(originVerifySecretName, { jsonField: ORIGIN_VERIFY_SECRET_FIELD })
+      : undefined;
+    this.api = this.createApi(config, userPools, originVerifyValue);
     if (this.userPoolReplica) this.api.node.addDependency(this.userPoolReplica);
   }
 }

@@ -18,17 +18,19 @@ export interface OAuthUserPoolProps {
   readonly replicable?: boolean;
 }
 
-/** The Cognito service principal, allowed to use the pool's key for this account's pool only. */
-export function grantCognitoKeyUse(key: kms.IKey): void {
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'CognitoUserPoolEncryption',
-      principals: [new iam.ServicePrincipal('cognito-idp.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(key).account } },
-    }),
-  );
+/**
+ * The key-policy statement that lets Cognito encrypt this account's user pool data with the key (the
+ * envelope-encryption operations, for requests on behalf of this account only). Used for the multi-Region key
+ * and its replica, whose key policies are separate.
+ */
+export function cognitoKeyUseStatement(account: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'CognitoUserPoolEncryption',
+    principals: [new iam.ServicePrincipal('cognito-idp.amazonaws.com')],
+    actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'aws:SourceAccount': account } },
+  });
 }
 
 /**
@@ -117,7 +119,7 @@ export class OAuthUserPool extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
-    grantCognitoKeyUse(key);
+    key.addToResourcePolicy(cognitoKeyUseStatement(Stack.of(this).account));
     const cfnPool = this.userPool.node.defaultChild as cognito.CfnUserPool;
     cfnPool.keyConfiguration = { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: key.keyArn };
     cfnPool.issuerConfiguration = { type: 'ORIGINAL' };

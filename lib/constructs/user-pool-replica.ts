@@ -3,6 +3,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { cognitoKeyUseStatement } from './oauth-user-pool';
 
 export interface UserPoolReplicaProps {
   /** The primary's user pool id (`<primary region>_…`): a replica shares it. */
@@ -41,13 +42,7 @@ export class UserPoolReplica extends Construct {
           actions: ['kms:*'],
           resources: ['*'],
         }),
-        new iam.PolicyStatement({
-          sid: 'CognitoUserPoolEncryption',
-          principals: [new iam.ServicePrincipal('cognito-idp.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-        }),
+        cognitoKeyUseStatement(stack.account),
       ],
     });
     // https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-replicate.html

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,7 +13,8 @@ import { RegionalMonitoring } from './constructs/monitoring/regional-monitoring'
 import { PublishedParameters } from './constructs/published-parameters';
 import { ToDoApi } from './constructs/todo-api';
 import { ToDoFunction } from './constructs/todo-function';
-import { DB_APP_USER, DB_USER, type RegionRole } from '#names';
+import { ApiOriginGuard } from './constructs/web-acls';
+import { DB_APP_USER, DB_USER, ORIGIN_VERIFY_HEADER, type RegionRole } from '#names';
 
 export interface AppStackProps extends StackProps {
   readonly config: AppConfig;
@@ -93,9 +94,22 @@ export abstract class AppStack extends Stack {
     this.parameters = new PublishedParameters(this, 'Parameters', { regionRole });
   }
 
-  /** The regional API, trusting tokens of `userPool` (the primary's, in both regions). */
-  protected createApi(userPool: cognito.IUserPool): ToDoApi {
-    const api = new ToDoApi(this, 'ToDoApi', { userPool, handlers: this.functions });
+  /**
+   * The regional API, trusting tokens of `userPools` (the primary's in both regions, plus the replica in the
+   * secondary with COGNITO_REPLICA=true). With WAF=true, `originVerifyValue` is the secret header value that the
+   * stage's web ACL requires (a dynamic reference, resolved in this region).
+   */
+  protected createApi(config: AppConfig, userPools: readonly cognito.IUserPool[], originVerifyValue?: SecretValue): ToDoApi {
+    const api = new ToDoApi(this, 'ToDoApi', { userPools, handlers: this.functions, throttle: config.apiThrottle });
+    if (originVerifyValue) {
+      new ApiOriginGuard(this, 'ApiOriginGuard', {
+        stage: api.api.deploymentStage,
+        headerName: ORIGIN_VERIFY_HEADER,
+        headerValue: originVerifyValue,
+      });
+    } else {
+      api.acknowledgeNoWaf();
+    }
     this.parameters.publish({ 'api-domain': api.domainName, 'api-url': api.api.url });
     new CfnOutput(this, 'ApiEndpoint', { value: api.api.url, description: 'Regional API (stage URL); the routes live under /v1' });
     return api;

@@ -34,6 +34,17 @@ export interface AppConfig {
    * account with a concurrency quota of 10 cannot reserve any).
    */
   readonly reservedConcurrency: Readonly<Partial<Record<ToDoFunctionName, number>>>;
+  /** Stage throttling of each regional API (token bucket: steady requests per second, bucket size). */
+  readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Days the CloudFront access logs are kept in their S3 bucket. */
+  readonly edgeLogRetentionDays: number;
+  /**
+   * `WAF=true`: a CloudFront web ACL (managed common rules, a rate limit per client IP) and, on each regional
+   * API stage, a web ACL that admits only requests carrying the secret header CloudFront adds.
+   */
+  readonly waf?: { readonly rateLimitPer5Minutes: number };
+  /** `COGNITO_REPLICA=true`: the user pool is replicated to the secondary region, whose API accepts the replica's tokens. */
+  readonly cognitoReplica: boolean;
 }
 
 /** Used only when no account is known, so that `cdk synth` works offline. Never deployable. */
@@ -151,6 +162,51 @@ export function loadConfig(env: Env): AppConfig {
   );
 
   const reservedConcurrency = parseReservedConcurrency(env.LAMBDA_RESERVED_CONCURRENCY, problems);
+  // API Gateway's own account-level default quotas per region (10,000 requests/s, burst 5,000) are the ceiling:
+  // a stage cannot usefully be set above them. https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+  const validRate = (n: number) => n > 0 && n <= 10000;
+  const validBurst = (n: number) => Number.isInteger(n) && n >= 1 && n <= 5000;
+  const throttleRate = number(
+    'API_THROTTLE_RATE',
+    '100',
+    validRate,
+    'requests per second, above 0 and at most 10000 (the account default per region)',
+  );
+  const throttleBurst = number(
+    'API_THROTTLE_BURST',
+    '200',
+    validBurst,
+    'a whole number of requests from 1 to 5000 (the account default per region)',
+  );
+  check(
+    !(validRate(throttleRate) && validBurst(throttleBurst) && throttleBurst < throttleRate),
+    `API_THROTTLE_BURST=${throttleBurst} is below API_THROTTLE_RATE=${throttleRate}: the bucket must hold at least one second of the rate`,
+  );
+
+  const edgeLogRetentionDays = number(
+    'EDGE_LOG_RETENTION_DAYS',
+    '90',
+    (n) => Number.isInteger(n) && n >= 1 && n <= 3650,
+    'whole days from 1 to 3650',
+  );
+
+  const waf = bool('WAF', 'false');
+  // CloudFront-scope web ACLs exist only in us-east-1, and this app creates the distribution in the primary's stack.
+  // https://docs.aws.amazon.com/waf/latest/developerguide/cloudfront-features.html
+  check(
+    !waf || pri === '' || pri === 'us-east-1',
+    `WAF=true needs AWS_SRC_REGION=us-east-1 (it is ${pri}): AWS WAF creates web ACLs for CloudFront only in us-east-1, ` +
+      'where this app has no stack unless it is the primary; set WAF=false, or make us-east-1 the primary',
+  );
+  // AWS WAF rate-based rules: a limit from 10 to 2,000,000,000 requests in the evaluation window (5 minutes here).
+  const wafRateLimit = number(
+    'WAF_RATE_LIMIT',
+    '1000',
+    (n) => Number.isInteger(n) && n >= 10 && n <= 2_000_000_000,
+    'requests per client IP in 5 minutes, a whole number from 10 to 2000000000',
+  );
+
+  const cognitoReplica = bool('COGNITO_REPLICA', 'false');
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -163,6 +219,10 @@ export function loadConfig(env: Env): AppConfig {
     edgeDomain: edgeDomainName && edgeCertificateArn ? { domainName: edgeDomainName, certificateArn: edgeCertificateArn } : undefined,
     alarmEmail,
     reservedConcurrency,
+    apiThrottle: { rateLimit: throttleRate, burstLimit: throttleBurst },
+    edgeLogRetentionDays,
+    waf: waf ? { rateLimitPer5Minutes: wafRateLimit } : undefined,
+    cognitoReplica,
   };
 }
 

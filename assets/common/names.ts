@@ -72,7 +72,11 @@ export type SsmKey =
   /** The distribution's host name (`dxxxx.cloudfront.net`, or the custom domain): what the failover probes. */
   | 'edge-domain'
   /** The CloudFront KeyValueStore the viewer-request function reads the active origin from. */
-  | 'kvs-arn';
+  | 'kvs-arn'
+  /** COGNITO_REPLICA=true: the user pool's multi-Region KMS key (primary), which the secondary replicates. */
+  | 'user-pool-key-arn'
+  /** COGNITO_REPLICA=true: the user pool's replica in the secondary region, which the failover activates. */
+  | 'user-pool-replica-arn';
 export const ssmParameterName = (role: RegionRole, key: SsmKey) => `${SSM_PREFIX}/${role}/${key}`;
 
 /**
@@ -87,6 +91,13 @@ export const EDGE_ORIGIN_KEY = 'active-api-domain';
  * Not part of any stack: delete.sh removes it.
  */
 export const FAILOVER_RUN_PARAMETER = `${SSM_PREFIX}/failover/run`;
+
+/**
+ * WAF=true: CloudFront sends this header, with the secret's value, on every request to a regional API, whose
+ * web ACL admits only requests that carry it. The secret lives in the primary region, replicated to the secondary.
+ */
+export const ORIGIN_VERIFY_HEADER = 'x-todomgmt-origin-verify';
+export const originVerifySecretName = `${APP_NAME}/origin-verify`;
 
 /** Branch the CDK pipeline and the primary failover pipeline build from (local_codecommit_setup.sh pushes it). */
 export const REPOSITORY_BRANCH = 'main';

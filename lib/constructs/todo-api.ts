@@ -1,18 +1,29 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_BASE_PATH, API_ROUTES, OAUTH_SCOPE, type ToDoFunctionName } from '#routes';
+import { API_BASE_PATH, API_ROUTES, OAUTH_SCOPE, REGION_HEADER, type ToDoFunctionName } from '#routes';
 import { API_NAME, API_STAGE_NAME } from '#names';
 import { removeBodyModel, upsertBodyModel, type JsonSchemaDraft4 } from '#lambda/shared/request-models';
 
 export interface ToDoApiProps {
-  /** The primary's user pool, in both regions: tokens stay valid across a failover. */
-  readonly userPool: cognito.IUserPool;
+  /**
+   * The user pools whose tokens the API accepts: the primary's, in both regions (tokens stay valid across a
+   * failover), and in the secondary with COGNITO_REPLICA=true also the replica in its own region.
+   */
+  readonly userPools: readonly cognito.IUserPool[];
   readonly handlers: Readonly<Record<ToDoFunctionName, lambda.IFunction>>;
+  /**
+   * Stage throttling (every method): steady requests per second and the burst the token bucket allows.
+   * @default - 100 per second, burst 200 (.env API_THROTTLE_RATE / API_THROTTLE_BURST)
+   */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
+
+/** API Gateway's own answers (no token, throttled, integration failure, ...) that carry the region header. */
+const GATEWAY_RESPONSES_WITH_REGION = [apigateway.ResponseType.DEFAULT_4XX, apigateway.ResponseType.DEFAULT_5XX];
 
 /**
  * The regional REST API built from the route table: every method behind the Cognito authorizer with
@@ -44,13 +55,24 @@ export class ToDoApi extends Construct {
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
-        throttlingRateLimit: 100,
-        throttlingBurstLimit: 200,
+        throttlingRateLimit: props.throttle?.rateLimit ?? 100,
+        throttlingBurstLimit: props.throttle?.burstLimit ?? 200,
       },
     });
 
+    // Every answer names its region, API Gateway's own included (a 401 before any function runs, a 429, a
+    // 5xx), so a probe through the edge URL sees which region served it. The functions set the same header.
+    // Header values of gateway responses are static mapping expressions: a literal in single quotes.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+    for (const type of GATEWAY_RESPONSES_WITH_REGION) {
+      this.api.addGatewayResponse(`Region${type.responseType}`, {
+        type,
+        responseHeaders: { [REGION_HEADER]: `'${Stack.of(this).region}'` },
+      });
+    }
+
     const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
-      cognitoUserPools: [props.userPool],
+      cognitoUserPools: [...props.userPools],
       authorizerName: 'ToDoMgmtCognito',
     });
     const validator = this.api.addRequestValidator('Validator', {
@@ -89,12 +111,16 @@ export class ToDoApi extends Construct {
     }
 
     Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason: 'No WAF in the sample (cost); attach a web ACL to the CloudFront distribution in front for production traffic.',
-    });
-    Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason: 'AWS-managed policy that API Gateway requires for its account-level logging role.',
+    });
+  }
+
+  /** WAF=false: the stage has no web ACL (tokens are still required on every method). */
+  acknowledgeNoWaf(): void {
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'AWS WAF is opt-in (cost): WAF=true in .env puts a web ACL that admits only CloudFront on this stage.',
     });
   }
 

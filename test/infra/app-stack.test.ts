@@ -225,8 +225,8 @@ describe.each(['pri', 'secd'] as const)('ToDoMgmt-app-%s', (regionRole) => {
     template().hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
   });
 
-  test('publishes the API domain and URL', () => {
-    for (const key of ['api-domain', 'api-url', 'user-pool-id', 'user-pool-arn', 'distribution-id'] as const) {
+  test('publishes the API domain and URL, and (the secondary as a copy) the ids of the user pool and the edge', () => {
+    for (const key of ['api-domain', 'api-url', 'user-pool-id', 'user-pool-arn', 'distribution-id', 'edge-domain', 'kvs-arn'] as const) {
       template().hasResourceProperties('AWS::SSM::Parameter', { Name: ssmParameterName(regionRole, key) });
     }
   });
@@ -305,10 +305,10 @@ describe('ToDoMgmt-app-secd', () => {
   test('the cross-region reader may read exactly the parameters it reads', () => {
     const statements = Object.values(secd().findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const ssmReads = statements.filter((s: { Action: string }) => s.Action === 'ssm:GetParameter');
-    expect(ssmReads.length).toBe(3);
+    expect(ssmReads.length).toBe(5);
     for (const statement of ssmReads) {
       expect(JSON.stringify(statement.Resource)).toMatch(
-        /:ssm:us-east-1:111111111111:parameter\/todomgmt\/pri\/(user-pool-arn|user-pool-id|distribution-id)"/,
+        /:ssm:us-east-1:111111111111:parameter\/todomgmt\/pri\/(user-pool-arn|user-pool-id|distribution-id|edge-domain|kvs-arn)"/,
       );
     }
   });

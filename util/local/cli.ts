@@ -256,7 +256,7 @@ async function invoke(config: LocalConfig, args: readonly string[]): Promise<num
     regionFlag >= 0 ? roleOf(config, args[regionFlag + 1]) : (readTopology(statePaths(config.stateDir).topology)?.writer ?? 'pri');
   const positional = regionFlag < 0 ? args : args.filter((_, i) => i !== regionFlag && i !== regionFlag + 1);
   const fn = positional[0] as ToDoFunctionName;
-  if (!fn || !(fn in TODO_FUNCTIONS)) throw new UsageError(`give a function: ${Object.keys(TODO_FUNCTIONS).join(', ')}`);
+  if (!fn || !Object.hasOwn(TODO_FUNCTIONS, fn)) throw new UsageError(`give a function: ${Object.keys(TODO_FUNCTIONS).join(', ')}`);
   let payload: unknown = {};
   if (positional[1]) {
     try {

@@ -1,12 +1,12 @@
 // The commands users run: `npm run local -- start` in the foreground with Ctrl-C, then `start --detach`,
 // a second start that must not double anything, `status`, and `stop` (what ./delete.sh --local runs);
 // and start's option without the command, as `npm run local -- --detach` and `./deploy.sh --local --detach`.
-// Each must leave no process behind.
+// Each must leave no process behind, and none may signal a process that stale pid files name.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FREE_LOCAL_PORTS, processesMentioning } from './harness';
+import { alive, FREE_LOCAL_PORTS, processesMentioning, startDecoy, stopDecoy } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -63,6 +63,8 @@ test('start in the foreground prints the walkthrough, Ctrl-C stops everything an
   expect(endpoints.regions).toMatchObject({ pri: { name: 'us-east-1' }, secd: { name: 'us-east-2' } });
   expect(fs.statSync(path.join(stateDir, 'endpoints.json')).mode & 0o777).toBe(0o600);
   expect(fs.statSync(path.join(stateDir, 'secrets.json')).mode & 0o777).toBe(0o600);
+  // Wherever LOCAL_STATE_DIR points, git ignores everything in it.
+  expect(fs.readFileSync(path.join(stateDir, '.gitignore'), 'utf8')).toMatch(/^\*$/m);
 
   child.kill('SIGINT');
   expect(await child.done).toBe(0);
@@ -71,8 +73,18 @@ test('start in the foreground prints the walkthrough, Ctrl-C stops everything an
   expect(fs.existsSync(path.join(stateDir, 'secrets.json'))).toBe(true);
 });
 
-test('start --detach, a second start is detected, status, stop removes everything', async () => {
-  const first = await run(['start', '--detach']);
+test('start --detach over stale pid files, a second start is detected, status, stop removes everything', async () => {
+  // The foreground run was stopped; its pid files' pids now belong to a decoy (a reboot, a reused pid).
+  const decoy = startDecoy(stateDir);
+  fs.writeFileSync(path.join(stateDir, 'supervisor.pid'), JSON.stringify({ pid: decoy.pid, startTime: '1' }));
+  fs.writeFileSync(path.join(stateDir, 'pri', 'db', 'mariadb.pid'), `${decoy.pid}\n`);
+  let first: { code: number | null; text: string };
+  try {
+    first = await run(['start', '--detach']);
+    expect(alive(decoy.pid)).toBe(true);
+  } finally {
+    await stopDecoy(decoy);
+  }
   expect(first).toMatchObject({ code: 0 });
   expect(first.text).toContain('Running in the background');
   const pid = fs.readFileSync(path.join(stateDir, 'supervisor.pid'), 'utf8').trim();
@@ -105,8 +117,8 @@ test.each([
   expect(started).toMatchObject({ code: 0 });
   expect(started.text).toContain('Running in the background');
   expect(started.text).not.toContain('unknown command');
-  const pid = Number(fs.readFileSync(path.join(stateDir, 'supervisor.pid'), 'utf8').trim());
-  expect(() => process.kill(pid, 0)).not.toThrow();
+  const { pid } = JSON.parse(fs.readFileSync(path.join(stateDir, 'supervisor.pid'), 'utf8')) as { pid: number };
+  expect(alive(pid)).toBe(true);
 
   expect(await run(['stop'])).toMatchObject({ code: 0 });
   expect(processesMentioning(stateDir)).toEqual([]);

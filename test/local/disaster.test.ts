@@ -1,10 +1,14 @@
 // Disaster rehearsal: the primary region dies (database and API killed), an unplanned failover
 // promotes the secondary without contacting it, and the old primary comes back fenced and rejoins as a
 // replica; if it holds writes that never left it, it is rebuilt from the new primary with a dump kept.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EDGE_MESSAGES } from '../../util/local/edge';
+import { PID_FILE } from '../../util/local/mariadb-process';
 import { statePaths, withFileLock } from '../../util/local/state';
 import { readTopology } from '../../util/local/topology';
-import { startTestRehearsal, type TestRehearsal } from './harness';
+import { alive, startDecoy, startTestRehearsal, stopDecoy, type TestRehearsal } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -31,6 +35,20 @@ async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean,
   }
 }
 
+/** `npm run local -- status` against this rehearsal, as a user would run it. */
+function statusCommand(stateDir: string): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), 'util/local/cli.ts', 'status'], {
+      cwd: path.join(__dirname, '..', '..'),
+      env: { ...process.env, LOCAL_STATE_DIR: stateDir },
+    });
+    let text = '';
+    child.stdout.on('data', (c) => (text += c));
+    child.stderr.on('data', (c) => (text += c));
+    child.once('exit', () => resolve(text));
+  });
+}
+
 const readOnly = async (role: 'pri' | 'secd') => Number((await t.sql(role, 'SELECT @@GLOBAL.read_only AS ro'))[0].ro);
 
 test('unplanned failover with the primary dead, then the old primary comes back fenced and replicates', async () => {
@@ -44,7 +62,12 @@ test('unplanned failover with the primary dead, then the old primary comes back 
   await t.rehearsal.killRegion('pri');
   const down = await t.api(`${edge}?id=${before.json.response.id}`, { token });
   expect(down.status).toBe(502);
-  expect(down.json.message).toMatch(/not answering/);
+  // Clients get a plain message; what to do is in the log and in status.
+  expect(down.json).toEqual({ message: EDGE_MESSAGES.unreachable });
+  expect(t.log.join('\n')).toMatch(/edge: the active origin us-east-1 .* is not answering .*npm run failover -- --local --mode failover/);
+  const shown = await statusCommand(t.config.stateDir);
+  expect(shown).toMatch(/WARNING: the edge sends traffic to us-east-1 \(pri, http:\/\/127\.0\.0\.1:\d+\), whose API is not answering/);
+  expect(shown).toContain('npm run failover -- --local --mode failover');
 
   const report = await t.failover('failover');
   expect(report.outcome).toBe('completed');
@@ -56,7 +79,15 @@ test('unplanned failover with the primary dead, then the old primary comes back 
   const after = await t.api(edge, { method: 'POST', token, body: { task: 'written after the failover', status: 'wip' } });
   expect(after).toMatchObject({ status: 201, region: t.config.regions.secd });
 
-  await t.rehearsal.reviveRegion('pri');
+  // SIGKILL left pri's pid file behind; by now its pid may be another process's. Revive must not touch it.
+  const decoy = startDecoy(t.config.stateDir);
+  try {
+    fs.writeFileSync(path.join(statePaths(t.config.stateDir).dbDataDir('pri'), PID_FILE), `${decoy.pid}\n`);
+    await t.rehearsal.reviveRegion('pri');
+    expect(alive(decoy.pid)).toBe(true);
+  } finally {
+    await stopDecoy(decoy);
+  }
   expect(await readOnly('pri')).toBe(1);
   const refused = await t.api(`${t.endpoints.regions.pri.apiUrl}/v1`, {
     method: 'POST',

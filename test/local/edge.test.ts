@@ -1,16 +1,18 @@
 // The edge: forwards everything to the active origin, follows edge.json changes without a restart,
-// says clearly when the origin is down, and changes origin only by compare-and-swap.
+// tells clients plainly that the origin is down (and the log what to do), and changes origin only by
+// compare-and-swap.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startEdge, type Edge } from '../../util/local/edge';
+import { EDGE_MESSAGES, startEdge, type Edge } from '../../util/local/edge';
 import { EdgeVersionConflictError, readEdgeConfig, reconcileEdgeConfig, updateEdgeOrigin } from '../../util/local/edge-config';
 import { freePort } from '../../util/local/ports';
 
 let dir: string;
 let file: string;
 let edge: Edge;
+const log: string[] = [];
 const origins: http.Server[] = [];
 const seen: { name: string; method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
 
@@ -40,7 +42,7 @@ beforeAll(async () => {
   await reconcileEdgeConfig(file, { role: 'pri', region: 'us-east-1', url: a }, () => {
     throw new Error('not used on first start');
   });
-  edge = await startEdge({ configFile: file, port: 0 });
+  edge = await startEdge({ configFile: file, port: 0, log: (line) => log.push(line) });
 });
 
 afterAll(async () => {
@@ -84,13 +86,41 @@ test('concurrent swaps from the same version: exactly one wins', async () => {
   expect(readEdgeConfig(file)!.version).toBe(version + 1);
 });
 
-test('an origin that is down gives 502 with a message that says which and what to do', async () => {
+test('an origin that is down: clients get a plain 502, the log says once which origin and what to do', async () => {
   const { version } = readEdgeConfig(file)!;
   const dead = `http://127.0.0.1:${await freePort()}`;
   await updateEdgeOrigin(file, version, { role: 'pri', region: 'us-east-1', url: dead });
-  const res = await fetch(`${edge.url}/v1`);
-  expect(res.status).toBe(502);
-  const body = (await res.json()) as { message: string };
-  expect(body.message).toContain('us-east-1');
-  expect(body.message).toContain('npm run failover -- --local --mode failover');
+  log.length = 0;
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${edge.url}/v1`);
+    expect(res.status).toBe(502);
+    // Nothing about the deployment: no origin URL, no state path, no command.
+    expect(await res.json()).toEqual({ message: EDGE_MESSAGES.unreachable });
+  }
+  const hints = log.filter((line) => /not answering/.test(line));
+  expect(hints).toHaveLength(1);
+  expect(hints[0]).toContain('us-east-1');
+  expect(hints[0]).toContain(dead);
+  expect(hints[0]).toContain('npm run failover -- --local --mode failover');
+  expect(hints[0]).toContain(file);
+
+  // Back to a live origin: answered again, and the log says so.
+  const next = readEdgeConfig(file)!;
+  await updateEdgeOrigin(file, next.version, { role: 'pri', region: 'us-east-1', url: a });
+  expect((await fetch(`${edge.url}/v1`)).status).toBe(207);
+  expect(log[log.length - 1]).toMatch(/answers again/);
+});
+
+test('no edge config: a plain 502 for the client, the file in the log', async () => {
+  const missing = path.join(dir, 'missing.json');
+  const lines: string[] = [];
+  const lonely = await startEdge({ configFile: missing, port: 0, log: (line) => lines.push(line) });
+  try {
+    const res = await fetch(`${lonely.url}/v1`);
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({ message: EDGE_MESSAGES.noOrigin });
+    expect(lines.join('\n')).toContain(missing);
+  } finally {
+    await lonely.close();
+  }
 });

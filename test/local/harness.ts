@@ -1,5 +1,6 @@
 // Starts the whole local rehearsal once per test file: free ports, a temp state dir, real MariaDB,
 // real HTTP. Teardown is awaited and checks that no process it started is left.
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +13,7 @@ import { createLocalDriver } from '../../util/local/failover-driver';
 import { connectAdmin } from '../../util/local/admin-connection';
 import type { Endpoints } from '../../util/local/runtime';
 import { loadSecrets } from '../../util/local/secrets';
+import { processesMentioning as livingProcessesMentioning } from '../../util/local/process-util';
 import { statePaths } from '../../util/local/state';
 import { Rehearsal } from '../../util/local/supervisor';
 
@@ -135,17 +137,31 @@ export async function startTestRehearsal(): Promise<TestRehearsal> {
   };
 }
 
-/** Every live process whose command line names the state dir (databases, API children). */
+/** Every live process whose command line names the state dir (databases, API children), for messages. */
 export function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2];
-      if (cmdline.includes(needle) && state !== 'Z' && Number(pid) !== process.pid) found.push(`${pid}: ${cmdline.slice(0, 120)}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
+  return livingProcessesMentioning(needle).map(({ pid, commandLine }) => `${pid}: ${commandLine.slice(0, 120)}`);
 }
+
+/** A process that is not ours but whose pid a stale pid file may name; its command line mentions `mention`. */
+export function startDecoy(mention: string): ChildProcess & { readonly pid: number } {
+  const decoy = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '--', mention], { stdio: 'ignore' });
+  if (!decoy.pid) throw new Error('the decoy did not start');
+  return decoy as ChildProcess & { readonly pid: number };
+}
+
+export function stopDecoy(decoy: ChildProcess): Promise<void> {
+  if (decoy.exitCode !== null || decoy.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    decoy.once('exit', () => resolve());
+    decoy.kill('SIGKILL');
+  });
+}
+
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};

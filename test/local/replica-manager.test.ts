@@ -123,3 +123,30 @@ test('an old primary holding writes the new one never got is rebuilt by ensureRe
   ]);
   expect(await replicas.ensureReplica('pri')).toEqual({ kind: 'already-replicating' });
 });
+
+test('after a reseed, idle switchovers (and some with writes between) rejoin without a rebuild: the copy kept its history', async () => {
+  // The previous test rebuilt pri from secd, the writer.
+  const switchover = (from: RegionRole, to: RegionRole) =>
+    replicas.exclusive(async () => {
+      const position = await replicas.fence(from);
+      await replicas.waitApplied(to, position, 10);
+      await replicas.promote(to, 'switchover', 'test');
+      return (await replicas.ensureReplica(from)).kind;
+    });
+  const kinds = [await switchover('secd', 'pri'), await switchover('pri', 'secd'), await switchover('secd', 'pri')];
+  await sql('pri', `INSERT INTO ${database}.t VALUES (4, 'written in pri after the reseed')`);
+  kinds.push(await switchover('pri', 'secd'));
+  await sql('secd', `INSERT INTO ${database}.t VALUES (5, 'and in secd')`);
+  kinds.push(await switchover('secd', 'pri'), await switchover('pri', 'secd'));
+
+  expect(kinds).toEqual(['replicating', 'replicating', 'replicating', 'replicating', 'replicating', 'replicating']);
+  // The one genuine divergence of the previous test, no other.
+  expect(log.filter((line) => /DIVERGED/.test(line))).toHaveLength(1);
+  await replicas.waitUntilReplicated('pri', 10);
+  const expected = [1, 3, 4, 5];
+  for (const role of REGION_ROLES) {
+    expect((await sql<Array<{ id: number }>>(role, `SELECT id FROM ${database}.t ORDER BY id`)).map((r) => r.id)).toEqual(expected);
+  }
+  expect(fs.readdirSync(paths.regionDir('pri')).filter((f) => f.startsWith('diverged-'))).toHaveLength(1);
+  expect(fs.readdirSync(paths.regionDir('secd')).filter((f) => f.startsWith('diverged-'))).toHaveLength(0);
+});

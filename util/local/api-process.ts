@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { ToDoFunctionName } from '#routes';
 import { localDbEnv, localTableStepEnv } from '#lambda/shared/env';
 import type { RegionRole } from '#names';
-import { signalQuietly, tailOfFile } from './process-util';
+import { tailOfFile } from './process-util';
 import type { ApiMessage, RegionalApiEnv, SupervisorMessage } from './regional-api';
 import type { JsonWebKeySet } from './token-endpoint';
 
@@ -101,10 +101,10 @@ export class ApiProcess {
     });
     fs.closeSync(logFd);
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${o.regionName} API did not start within ${START_TIMEOUT_MS} ms; see ${o.logFile}`)),
-        START_TIMEOUT_MS,
-      );
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL'); // a start that fails leaves nothing running
+        reject(new Error(`${o.regionName} API did not start within ${START_TIMEOUT_MS} ms; see ${o.logFile}`));
+      }, START_TIMEOUT_MS);
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         clearTimeout(timer);
         reject(new Error(`${o.regionName} API exited while starting (code ${code}, signal ${signal}):\n${tailOfFile(o.logFile, 15)}`));
@@ -168,6 +168,7 @@ export class ApiProcess {
 
   /** For a synchronous exit hook: nothing we started may outlive us. */
   killNow(): void {
-    if (this.child.pid && this.child.exitCode === null) signalQuietly(this.child.pid, 'SIGKILL');
+    // ChildProcess.kill is a no-op once the child exited (by a code or a signal): a reused pid is never hit.
+    if (this.running) this.child.kill('SIGKILL');
   }
 }

@@ -24,24 +24,33 @@ export interface EventSource {
   readonly requestId: string;
 }
 
+/**
+ * Header names and query keys are the client's text: `constructor` or `__proto__` must be plain keys.
+ * They are collected in Maps and handed over as own properties (Object.fromEntries), which is what the
+ * Lambda runtime's JSON.parse of the event makes of them on AWS.
+ */
 export function toProxyEvent(source: EventSource): APIGatewayProxyEvent {
   const url = new URL(source.url, 'http://localhost');
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const headerMap = new Map<string, string>();
+  const multiHeaderMap = new Map<string, string[]>();
   for (let i = 0; i + 1 < source.rawHeaders.length; i += 2) {
     const [name, value] = [source.rawHeaders[i], source.rawHeaders[i + 1]];
-    headers[name] = value; // API Gateway keeps the last value in `headers`
-    (multiValueHeaders[name] ??= []).push(value);
+    headerMap.set(name, value); // API Gateway keeps the last value in `headers`
+    append(multiHeaderMap, name, value);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const queryMap = new Map<string, string>();
+  const multiQueryMap = new Map<string, string[]>();
   for (const [name, value] of url.searchParams) {
-    query[name] = value;
-    (multiQuery[name] ??= []).push(value);
+    queryMap.set(name, value);
+    append(multiQueryMap, name, value);
   }
-  const hasQuery = Object.keys(query).length > 0;
+  const headers: Record<string, string> = Object.fromEntries(headerMap);
+  const multiValueHeaders: Record<string, string[]> = Object.fromEntries(multiHeaderMap);
+  const query: Record<string, string> = Object.fromEntries(queryMap);
+  const multiQuery: Record<string, string[]> = Object.fromEntries(multiQueryMap);
+  const hasQuery = queryMap.size > 0;
   const now = Date.now();
-  const userAgent = Object.entries(headers).find(([n]) => n.toLowerCase() === 'user-agent')?.[1] ?? null;
+  const userAgent = [...headerMap].find(([n]) => n.toLowerCase() === 'user-agent')?.[1] ?? null;
   return {
     resource: source.resource,
     path: url.pathname,
@@ -88,6 +97,12 @@ export function toProxyEvent(source: EventSource): APIGatewayProxyEvent {
   };
 }
 
+function append(map: Map<string, string[]>, name: string, value: string): void {
+  const values = map.get(name);
+  if (values) values.push(value);
+  else map.set(name, [value]);
+}
+
 export function lambdaContext(functionName: string, region: string, timeoutMs: number, requestId: string = randomUUID()): Context {
   const deadline = Date.now() + timeoutMs;
   const unsupported = () => {
@@ -117,7 +132,7 @@ export function writeProxyResult(res: http.ServerResponse, result: unknown, extr
   if (!r || typeof r !== 'object' || !Number.isInteger(r.statusCode) || (r.body !== undefined && typeof r.body !== 'string')) {
     throw new InvalidProxyResultError(`malformed Lambda proxy response: ${JSON.stringify(result)?.slice(0, 200)}`);
   }
-  const headers: http.OutgoingHttpHeaders = {};
+  const headers = Object.create(null) as http.OutgoingHttpHeaders;
   for (const [name, values] of Object.entries(r.multiValueHeaders ?? {})) headers[name.toLowerCase()] = values.map(String);
   for (const [name, value] of Object.entries(r.headers ?? {})) headers[name.toLowerCase()] = String(value);
   headers['content-type'] ??= 'application/json';

@@ -6,12 +6,12 @@ import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import { ConfigError, loadLocalConfig, readEnv, type LocalConfig } from '#config';
 import { REGION_ROLES, type RegionRole } from '#names';
 import { readEdgeConfig } from './edge-config';
-import { describeRegion, inspectRegion } from './inspect';
-import { runningPid, stopMariaDbAt } from './mariadb';
+import { describeRegion, edgeHint, inspectRegion } from './inspect';
+import { findLeftovers } from './leftovers';
 import { liveRuntime, type Endpoints } from './runtime';
 import { loadSecrets } from './secrets';
-import { isAlive, sleep } from './process-util';
-import { readJson, statePaths } from './state';
+import { isAlive, isSameProcess, signalQuietly, sleep, terminatePid } from './process-util';
+import { isLiveSupervisor, looksLikeStateDir, prepareStateDir, readJson, readSupervisorPid, statePaths, type StatePaths } from './state';
 import { controlRequest } from './control-socket';
 import { AlreadyRunningError, Rehearsal } from './supervisor';
 import { readTopology } from './topology';
@@ -82,43 +82,55 @@ function roleOf(config: LocalConfig, value: string | undefined): RegionRole {
   return role;
 }
 
-/** Foreground supervisor: the `start` command, and the body of a detached one (`--supervise`). */
+/**
+ * Foreground supervisor: the `start` command, and the body of a detached one (`--supervise`). Ctrl-C
+ * (or SIGTERM from `stop`) stops everything in order, also while the start is still under way: the
+ * databases run detached, so dying on the default signal action would leave them behind.
+ */
 async function supervise(config: LocalConfig, interactive: boolean): Promise<number> {
   const paths = statePaths(config.stateDir);
   const running = liveRuntime(paths.runtime);
   if (running) return alreadyRunning(config, running.supervisorPid);
-  let rehearsal: Rehearsal;
-  try {
-    rehearsal = await Rehearsal.start({ config, log: (line) => console.log(line) });
-  } catch (error) {
-    if (error instanceof AlreadyRunningError) return alreadyRunning(config, error.pid);
-    throw error;
-  }
-  console.log(walkthrough({ endpoints: rehearsal.endpoints, writer: readTopology(paths.topology)!.writer, stateDir: paths.root }));
-  if (interactive) console.log('Running in the foreground: Ctrl-C stops everything (state is kept for the next start).');
-
-  return new Promise<number>((resolve) => {
-    let stopping = false;
+  const starting = Rehearsal.start({ config, log: (line) => console.log(line) });
+  let signalled: NodeJS.Signals | undefined;
+  const stopped = new Promise<number>((resolve) => {
     const shutdown = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (signalled) {
         console.log(`${signal} again: forcing exit`);
-        process.exit(130);
+        process.exit(130); // the rehearsal's exit hook kills what it started
       }
-      stopping = true;
+      signalled = signal;
       console.log(`\n${signal}: stopping the rehearsal...`);
-      rehearsal.stop().then(
-        () => {
-          console.log('stopped; no process left behind.');
-          resolve(0);
-        },
-        (error: Error) => {
-          console.error(`stop failed: ${error.message}`);
-          resolve(1);
-        },
-      );
+      starting
+        .then(
+          (rehearsal) => rehearsal.stop(),
+          () => undefined, // a failed start has already stopped what it began
+        )
+        .then(
+          () => {
+            console.log('stopped; no process left behind.');
+            resolve(0);
+          },
+          (error: Error) => {
+            console.error(`stop failed: ${error.message}`);
+            resolve(1);
+          },
+        );
     };
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
   });
+  let rehearsal: Rehearsal;
+  try {
+    rehearsal = await starting;
+  } catch (error) {
+    if (signalled) return stopped;
+    if (error instanceof AlreadyRunningError) return alreadyRunning(config, error.pid);
+    throw error;
+  }
+  if (signalled) return stopped;
+  console.log(walkthrough({ endpoints: rehearsal.endpoints, writer: readTopology(paths.topology)!.writer, stateDir: paths.root }));
+  if (interactive) console.log('Running in the foreground: Ctrl-C stops everything (state is kept for the next start).');
+  return stopped;
 }
 
 function alreadyRunning(config: LocalConfig, pid: number): number {
@@ -136,7 +148,7 @@ async function startDetached(config: LocalConfig): Promise<number> {
   const paths = statePaths(config.stateDir);
   const running = liveRuntime(paths.runtime);
   if (running) return alreadyRunning(config, running.supervisorPid);
-  fs.mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  prepareStateDir(paths.root);
   const logFd = fs.openSync(paths.supervisorLog, 'a', 0o600);
   const logStart = fs.fstatSync(logFd).size;
   const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), __filename, 'start', '--supervise'], {
@@ -171,7 +183,14 @@ async function startDetached(config: LocalConfig): Promise<number> {
     }
     await sleep(200);
   }
-  console.error(`not ready after 240 s; see ${paths.supervisorLog}`);
+  // Give up, and take back what was started: the supervisor stops its databases on SIGTERM.
+  console.error(`not ready after 240 s; stopping it (see ${paths.supervisorLog})`);
+  if (!exit && child.pid) {
+    child.kill('SIGTERM');
+    const stopDeadline = Date.now() + 30_000;
+    while (!exit && Date.now() < stopDeadline) await sleep(100);
+    if (!exit) child.kill('SIGKILL');
+  }
   return 1;
 }
 
@@ -182,34 +201,40 @@ async function stop(config: LocalConfig): Promise<number> {
     console.log(`nothing to stop: ${paths.root} does not exist`);
     return 0;
   }
-  const pid = Number(readJson<number>(paths.supervisorPid) ?? 0);
-  if (pid && isAlive(pid)) {
-    console.log(`stopping the supervisor (pid ${pid})...`);
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + 60_000;
-    while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-    if (isAlive(pid)) {
-      console.log('it did not stop within 60 s: killing it');
-      process.kill(pid, 'SIGKILL');
-    }
-  }
-  // A supervisor that was SIGKILLed leaves its databases behind; its API processes exit by themselves.
-  for (const role of REGION_ROLES) {
-    const dataDir = paths.dbDataDir(role);
-    if (runningPid(dataDir)) {
-      console.log(`stopping the leftover MariaDB of ${role}`);
-      await stopMariaDbAt(dataDir);
-    }
-  }
-  const ours = ['secrets.json', 'topology.json', 'edge.json', 'supervisor.log', 'pri', 'secd', 'build'];
-  const entries = fs.readdirSync(paths.root);
-  if (entries.length > 0 && !entries.some((e) => ours.includes(e))) {
+  if (!looksLikeStateDir(paths.root)) {
     console.error(`${paths.root} does not look like a rehearsal state dir; not removing it`);
     return 1;
   }
+  const supervisor = readSupervisorPid(paths.supervisorPid);
+  if (supervisor && isLiveSupervisor(supervisor)) {
+    console.log(`stopping the supervisor (pid ${supervisor.pid})...`);
+    const stillThere = () => (supervisor.startTime === undefined ? isAlive(supervisor.pid) : isSameProcess(supervisor));
+    signalQuietly(supervisor.pid, 'SIGTERM');
+    const deadline = Date.now() + 60_000;
+    while (stillThere() && Date.now() < deadline) await sleep(100);
+    if (stillThere()) {
+      console.log('it did not stop within 60 s: killing it');
+      signalQuietly(supervisor.pid, 'SIGKILL');
+    }
+  } else if (supervisor && isAlive(supervisor.pid)) {
+    // The pid file outlived its supervisor and the pid went to another process: never signal that one.
+    console.log(`supervisor.pid names pid ${supervisor.pid}, which is not a rehearsal supervisor any more: leaving it alone`);
+  }
+  const leftovers = await stopLeftovers(paths);
+  for (const line of leftovers) console.log(`stopped ${line}`);
   fs.rmSync(paths.root, { recursive: true, force: true });
   console.log(`stopped; removed ${paths.root}`);
   return 0;
+}
+
+/** What a killed supervisor or a failed start leaves behind (leftovers.ts); returns what it stopped. */
+async function stopLeftovers(paths: StatePaths): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const leftover of findLeftovers(paths)) {
+    await terminatePid(leftover.pid, 20_000);
+    stopped.push(`${leftover.what} (pid ${leftover.pid})`);
+  }
+  return stopped;
 }
 
 async function status(config: LocalConfig, asJson: boolean): Promise<number> {
@@ -218,18 +243,27 @@ async function status(config: LocalConfig, asJson: boolean): Promise<number> {
   const topology = readTopology(paths.topology);
   const edge = readEdgeConfig(paths.edge);
   if (!runtime) {
+    // Not running, but a crashed supervisor or a failed start may have left processes: name them.
+    const leftovers = findLeftovers(paths);
     const text = fs.existsSync(paths.root)
       ? `not running (state kept in ${paths.root}; writer ${topology?.writer ?? '?'}); start with: npm run local -- start`
       : 'not running; start with: npm run local -- start';
-    if (asJson) console.log(JSON.stringify({ running: false, topology, edge }, null, 2));
-    else console.log(text);
+    if (asJson) {
+      console.log(JSON.stringify({ running: false, topology, edge, leftovers }, null, 2));
+    } else {
+      console.log(text);
+      for (const l of leftovers) console.log(`  LEFTOVER: ${l.what} (pid ${l.pid}) still runs; npm run local -- stop stops it`);
+    }
     return 3;
   }
   const secrets = loadSecrets(paths.secrets);
   const regions = await Promise.all(REGION_ROLES.map((role) => inspectRegion(role, runtime.regions[role], secrets)));
   const supervisor = await controlRequest(runtime.controlSocket, 'GET', '/status').catch((e: Error) => ({ error: e.message }));
+  const hint = edgeHint(edge, regions);
   if (asJson) {
-    console.log(JSON.stringify({ running: true, supervisorPid: runtime.supervisorPid, topology, edge, regions, supervisor }, null, 2));
+    console.log(
+      JSON.stringify({ running: true, supervisorPid: runtime.supervisorPid, topology, edge, regions, supervisor, hint }, null, 2),
+    );
     return 0;
   }
   const writer = topology?.writer ?? 'pri';
@@ -239,6 +273,7 @@ async function status(config: LocalConfig, asJson: boolean): Promise<number> {
   console.log(`edge ${runtime.edgeUrl} -> ${origin}`);
   for (const r of regions) console.log(`  ${describeRegion(r, writer)}`);
   if (edge && edge.origin.role !== writer) console.log(`WARNING: the edge does not point at the writer; run: npm run failover -- --local`);
+  if (hint) console.log(`WARNING: ${hint}`);
   return 0;
 }
 
@@ -256,7 +291,7 @@ async function invoke(config: LocalConfig, args: readonly string[]): Promise<num
     regionFlag >= 0 ? roleOf(config, args[regionFlag + 1]) : (readTopology(statePaths(config.stateDir).topology)?.writer ?? 'pri');
   const positional = regionFlag < 0 ? args : args.filter((_, i) => i !== regionFlag && i !== regionFlag + 1);
   const fn = positional[0] as ToDoFunctionName;
-  if (!fn || !(fn in TODO_FUNCTIONS)) throw new UsageError(`give a function: ${Object.keys(TODO_FUNCTIONS).join(', ')}`);
+  if (!fn || !Object.hasOwn(TODO_FUNCTIONS, fn)) throw new UsageError(`give a function: ${Object.keys(TODO_FUNCTIONS).join(', ')}`);
   let payload: unknown = {};
   if (positional[1]) {
     try {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import { REGION_ROLES, type RegionRole } from '#names';
-import { closeServer, readBody, sendJson } from './http-util';
+import { BodyAbortedError, BodyTooLargeError, closeServer, createServer, readBody, sendJson } from './http-util';
 
 export interface ControlHandlers {
   status(): unknown;
@@ -26,9 +26,17 @@ export async function startControlServer(socketPath: string, handlers: ControlHa
   if (socketPath.length > MAX_SOCKET_PATH) {
     throw new Error(`the state dir path is too long for a unix socket (${socketPath}); use a shorter LOCAL_STATE_DIR`);
   }
-  const server = http.createServer((req, res) => {
-    handle(handlers, req, res).catch((error: Error) => sendJson(res, 500, { error: error.message }));
-  });
+  // Only the CLI talks here (0600 socket), a few requests at a time.
+  const server = createServer(
+    (req, res) => {
+      handle(handlers, req, res).catch((error: Error) => {
+        if (error instanceof BodyAbortedError) return;
+        if (error instanceof BodyTooLargeError) return sendJson(res, 413, { error: error.message }, { connection: 'close' });
+        sendJson(res, 500, { error: error.message });
+      });
+    },
+    { maxConnections: 16 },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
@@ -43,7 +51,8 @@ export async function startControlServer(socketPath: string, handlers: ControlHa
 }
 
 const isRole = (value: string | undefined): value is RegionRole => REGION_ROLES.some((role) => role === value);
-const isFunction = (value: string | undefined): value is ToDoFunctionName => value !== undefined && value in TODO_FUNCTIONS;
+// Own keys only: `__proto__` or `constructor` is `in` every object.
+const isFunction = (value: string | undefined): value is ToDoFunctionName => value !== undefined && Object.hasOwn(TODO_FUNCTIONS, value);
 
 async function handle(handlers: ControlHandlers, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const [resource, role, action] = (req.url ?? '/').split('?')[0].split('/').filter(Boolean);
@@ -57,7 +66,12 @@ async function handle(handlers: ControlHandlers, req: http.IncomingMessage, res:
   if (req.method === 'POST' && resource === 'invoke' && isRole(role) && action) {
     if (!isFunction(action)) return sendJson(res, 404, { error: `unknown function ${action}` });
     const body = (await readBody(req)).toString('utf8');
-    const payload: unknown = body ? JSON.parse(body) : {};
+    let payload: unknown = {};
+    try {
+      if (body) payload = JSON.parse(body);
+    } catch (error) {
+      return sendJson(res, 400, { error: `the payload is not JSON: ${(error as Error).message}` });
+    }
     return sendJson(res, 200, { result: await handlers.invoke(role, action, payload) });
   }
   sendJson(res, 404, { error: 'unknown control request' });

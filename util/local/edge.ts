@@ -1,11 +1,13 @@
 // The edge standing in for CloudFront: one URL that forwards every request (method, path, query,
 // headers including Authorization, body) to the active region's API. The active origin is re-read
 // from edge.json whenever the file changes, so a failover's compare-and-swap takes effect on the
-// next request without restarting anything.
+// next request without restarting anything. Clients get plain error messages; what to do about an
+// origin that does not answer (which one, where the state is, the failover command) goes to the log
+// and to `npm run local -- status`, never into a response.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { readEdgeConfig, type EdgeConfig } from './edge-config';
-import { closeServer, listen, sendJson } from './http-util';
+import { closeServer, createServer, declaredTooLarge, listen, MAX_BODY_BYTES, sendError, sendJson, type ServerLimits } from './http-util';
 
 export interface EdgeOptions {
   readonly configFile: string;
@@ -13,6 +15,10 @@ export interface EdgeOptions {
   readonly host?: string;
   /** CloudFront's default origin response timeout is 30 s. */
   readonly originTimeoutMs?: number;
+  /** @default MAX_BODY_BYTES, the regional APIs' own limit, so both hops answer the same 413 */
+  readonly maxBodyBytes?: number;
+  /** @default SERVER_LIMITS */
+  readonly limits?: Partial<ServerLimits>;
   readonly log?: (message: string) => void;
 }
 
@@ -21,6 +27,15 @@ export interface Edge {
   readonly port: number;
   close(): Promise<void>;
 }
+
+/** What clients read when the edge cannot forward: no URL, no path, no command. */
+export const EDGE_MESSAGES = {
+  noOrigin: 'Bad Gateway: no origin is configured',
+  unreachable: 'Bad Gateway: the origin is not answering',
+  timeout: 'Gateway Timeout: the origin did not answer in time',
+} as const;
+
+const VIA = '1.1 todomgmt-local-edge';
 
 // RFC 9110 connection-specific headers: never forwarded by a proxy.
 const HOP_BY_HOP = new Set([
@@ -36,11 +51,33 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
+/**
+ * The headers to pass on, from Node's raw list (name, value, name, value...): it keeps every header as
+ * sent, duplicates and names like `__proto__` included, which `req.headers` (an object) cannot.
+ */
+function forwardable(rawHeaders: readonly string[], replaced: readonly string[] = []): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toLowerCase();
+    if (!HOP_BY_HOP.has(name) && !replaced.includes(name)) out.push(rawHeaders[i], rawHeaders[i + 1]);
+  }
+  return out;
+}
+
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const host = options.host ?? '127.0.0.1';
   const timeoutMs = options.originTimeoutMs ?? 30_000;
+  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const log = options.log ?? (() => undefined);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let cached: { key: string; config: EdgeConfig } | undefined;
+  // One log line per problem, not one per request: a client retrying in a loop must not flood the log.
+  let reported: string | undefined;
+  const report = (key: string, line: string) => {
+    if (reported === key) return;
+    reported = key;
+    log(line);
+  };
 
   // stat() per request: cheap, and correct even when fs.watch misses a rename.
   const activeConfig = (): EdgeConfig | undefined => {
@@ -54,63 +91,83 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     if (cached?.key !== key) {
       const config = readEdgeConfig(options.configFile);
       if (!config) return undefined;
-      if (cached) options.log?.(`edge: origin is now ${config.origin.region} (${config.origin.url}), version ${config.version}`);
+      if (cached) log(`edge: origin is now ${config.origin.region} (${config.origin.url}), version ${config.version}`);
       cached = { key, config };
     }
     return cached.config;
   };
 
-  const server = http.createServer((req, res) => {
+  const server = createServer((req, res) => {
     let config: EdgeConfig | undefined;
     try {
       config = activeConfig();
     } catch (error) {
-      return sendJson(res, 502, { message: `Bad Gateway: edge config unreadable: ${(error as Error).message}` });
+      report(`unreadable:${(error as Error).message}`, `edge: cannot read ${options.configFile}: ${(error as Error).message}`);
+      return sendJson(res, 502, { message: EDGE_MESSAGES.noOrigin });
     }
-    if (!config) return sendJson(res, 502, { message: `Bad Gateway: no active origin configured (${options.configFile})` });
+    if (!config) {
+      report('no-origin', `edge: no active origin in ${options.configFile}; is the rehearsal running? (npm run local -- status)`);
+      return sendJson(res, 502, { message: EDGE_MESSAGES.noOrigin });
+    }
+    if (declaredTooLarge(req, maxBody)) {
+      req.resume();
+      return sendError(res, 413);
+    }
     const origin = new URL(config.origin.url);
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
-    }
-    headers.host = origin.host;
-    headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
-    headers['x-forwarded-proto'] = 'http';
-    headers.via = '1.1 todomgmt-local-edge';
+    const headers = forwardable(req.rawHeaders, ['x-forwarded-for', 'x-forwarded-proto', 'via']);
+    const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+    headers.push('host', origin.host, 'x-forwarded-for', forwardedFor, 'x-forwarded-proto', 'http', 'via', VIA);
 
+    let answered = false;
+    let clientGone = false;
     const upstream = http.request(
       { protocol: origin.protocol, hostname: origin.hostname, port: origin.port, method: req.method, path: req.url, headers, agent },
       (answer) => {
-        const out: http.OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
-        }
-        out.via = '1.1 todomgmt-local-edge';
-        res.writeHead(answer.statusCode ?? 502, out);
+        answered = true;
+        if (reported) log(`edge: the origin ${config.origin.region} (${config.origin.url}) answers again`);
+        reported = undefined;
+        res.writeHead(answer.statusCode ?? 502, [...forwardable(answer.rawHeaders, ['via']), 'via', VIA]);
         answer.pipe(res);
         answer.once('error', () => res.destroy());
       },
     );
-    upstream.setTimeout(timeoutMs, () => {
-      upstream.destroy(new Error(`no answer within ${timeoutMs} ms`));
-    });
+    upstream.setTimeout(timeoutMs, () => upstream.destroy(new OriginTimeout()));
     upstream.once('error', (error: NodeJS.ErrnoException) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const timedOut = /no answer within/.test(error.message);
+      // The origin answered (a 413 while the body was still coming, say) and closed: that answer stands.
+      // A client that went away (or was cut off with a 408) is owed nothing.
+      if (answered || clientGone) return;
+      if (error instanceof BodyOverLimit) return sendError(res, 413);
+      if (res.headersSent) return void res.destroy();
       const what = `the active origin ${config.origin.region} (${config.origin.role}, ${config.origin.url})`;
-      sendJson(res, timedOut ? 504 : 502, {
-        message: timedOut
-          ? `Gateway Timeout: ${what} did not answer within ${timeoutMs} ms`
-          : `Bad Gateway: ${what} is not answering (${error.code ?? error.message}); ` +
-            'if that region is down, run: npm run failover -- --local --mode failover',
-      });
+      if (error instanceof OriginTimeout) {
+        report(`timeout:${config.version}`, `edge: ${what} did not answer within ${timeoutMs} ms`);
+        return sendJson(res, 504, { message: EDGE_MESSAGES.timeout });
+      }
+      report(
+        `down:${config.version}:${error.code ?? error.message}`,
+        `edge: ${what} is not answering (${error.code ?? error.message}); if that region is down, ` +
+          `fail over: npm run failover -- --local --mode failover (edge config ${options.configFile})`,
+      );
+      sendJson(res, 502, { message: EDGE_MESSAGES.unreachable });
+    });
+    // A chunked body has no Content-Length to check up front: count it on the way through.
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBody && !answered) {
+        req.unpipe(upstream);
+        req.resume();
+        upstream.destroy(new BodyOverLimit());
+      }
     });
     req.pipe(upstream);
-    req.once('error', () => upstream.destroy());
-  });
+    // The client went away or timed out (408 from the server): the origin need not wait for the rest.
+    req.once('close', () => {
+      if (req.complete) return;
+      clientGone = true;
+      upstream.destroy();
+    });
+  }, options.limits);
 
   const port = await listen(server, options.port ?? 0, host, 'edge (LOCAL_EDGE_PORT)');
   return {
@@ -122,3 +179,6 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     },
   };
 }
+
+class OriginTimeout extends Error {}
+class BodyOverLimit extends Error {}

@@ -45,3 +45,16 @@ export function gtidsMissingFrom(candidateState: string, referenceState: string)
       return `${key(g)}-${g.seq} (primary has ${theirs === undefined ? 'none' : `${key(g)}-${theirs}`})`;
     });
 }
+
+/**
+ * A binlog state (one GTID per domain and server) updated with `position` (one GTID per domain), each
+ * domain's GTID from `position` listed last: MariaDB takes the last GTID it is given for a domain as
+ * that domain's newest (gtid_binlog_pos), and position is where the data stands.
+ */
+export function withGtidLast(state: string, position: string): string {
+  const last = parseGtidList(position);
+  const key = (g: Gtid) => `${g.domain}-${g.serverId}`;
+  const replaced = new Set(last.map(key));
+  const format = (g: Gtid) => `${g.domain}-${g.serverId}-${g.seq}`;
+  return [...parseGtidList(state).filter((g) => !replaced.has(key(g))), ...last].map(format).join(',');
+}

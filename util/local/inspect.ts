@@ -2,6 +2,7 @@
 // replicating from whom; does its API answer. Shared by `npm run local -- status` and the failover
 // driver's discover().
 import type { RegionRole } from '#names';
+import type { EdgeConfig } from './edge-config';
 import { HEALTH_PATH } from './regional-api';
 import { connectAdmin } from './admin-connection';
 import { serverState, type ServerState } from './replication-steps';
@@ -67,4 +68,18 @@ function describeDb(r: RegionInspection): string {
   if (!replica) return 'db read-only, not replicating';
   const error = replica.lastIoError || replica.lastSqlError;
   return `db read-only, replica (IO ${replica.ioRunning}, SQL ${replica.sqlRunning}${error ? `: ${error}` : ''})`;
+}
+
+/**
+ * What the edge cannot tell its clients (they get a plain 502): which origin does not answer and what
+ * to do about it. For `status`; the edge logs the same.
+ */
+export function edgeHint(edge: EdgeConfig | undefined, regions: readonly RegionInspection[]): string | undefined {
+  if (!edge) return 'the edge has no origin (edge.json is missing): restart the rehearsal (npm run local -- start)';
+  const origin = regions.find((r) => r.role === edge.origin.role);
+  if (!origin || origin.apiHealthy) return undefined;
+  return (
+    `the edge sends traffic to ${origin.name} (${origin.role}, ${edge.origin.url}), whose API is not answering ` +
+    `(${origin.apiError}): clients get 502. If that region is down, fail over: npm run failover -- --local --mode failover`
+  );
 }

@@ -62,19 +62,42 @@ export function ensureMariaDbInstalled(log: (message: string) => void = (m) => p
   return installed;
 }
 
-export function initializeDataDir(installDb: string, dataDir: string, log: (message: string) => void): void {
+/**
+ * Initializes a data dir (mariadb-install-db, which runs mariadbd --bootstrap). Async, so the two
+ * regions initialize side by side. `tmpDir` is this instance's own: the bootstrap's temporary tables
+ * are named after its pid, so servers initializing at once in separate pid namespaces (containers
+ * sharing /tmp) collide on the same file there ("Unknown table 'mysql.tmp_user_sys'"). It goes in as
+ * TMPDIR, which mariadbd takes as its tmpdir: the script would split a --tmpdir path with spaces.
+ */
+export async function initializeDataDir(installDb: string, dataDir: string, tmpDir: string, log: (message: string) => void): Promise<void> {
   log(`initializing ${dataDir}`);
   const args = ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=socket', '--skip-test-db'];
   if (process.getuid?.() === 0) args.push('--user=root');
-  const result = spawnSync(installDb, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000 });
-  if (result.status !== 0) {
+  const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(installDb, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmpDir } });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, output: error.message });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+  if (result.code !== 0) {
     fs.rmSync(path.join(dataDir, 'mysql'), { recursive: true, force: true });
-    throw new MariaDbError(`mariadb-install-db failed (exit ${result.status}): ${tail(`${result.stdout}\n${result.stderr}`)}`);
+    throw new MariaDbError(`mariadb-install-db failed (exit ${result.code}): ${tail(result.output)}`);
   }
 }
 
 export interface LaunchOptions {
   readonly dataDir: string;
+  /** This instance's own tmpdir (see initializeDataDir). */
+  readonly tmpDir: string;
   readonly socket: string;
   readonly logFile: string;
   readonly port: number;
@@ -83,9 +106,9 @@ export interface LaunchOptions {
   readonly bufferPoolMb?: number;
   readonly extraArgs?: readonly string[];
   readonly startTimeoutMs?: number;
-  /** Outlives this process; otherwise it is killed (and temporaryDir removed) when this process exits. */
+  /** Outlives this process; otherwise it is killed (and temporaryDirs removed) when this process exits. */
   readonly detached?: boolean;
-  readonly temporaryDir?: string;
+  readonly temporaryDirs?: readonly string[];
 }
 
 /** Spawns mariadbd and resolves once it accepts connections on its socket. */
@@ -95,6 +118,7 @@ export async function launch(server: string, o: LaunchOptions): Promise<ChildPro
     '--no-defaults',
     ...(process.getuid?.() === 0 ? ['--user=root'] : []),
     `--datadir=${o.dataDir}`,
+    `--tmpdir=${o.tmpDir}`,
     `--socket=${o.socket}`,
     `--pid-file=${path.join(o.dataDir, PID_FILE)}`,
     `--log-error=${o.logFile}`,
@@ -121,7 +145,7 @@ export async function launch(server: string, o: LaunchOptions): Promise<ChildPro
     stdio: 'ignore',
   });
   if (o.detached) child.unref();
-  else track(child, o.temporaryDir);
+  else track(child, o.temporaryDirs ?? []);
 
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `exited (code ${code}, signal ${signal})`));
@@ -181,8 +205,8 @@ export function terminateChild(child: ChildProcess, timeoutMs = 20_000): Promise
   });
 }
 
-// Servers this process started and has to kill on exit, with the temp data dir to remove (if any).
-const attached = new Map<ChildProcess, string | undefined>();
+// Servers this process started and has to kill on exit, with the temp dirs to remove.
+const attached = new Map<ChildProcess, readonly string[]>();
 let exitHookInstalled = false;
 
 /** Forgets an attached server that was stopped on purpose. */
@@ -190,17 +214,17 @@ export function detach(child: ChildProcess): void {
   attached.delete(child);
 }
 
-function track(child: ChildProcess, temporaryDir: string | undefined): void {
-  attached.set(child, temporaryDir);
+function track(child: ChildProcess, temporaryDirs: readonly string[]): void {
+  attached.set(child, temporaryDirs);
   child.once('exit', () => attached.delete(child));
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // 'exit' handlers must be synchronous: a SIGKILL is all we can do there. Signals get the same,
   // then the default behaviour (exit) if nobody else handles them.
   const killAll = () => {
-    for (const [c, dir] of attached) {
+    for (const [c, dirs] of attached) {
       c.kill('SIGKILL');
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
     }
     attached.clear();
   };

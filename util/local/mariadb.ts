@@ -20,7 +20,7 @@ import {
   terminateChild,
 } from './mariadb-process';
 import { freePort, LOOPBACK } from './ports';
-import { isAlive, terminatePid } from './process-util';
+import { commandLine, terminatePid } from './process-util';
 
 export { ensureMariaDbInstalled, MariaDbError } from './mariadb-process';
 
@@ -63,6 +63,12 @@ export interface MariaDbServer {
   readonly serverId: number;
   /** The server's error log; its tail is included in start failures. */
   readonly logFile: string;
+  /** This instance's tmpdir, next to its data dir (removed by stop()). */
+  readonly tmpDir: string;
+  /** The server process has not exited (known from the child process itself, not from its pid). */
+  readonly running: boolean;
+  /** Signals the server if it still runs; never a later process that got its pid. */
+  kill(signal: NodeJS.Signals): void;
   /** Runs SQL as root over the unix socket (one lazily opened connection). */
   query<T = unknown>(sql: string, params?: unknown[]): Promise<T>;
   /** Creates a database and a user with DML and DDL on it only, so that read_only applies to that user. */
@@ -83,50 +89,69 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<M
   const binaries = ensureMariaDbInstalled(log);
   const temporary = !options.dataDir;
   const dataDir = path.resolve(options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-mariadb-')));
-  fs.mkdirSync(dataDir, { recursive: true });
+  const tmpDir = tmpDirFor(dataDir);
   const socket = socketPathFor(dataDir);
   const logFile = path.join(dataDir, LOG_FILE);
   const serverId = options.serverId ?? 1;
+  const removeTemporary = () => {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    if (temporary) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
 
+  const running = runningPid(dataDir);
+  if (running) {
+    throw new MariaDbError(`a MariaDB (pid ${running}) already runs on ${dataDir}; stop it first (stopMariaDbAt) or use another data dir`);
+  }
   try {
-    const running = runningPid(dataDir);
-    if (running) {
-      throw new MariaDbError(
-        `a MariaDB (pid ${running}) already runs on ${dataDir}; stop it first (stopMariaDbAt) or use another data dir`,
-      );
-    }
+    fs.mkdirSync(dataDir, { recursive: true });
+    // Whatever a killed server left in its tmpdir is of no use to the next one.
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    fs.mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
     const fresh = !fs.existsSync(path.join(dataDir, 'mysql'));
-    if (fresh) initializeDataDir(binaries.installDb, dataDir, log);
+    if (fresh) await initializeDataDir(binaries.installDb, dataDir, tmpDir, log);
 
     // A port picked here can be taken by someone else before mariadbd binds it: retry a few times.
     const attempts = options.port ? 1 : 4;
     for (let attempt = 1; ; attempt++) {
       const port = options.port || (await freePort());
+      let child: ChildProcess;
       try {
-        const child = await launch(binaries.server, {
+        child = await launch(binaries.server, {
           ...options,
           dataDir,
+          tmpDir,
           socket,
           logFile,
           port,
           serverId,
-          temporaryDir: temporary ? dataDir : undefined,
+          temporaryDirs: temporary ? [dataDir, tmpDir] : [tmpDir],
         });
-        const server = handle({ child, port, socket, dataDir, logFile, serverId, temporary });
-        // Anonymous accounts would shadow the app user; dropped without a binlog event (no GTID to replicate).
-        if (fresh) {
-          await server.query("SET STATEMENT sql_log_bin=0 FOR DROP USER IF EXISTS ''@'localhost', ''@?", [os.hostname()]);
-        }
-        return server;
       } catch (error) {
         if (attempt < attempts && error instanceof PortInUseError) continue;
         throw error;
       }
+      const server = handle({ child, port, socket, dataDir, tmpDir, logFile, serverId, temporary });
+      try {
+        // Anonymous accounts would shadow the app user; dropped without a binlog event (no GTID to replicate).
+        if (fresh) {
+          await server.query("SET STATEMENT sql_log_bin=0 FOR DROP USER IF EXISTS ''@'localhost', ''@?", [os.hostname()]);
+        }
+      } catch (error) {
+        // A start that fails stops what it started.
+        await server.stop();
+        throw error;
+      }
+      return server;
     }
   } catch (error) {
-    if (temporary) fs.rmSync(dataDir, { recursive: true, force: true });
+    removeTemporary();
     throw error;
   }
+}
+
+/** Where a data dir's server keeps its temporary files: next to it (inside, it would show as a database). */
+export function tmpDirFor(dataDir: string): string {
+  return `${path.resolve(dataDir)}-tmp`;
 }
 
 /** Stops a server started with `detached: true` (possibly by another process), found by its pid file. */
@@ -134,15 +159,30 @@ export async function stopMariaDbAt(dataDir: string, timeoutMs = 20_000): Promis
   const pid = runningPid(path.resolve(dataDir));
   if (!pid) return false;
   await terminatePid(pid, timeoutMs);
+  fs.rmSync(tmpDirFor(dataDir), { recursive: true, force: true });
   return true;
 }
 
-/** The pid of a live server on dataDir, if any. */
+/**
+ * The pid of a live server on dataDir, if any. The pid file outlives a killed server and its pid may
+ * belong to another process by now: it counts only if that process is a mariadbd on this data dir.
+ */
 export function runningPid(dataDir: string): number | undefined {
   const pidFile = path.join(dataDir, PID_FILE);
-  if (!fs.existsSync(pidFile)) return undefined;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  return isMariaDbOn(pid, path.resolve(dataDir)) ? pid : undefined;
+}
+
+/** Whether pid is a mariadbd (or mysqld) serving dataDir, by its command line. */
+export function isMariaDbOn(pid: number, dataDir: string): boolean {
+  const command = commandLine(pid);
+  if (!command || !/^(\S*\/)?(mariadbd|mysqld)(\s|$)/.test(command)) return false;
+  return ` ${command} `.includes(` --datadir=${dataDir} `);
 }
 
 interface HandleProps {
@@ -150,6 +190,7 @@ interface HandleProps {
   readonly port: number;
   readonly socket: string;
   readonly dataDir: string;
+  readonly tmpDir: string;
   readonly logFile: string;
   readonly serverId: number;
   readonly temporary: boolean;
@@ -182,14 +223,23 @@ function handle(p: HandleProps): MariaDbServer {
     }
   };
 
+  const running = () => p.child.exitCode === null && p.child.signalCode === null;
   const server: MariaDbServer = {
     host: LOOPBACK,
     port: p.port,
     socket: p.socket,
     dataDir: p.dataDir,
+    tmpDir: p.tmpDir,
     pid: p.child.pid ?? 0,
     serverId: p.serverId,
     logFile: p.logFile,
+    get running() {
+      return running();
+    },
+    kill(signal) {
+      // ChildProcess.kill does nothing once the child has exited: a reused pid is never hit.
+      if (running()) p.child.kill(signal);
+    },
     query,
     async createAppDatabase({ database, user, password }) {
       for (const [what, value] of [
@@ -223,10 +273,9 @@ function handle(p: HandleProps): MariaDbServer {
             (c) => c.destroy(),
             () => undefined,
           );
-        if (p.child.exitCode === null && p.child.signalCode === null) {
-          await terminateChild(p.child);
-        }
+        if (running()) await terminateChild(p.child);
         detach(p.child);
+        fs.rmSync(p.tmpDir, { recursive: true, force: true });
         if (p.temporary) fs.rmSync(p.dataDir, { recursive: true, force: true });
       })();
       return stopped;

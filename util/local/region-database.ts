@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { RegionRole } from '#names';
 import type { Sql } from './admin-connection';
 import { runningPid, startMariaDb, stopMariaDbAt, type MariaDbServer } from './mariadb';
-import { isAlive, signalQuietly, sleep } from './process-util';
+import { sleep } from './process-util';
 import type { LocalSecrets } from './secrets';
 
 const SERVER_IDS: Record<RegionRole, number> = { pri: 1, secd: 2 };
@@ -62,9 +62,9 @@ export async function startRegionDatabase(o: RegionDatabaseOptions): Promise<Mar
 
 /** SIGTERM waits for an orderly shutdown; SIGKILL is the disaster: no flush, no goodbye to the replica. */
 export async function stopRegionDatabase(db: MariaDbServer, signal: NodeJS.Signals): Promise<void> {
-  if (signal === 'SIGKILL' && isAlive(db.pid)) {
-    signalQuietly(db.pid, 'SIGKILL');
-    while (isAlive(db.pid)) await sleep(20);
+  if (signal === 'SIGKILL' && db.running) {
+    db.kill('SIGKILL');
+    while (db.running) await sleep(20);
   }
   await db.stop();
 }

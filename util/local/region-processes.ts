@@ -5,7 +5,6 @@
 import type { RegionRole } from '#names';
 import { ApiProcess } from './api-process';
 import type { MariaDbServer } from './mariadb';
-import { isAlive, signalQuietly } from './process-util';
 import { startRdsProxy, type EndpointCounters, type ProxyEndpoint, type RdsProxy } from './rds-proxy';
 import { startRegionDatabase, stopRegionDatabase } from './region-database';
 import type { LocalSecrets } from './secrets';
@@ -68,7 +67,7 @@ export class RegionProcesses {
   ) {}
 
   get dbRunning(): boolean {
-    return Boolean(this.db && isAlive(this.db.pid));
+    return Boolean(this.db?.running);
   }
 
   get apiRunning(): boolean {
@@ -193,6 +192,6 @@ export class RegionProcesses {
   /** For a synchronous exit hook: nothing we started may outlive us. */
   killNow(): void {
     this.api?.killNow();
-    if (this.db?.pid && isAlive(this.db.pid)) signalQuietly(this.db.pid, 'SIGKILL');
+    this.db?.kill('SIGKILL');
   }
 }

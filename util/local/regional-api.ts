@@ -3,12 +3,24 @@
 // handler modules the CDK app deploys: route match → Cognito-like authorizer → proxy event → handler.
 // Besides HTTP it takes `invoke` messages from the supervisor over IPC (the local `aws lambda invoke`).
 import { randomUUID } from 'node:crypto';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import { API_ROUTES, OAUTH_SCOPE, REGION_HEADER, type ToDoFunctionName } from '#routes';
 import { functionName as physicalName, type RegionRole } from '#names';
 import { lambdaContext, toProxyEvent, writeProxyResult } from './apigw-event';
 import { createAuthorizer } from './authorizer';
-import { BodyTooLargeError, listen, readBody, sendJson } from './http-util';
+import {
+  BodyAbortedError,
+  BodyTooLargeError,
+  createServer,
+  declaredTooLarge,
+  listen,
+  MAX_BODY_BYTES,
+  readBody,
+  requestUrl,
+  sendError,
+  sendJson,
+  type ServerLimits,
+} from './http-util';
 import type { JsonWebKeySet } from './token-endpoint';
 
 export type LambdaHandler = (event: unknown, context?: unknown) => Promise<unknown>;
@@ -38,19 +50,32 @@ export const HEALTH_PATH = '/__local/health';
 /** API Gateway's maximum integration timeout. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
-export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const region = requireEnv(env, 'TODOMGMT_REGION');
-  const role = requireEnv(env, 'TODOMGMT_ROLE') as RegionRole;
-  const authorize = createAuthorizer({
-    issuer: requireEnv(env, 'TODOMGMT_ISSUER'),
-    jwks: JSON.parse(requireEnv(env, 'TODOMGMT_JWKS')) as JsonWebKeySet,
-    requiredScope: OAUTH_SCOPE,
-  });
-  const apiId = `local${role}`;
-  const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${region} ${line}\n`);
+export interface RegionalApiOptions {
+  readonly region: string;
+  readonly role: RegionRole;
+  readonly issuer: string;
+  readonly jwks: JsonWebKeySet;
+  readonly log: (line: string) => void;
+  /** @default MAX_BODY_BYTES */
+  readonly maxBodyBytes?: number;
+  /** @default SERVER_LIMITS */
+  readonly limits?: Partial<ServerLimits>;
+}
+
+export interface RegionalApi {
+  readonly server: http.Server;
+  /** Runs one function as its Lambda would, bounded by API Gateway's integration timeout. */
+  readonly invoke: (fn: ToDoFunctionName, event: unknown, requestId: string) => Promise<unknown>;
+}
+
+/** The HTTP side of one region: route match → authorizer → proxy event → handler, errors as API Gateway answers them. */
+export function createRegionalApi(handlers: HandlerTable, o: RegionalApiOptions): RegionalApi {
+  const authorize = createAuthorizer({ issuer: o.issuer, jwks: o.jwks, requiredScope: OAUTH_SCOPE });
+  const apiId = `local${o.role}`;
+  const maxBody = o.maxBodyBytes ?? MAX_BODY_BYTES;
 
   const invoke = async (fn: ToDoFunctionName, event: unknown, requestId: string): Promise<unknown> => {
-    const context = lambdaContext(physicalName(role, fn), region, INTEGRATION_TIMEOUT_MS, requestId);
+    const context = lambdaContext(physicalName(o.role, fn), o.region, INTEGRATION_TIMEOUT_MS, requestId);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new IntegrationTimeout()), INTEGRATION_TIMEOUT_MS);
@@ -65,12 +90,18 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const started = Date.now();
     const requestId = randomUUID();
-    const common = { 'x-amzn-requestid': requestId, [REGION_HEADER]: region };
-    res.once('finish', () => log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`));
+    const common = { 'x-amzn-requestid': requestId, [REGION_HEADER]: o.region };
+    res.once('finish', () => o.log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`));
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // API Gateway refuses an oversized payload before anything else looks at the request.
+      if (declaredTooLarge(req, maxBody)) {
+        req.resume();
+        return sendError(res, 413, common);
+      }
+      const url = requestUrl(req);
+      if (!url) return sendError(res, 400, common);
       const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-      if (pathname === HEALTH_PATH) return sendJson(res, 200, { status: 'ok', region, role }, common);
+      if (pathname === HEALTH_PATH) return sendJson(res, 200, { status: 'ok', region: o.region, role: o.role }, common);
 
       const onPath = API_ROUTES.filter((r) => r.path === pathname);
       // API Gateway says 403 "Missing Authentication Token" for both; 404/405 say what is wrong.
@@ -87,10 +118,11 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
 
       const decision = await authorize(req.headers.authorization);
       if (!decision.allow) {
-        log(`refused ${decision.statusCode}: ${decision.reason}`);
+        // A fixed reason (authorizer.ts REFUSALS): nothing of the token reaches the log or a header.
+        o.log(`refused ${decision.statusCode}: ${decision.reason}`);
         return sendJson(res, decision.statusCode, decision.body, { ...common, 'x-todomgmt-auth-error': decision.reason });
       }
-      const body = await readBody(req, 10 * 1024 * 1024);
+      const body = await readBody(req, maxBody);
       const event = toProxyEvent({
         method: route.method,
         url: req.url ?? '/',
@@ -105,15 +137,31 @@ export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.Process
       const result = await invoke(route.functionName, event, requestId);
       writeProxyResult(res, result, common);
     } catch (error) {
+      if (error instanceof BodyAbortedError) return; // the client is gone (or got its 408)
       if (res.headersSent) return void res.destroy();
-      if (error instanceof BodyTooLargeError) return sendJson(res, 413, { message: 'Request Too Long' }, common);
+      if (error instanceof BodyTooLargeError) return sendError(res, 413, common);
       if (error instanceof IntegrationTimeout) return sendJson(res, 504, { message: 'Endpoint request timed out' }, common);
-      log(`function error: ${(error as Error).stack ?? String(error)}`);
+      o.log(`function error: ${(error as Error).stack ?? String(error)}`);
       sendJson(res, 502, { message: 'Internal server error' }, common);
     }
   };
   // serve() answers every error itself.
-  const server = http.createServer((req, res) => void serve(req, res));
+  const server = createServer((req, res) => void serve(req, res), o.limits);
+  return { server, invoke };
+}
+
+/** The child process's main: env from the supervisor, HTTP on its port, `invoke` over IPC. */
+export async function runRegionalApi(handlers: HandlerTable, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const region = requireEnv(env, 'TODOMGMT_REGION');
+  const role = requireEnv(env, 'TODOMGMT_ROLE') as RegionRole;
+  const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${region} ${line}\n`);
+  const { server, invoke } = createRegionalApi(handlers, {
+    region,
+    role,
+    issuer: requireEnv(env, 'TODOMGMT_ISSUER'),
+    jwks: JSON.parse(requireEnv(env, 'TODOMGMT_JWKS')) as JsonWebKeySet,
+    log,
+  });
 
   process.on('message', (message: SupervisorMessage) => {
     if (message?.type !== 'invoke') return;

@@ -1,10 +1,14 @@
 // Rebuilds a former primary that diverged (it holds writes the new primary never received, lost by an
 // unplanned failover) as a copy of the new primary, the way Aurora rebuilds an old primary as a
 // secondary. Its own data is dumped first, so the lost writes can be inspected and re-applied by hand.
+// The copy also takes over the primary's GTID history (gtid_binlog_state): divergence is judged by
+// comparing histories, and a copy that started from an empty one looked DIVERGED at the next idle
+// switchover and was rebuilt again, from a dump, for nothing.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { withAdmin } from './admin-connection';
+import { rows, withAdmin } from './admin-connection';
+import { withGtidLast } from './gtid';
 import { replicateFrom } from './replication-steps';
 import type { LocalSecrets } from './secrets';
 
@@ -29,10 +33,19 @@ export async function reseedFromPrimary(o: ReseedOptions): Promise<string> {
     await stale.query('RESET SLAVE ALL');
     // Forget the diverged history: its GTIDs would stop replication in strict mode.
     await stale.query('RESET MASTER');
+    // The primary's history, read before its dump's snapshot: only the primary writes meanwhile, and
+    // its newest GTID is the dump's position, put in below. Read after, it could name writes the
+    // dump lacks, which then would never replicate.
+    const history = await withAdmin({ name: 'primary database', port: o.primaryPort }, o.secrets, async (primary) => {
+      const [row] = await rows<{ bs: string | null }>(primary, 'SELECT @@GLOBAL.gtid_binlog_state AS bs');
+      return row.bs ?? '';
+    });
     const copy = await dump(o, o.primaryPort, true);
     const gtid = /gtid_slave_pos\s*=\s*'([^']*)'/i.exec(copy)?.[1];
     if (gtid === undefined) throw new Error('the primary dump carries no GTID position (mariadb-dump --gtid)');
     await load(o, copy);
+    // Allowed while the binlog is empty (the load is not logged): the copy's history is the primary's.
+    await stale.query('SET GLOBAL gtid_binlog_state = ?', [withGtidLast(history, gtid)]);
     await stale.query('SET GLOBAL gtid_slave_pos = ?', [gtid]);
     await replicateFrom(stale, o.primaryPort, o.secrets);
   });

@@ -1,8 +1,7 @@
 // What a running rehearsal publishes about itself: `endpoints.json` (the documented contract for
 // users and scripts) and `runtime.json` (ports and pids for the CLI, status and the failover driver).
 import type { RegionRole } from '#names';
-import { isAlive } from './process-util';
-import { readJson } from './state';
+import { isLiveSupervisor, readJson } from './state';
 
 /** The shape the README documents; scripts read it with jq. */
 export interface Endpoints {
@@ -50,6 +49,8 @@ export function regionEndpoints(region: {
 
 export interface Runtime {
   readonly supervisorPid: number;
+  /** With the pid, names the supervisor process (process-util startTime): a reused pid is not it. */
+  readonly supervisorStartTime?: string;
   readonly startedAt: string;
   readonly stateDir: string;
   readonly dbName: string;
@@ -63,5 +64,5 @@ export interface Runtime {
 /** The runtime of a live supervisor, or undefined (never started, stopped, or crashed). */
 export function liveRuntime(file: string): Runtime | undefined {
   const runtime = readJson<Runtime>(file);
-  return runtime && isAlive(runtime.supervisorPid) ? runtime : undefined;
+  return runtime && isLiveSupervisor({ pid: runtime.supervisorPid, startTime: runtime.supervisorStartTime }) ? runtime : undefined;
 }

@@ -1,5 +1,5 @@
 // Credentials of the rehearsal, generated at first start and kept (0600) so that tokens, clients
-// and database users survive restarts. Never committed: `.local/` is git-ignored.
+// and database users survive restarts. Never committed: the state dir ignores itself (state.ts).
 import { randomBytes } from 'node:crypto';
 import { readJson, writeJson } from './state';
 

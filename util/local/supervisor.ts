@@ -4,20 +4,20 @@
 // decided here from memory: the replica manager reads topology.json, which only the failover driver
 // changes; the supervisor only runs the manager's reconciler as a safety net.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { OAUTH_SCOPE, type ToDoFunctionName } from '#routes';
 import type { LocalConfig } from '#config';
 import { otherRole, REGION_ROLES, type RegionRole } from '#names';
 import { startControlServer, type ControlServer } from './control-socket';
 import { startEdge, type Edge } from './edge';
 import { reconcileEdgeConfig, type EdgeOrigin } from './edge-config';
-import { isAlive, sleep } from './process-util';
+import { identityOf, signalQuietly, sleep } from './process-util';
 import { RegionProcesses, type RegionStatus } from './region-processes';
 import { buildRegionalApi } from './regional-api-build';
 import { ReplicaManager } from './replica-manager';
 import { regionEndpoints, type Endpoints, type Runtime } from './runtime';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets';
-import { readJson, statePaths, withFileLock, writeJson, type StatePaths } from './state';
+import { runningPid, stopMariaDbAt } from './mariadb';
+import { isLiveSupervisor, prepareStateDir, readSupervisorPid, statePaths, withFileLock, writeJson, type StatePaths } from './state';
 import { loadOrCreateSigningKey, startTokenEndpoint, type TokenEndpoint } from './token-endpoint';
 import { loadOrInitTopology } from './topology';
 
@@ -112,16 +112,18 @@ export class Rehearsal {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
-  /** One supervisor per state dir: a live pid file wins; a dead one is taken over. */
+  /**
+   * One supervisor per state dir: a pid file naming a live supervisor wins; one left by a dead
+   * supervisor (its pid now perhaps another process's) is taken over. The dir is git-proofed first.
+   */
   private async claimStateDir(): Promise<void> {
-    fs.mkdirSync(this.paths.root, { recursive: true, mode: 0o700 });
-    fs.chmodSync(this.paths.root, 0o700);
+    prepareStateDir(this.paths.root);
     // The pid file cannot tell two rehearsals of the same process apart (tests, embedding).
     if (claimedHere.has(this.paths.root)) throw new AlreadyRunningError(process.pid, this.paths.root);
     await withFileLock(this.paths.supervisorPid, () => {
-      const pid = Number(readJson<number>(this.paths.supervisorPid) ?? 0);
-      if (pid && pid !== process.pid && isAlive(pid)) throw new AlreadyRunningError(pid, this.paths.root);
-      writeJson(this.paths.supervisorPid, process.pid);
+      const holder = readSupervisorPid(this.paths.supervisorPid);
+      if (holder && holder.pid !== process.pid && isLiveSupervisor(holder)) throw new AlreadyRunningError(holder.pid, this.paths.root);
+      writeJson(this.paths.supervisorPid, identityOf());
     });
     claimedHere.add(this.paths.root);
   }
@@ -143,13 +145,15 @@ export class Rehearsal {
     const writer = topology.writer;
     this.log(`state: ${this.paths.root} (writer: ${writer} = ${this.regions[writer].name}, generation ${topology.generation})`);
 
-    // The slow parts in parallel: two databases and the API bundle.
-    const [bundle] = await Promise.all([
-      buildRegionalApi(path.join(this.paths.buildDir, 'regional-api.js')),
+    // The slow parts in parallel: two databases and the API bundle. All of them settle before a
+    // failure is thrown, so that stop() finds (and stops) every database that did start.
+    const [bundle, ...databases] = await Promise.allSettled([
+      buildRegionalApi(this.paths.apiBundle),
       this.regions.pri.startDatabase(),
       this.regions.secd.startDatabase(),
     ]);
-    this.bundle = bundle;
+    for (const result of [bundle, ...databases]) if (result.status === 'rejected') throw result.reason;
+    this.bundle = (bundle as PromiseFulfilledResult<string>).value;
     // The writer first, then the other one rejoins it.
     await this.replicas.exclusive(async () => {
       await this.replicas.configureRole(writer);
@@ -191,17 +195,25 @@ export class Rehearsal {
       while (this.reconciling) await sleep(20);
       await Promise.all([this.control?.close(), this.edge?.close(), this.token?.close()]);
       await Promise.all(REGION_ROLES.map((role) => this.regions[role].stop('SIGTERM')));
+      // A database this run started but lost track of (its start failed half-way) is still ours.
+      for (const role of REGION_ROLES) {
+        if (await stopMariaDbAt(this.paths.dbDataDir(role))) this.log(`stopped a MariaDB left on ${this.paths.dbDataDir(role)}`);
+      }
       for (const file of [this.paths.runtime, this.paths.endpoints, this.paths.controlSocket]) fs.rmSync(file, { force: true });
-      if (readJson<number>(this.paths.supervisorPid) === process.pid) fs.rmSync(this.paths.supervisorPid, { force: true });
+      if (readSupervisorPid(this.paths.supervisorPid)?.pid === process.pid) fs.rmSync(this.paths.supervisorPid, { force: true });
       claimedHere.delete(this.paths.root);
       process.off('exit', this.exitHook);
     })();
     return this.stopping;
   }
 
-  /** Last resort on process exit (synchronous): nothing we started may outlive us. */
+  /** Last resort on process exit (synchronous): nothing we started may outlive us, tracked or not. */
   private killEverythingNow(): void {
-    for (const role of REGION_ROLES) this.regions[role].killNow();
+    for (const role of REGION_ROLES) {
+      this.regions[role].killNow();
+      const leftover = runningPid(this.paths.dbDataDir(role));
+      if (leftover) signalQuietly(leftover, 'SIGKILL');
+    }
   }
 
   // ---- regions --------------------------------------------------------------------------------
@@ -287,8 +299,10 @@ export class Rehearsal {
       proxy: regionEndpoints(p).proxy,
     });
     const regions = { pri: region(this.regions.pri), secd: region(this.regions.secd) };
+    const identity = identityOf();
     const runtime: Runtime = {
-      supervisorPid: process.pid,
+      supervisorPid: identity.pid,
+      ...(identity.startTime ? { supervisorStartTime: identity.startTime } : {}),
       startedAt: new Date().toISOString(),
       stateDir: this.paths.root,
       dbName: this.config.dbName,

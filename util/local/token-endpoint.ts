@@ -3,9 +3,20 @@
 // with Cognito's claims and `kid` header, a JWKS document, and OAuth2 error bodies.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { closeServer, listen, readBody, sendJson } from './http-util';
+import {
+  BodyAbortedError,
+  BodyTooLargeError,
+  closeServer,
+  createServer,
+  listen,
+  readBody,
+  requestUrl,
+  sendError,
+  sendJson,
+  type ServerLimits,
+} from './http-util';
 import { writeJson } from './state';
 
 export const TOKEN_PATH = '/oauth2/token';
@@ -89,6 +100,8 @@ export interface TokenEndpointOptions {
   readonly port?: number;
   readonly host?: string;
   readonly ttlSeconds?: number;
+  /** @default SERVER_LIMITS */
+  readonly limits?: Partial<ServerLimits>;
   readonly log?: (message: string) => void;
 }
 
@@ -117,16 +130,20 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
   const jwks = jwksOf(options.signingKey);
   let issuer = '';
 
-  const server = http.createServer((req, res) => {
+  const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      // Same envelope as every other hop; a client that went away is owed nothing.
+      if (error instanceof BodyTooLargeError) return sendError(res, 413);
+      if (error instanceof BodyAbortedError) return;
       options.log?.(`token endpoint: ${(error as Error).stack ?? String(error)}`);
       if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
       else res.destroy();
     });
-  });
+  }, options.limits);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) return sendJson(res, 400, { error: 'invalid_request' });
     if (url.pathname === JWKS_PATH) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
       return sendJson(res, 200, jwks, { 'cache-control': 'max-age=3600' });
@@ -146,7 +163,7 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
 
   async function grant(req: http.IncomingMessage) {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const raw = (await readBody(req, 64 * 1024)).toString('utf8');
+    const raw = (await readBody(req)).toString('utf8');
     if (contentType !== 'application/x-www-form-urlencoded') {
       throw new OAuthError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
     }

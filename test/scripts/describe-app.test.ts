@@ -20,6 +20,10 @@ import {
 import { type AppDescription, describeAppCli } from '../../util/scripts/describe-app';
 import { DOTENV } from './harness';
 
+const CONNECTION_ARN = 'arn:aws:codeconnections:us-east-1:123456789012:connection/aEXAMPLE-8aad-4d5d-8878-dfcab0bc441f';
+const CODESTAR_ARN = 'arn:aws:codestar-connections:eu-west-1:123456789012:connection/7d2469ff-514a-4e4f-9003-5ca4a43cdc41';
+const SOURCE = `SOURCE_CONNECTION_ARN=${CONNECTION_ARN}\nSOURCE_REPOSITORY=my-org/todomgmt\nSOURCE_BRANCH=release/v2\n`;
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-describe-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -103,6 +107,17 @@ describe('.env: the verdict of assets/common/config.ts, printed', () => {
     ['a short account', withLine('AWS_ACCOUNT', 'AWS_ACCOUNT=12345')],
     ['an upper-case domain prefix', withLine('COGNITO_DOMAIN_PREFIX', 'COGNITO_DOMAIN_PREFIX=ToDo_Api')],
     ['a non-boolean deletion protection', withLine('DB_DELETION_PROTECTION', 'DB_DELETION_PROTECTION=maybe')],
+    ['a CodeConnections source', `${DOTENV}${SOURCE}`],
+    ['a source through an older codestar-connections ARN', `${DOTENV}${SOURCE.replace(CONNECTION_ARN, CODESTAR_ARN)}`],
+    ['a connection without its branch', `${DOTENV}${SOURCE.replace('SOURCE_BRANCH=release/v2\n', '')}`],
+    ['a repository alone', `${DOTENV}SOURCE_REPOSITORY=my-org/todomgmt\n`],
+    [
+      'a CodeCommit ARN as the connection',
+      `${DOTENV}${SOURCE.replace(CONNECTION_ARN, 'arn:aws:codecommit:us-east-1:123456789012:ToDoMgmtRepo')}`,
+    ],
+    ['a repository without its owner', `${DOTENV}${SOURCE.replace('my-org/todomgmt', 'todomgmt')}`],
+    ['a clone URL as the repository', `${DOTENV}${SOURCE.replace('my-org/todomgmt', 'https://github.com/my-org/todomgmt.git')}`],
+    ['a branch git refuses', `${DOTENV}${SOURCE.replace('release/v2', 'release..v2')}`],
   ];
 
   test.each(cases)('%s', (label, content) => {
@@ -119,11 +134,42 @@ describe('.env: the verdict of assets/common/config.ts, printed', () => {
       expect(lines[0]).toBe('Invalid configuration (.env):');
       expect(lines.slice(1)).toEqual(e.problems.map((p) => `  - ${p}`));
       for (const p of e.problems)
-        expect(p).toMatch(/(AWS_SRC_REGION|AWS_DEST_REGION|AWS_ACCOUNT|COGNITO_DOMAIN_PREFIX|DB_DELETION_PROTECTION)/);
+        expect(p).toMatch(/(AWS_SRC_REGION|AWS_DEST_REGION|AWS_ACCOUNT|COGNITO_DOMAIN_PREFIX|DB_DELETION_PROTECTION|SOURCE_[A-Z_]+)/);
       return;
     }
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).config).toEqual(JSON.parse(JSON.stringify(expected, (_k, v: unknown) => v ?? null)));
+  });
+
+  test('the SOURCE_* keys: all three give a connection source; one or two name the missing keys; each value is checked', () => {
+    expect(described(`${DOTENV}${SOURCE}`).config.source).toEqual({
+      kind: 'connection',
+      connectionArn: CONNECTION_ARN,
+      repository: 'my-org/todomgmt',
+      branch: 'release/v2',
+    });
+    expect(described(DOTENV).config.source).toEqual({ kind: 'codecommit' });
+    const problems = (content: string) =>
+      describeAppCli(['--env-file', envFile('problems', content)], {})
+        .stderr.split('\n')
+        .slice(1, -1);
+    expect(problems(`${DOTENV}SOURCE_BRANCH=main\n`)).toEqual([
+      '  - SOURCE_BRANCH is set but SOURCE_CONNECTION_ARN and SOURCE_REPOSITORY are not: ' +
+        'SOURCE_CONNECTION_ARN, SOURCE_REPOSITORY, SOURCE_BRANCH go together ' +
+        '(a GitHub, GitLab or Bitbucket repository through CodeConnections); set all three, or none for CodeCommit',
+    ]);
+    expect(problems(`${DOTENV}${SOURCE.replace('SOURCE_REPOSITORY=my-org/todomgmt\n', '')}`)[0]).toMatch(
+      /^ {2}- SOURCE_CONNECTION_ARN and SOURCE_BRANCH are set but SOURCE_REPOSITORY is not: /,
+    );
+    const bad = SOURCE.replace(CONNECTION_ARN, 'arn:aws:codecommit:us-east-1:123456789012:ToDoMgmtRepo')
+      .replace('my-org/todomgmt', 'my-org/todomgmt.git')
+      .replace('release/v2', '-release');
+    expect(problems(`${DOTENV}${bad}`)).toEqual([
+      '  - SOURCE_CONNECTION_ARN=arn:aws:codecommit:us-east-1:123456789012:ToDoMgmtRepo is not a connection ARN: copy it from the ' +
+        'console (Developer Tools > Settings > Connections), e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>',
+      '  - SOURCE_REPOSITORY=my-org/todomgmt.git is invalid: use <owner>/<name> as the provider shows it, e.g. my-org/todomgmt',
+      '  - SOURCE_BRANCH=-release is not a branch name git accepts, e.g. main',
+    ]);
   });
 
   test('a variable in the environment overrides .env, as in readEnv()', () => {

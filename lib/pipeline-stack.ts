@@ -1,7 +1,8 @@
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards, arnOf, codeBuildWildcards, KMS_DATA_KEY_ACTIONS, S3_OBJECT_ACTIONS } from './constructs/acknowledge';
@@ -28,12 +29,15 @@ export const SYNTH_COMMANDS = [
 ];
 
 /**
- * `ToDoMgmt`: the CodeCommit repository and the self-mutating CDK pipeline that deploys the primary
- * region (`PriDeploy`) and then the secondary (`SecdDeploy`). Pushing to the repository updates the
- * pipeline itself first, then the four application stacks.
+ * `ToDoMgmt`: the self-mutating CDK pipeline that deploys the primary region (`PriDeploy`), then the
+ * secondary (`SecdDeploy`), and the repository it builds
+ * from: the CodeCommit repository `ToDoMgmtRepo` it creates, or, with the `SOURCE_*` keys, a GitHub, GitLab
+ * or Bitbucket repository through a CodeConnections connection (then nothing of CodeCommit is created).
+ * A push updates the pipeline itself first, then every stack.
  */
 export class PipelineStack extends Stack {
-  readonly repository: codecommit.Repository;
+  /** undefined when the pipeline builds from a connection. */
+  readonly repository?: codecommit.Repository;
   readonly pipeline: pipelines.CodePipeline;
   readonly stages: Readonly<Record<RegionRole, RegionStage>>;
 
@@ -41,10 +45,22 @@ export class PipelineStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
-    this.repository = new codecommit.Repository(this, 'Repository', {
-      repositoryName: REPOSITORY_NAME,
-      description: 'ToDoMgmt: the CDK app, the functions and the failover program',
-    });
+    let input: pipelines.CodePipelineSource;
+    if (config.source.kind === 'connection') {
+      // The connection must be AVAILABLE (approved in the console) before the source action can use it.
+      input = pipelines.CodePipelineSource.connection(config.source.repository, config.source.branch, {
+        connectionArn: config.source.connectionArn,
+      });
+    } else {
+      this.repository = new codecommit.Repository(this, 'Repository', {
+        repositoryName: REPOSITORY_NAME,
+        description: 'ToDoMgmt: the CDK app, the functions and the failover program',
+      });
+      // A copy of the working tree that local_codecommit_setup.sh pushes (the checkout is the source of
+      // truth): it goes with the stack, so that delete.sh leaves nothing that would block a new deploy.
+      this.repository.applyRemovalPolicy(RemovalPolicy.DESTROY);
+      input = pipelines.CodePipelineSource.codeCommit(this.repository, REPOSITORY_BRANCH);
+    }
 
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
       pipelineName: PIPELINE_NAME,
@@ -56,7 +72,7 @@ export class PipelineStack extends Stack {
       // One asset-publishing project instead of one per asset: fewer roles, and the same speed at this size.
       publishAssetsInParallel: false,
       synth: new pipelines.ShellStep('Synth', {
-        input: pipelines.CodePipelineSource.codeCommit(this.repository, REPOSITORY_BRANCH),
+        input,
         commands: SYNTH_COMMANDS,
       }),
       codeBuildDefaults: {
@@ -81,8 +97,27 @@ export class PipelineStack extends Stack {
 
     // Build now rather than at synthesis, so the acknowledgements below find the constructs.
     this.pipeline.buildPipeline();
+    if (config.source.kind === 'connection') allowConnection(this.pipeline, config.source.connectionArn);
     acknowledgePipelineFindings(this, this.pipeline);
   }
+}
+
+/**
+ * CDK grants the source action `codestar-connections:UseConnection`, but IAM matches an action to a resource
+ * only under the same service prefix, and connections made since July 2024 have `codeconnections` ARNs
+ * (Developer Tools console user guide, "Identity and access management for AWS CodeStar Notifications and AWS
+ * CodeConnections"). No grant method exists for this, hence the statement.
+ */
+function allowConnection(pipeline: pipelines.CodePipeline, connectionArn: string): void {
+  const service = connectionArn.split(':')[2];
+  if (service === 'codestar-connections') return;
+  // The role CodePipeline creates for the one action of the Source stage.
+  const role = pipeline.pipeline.node
+    .findChild('Source')
+    .node.findAll()
+    .find((c): c is iam.Role => c instanceof iam.Role);
+  if (!role) throw new Error('the CodeConnections source action has no role to grant UseConnection to');
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [`${service}:UseConnection`], resources: [connectionArn] }));
 }
 
 function acknowledgePipelineFindings(stack: Stack, pipeline: pipelines.CodePipeline): void {

@@ -1,9 +1,11 @@
 import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type AppConfig, PLACEHOLDER_ACCOUNT } from '#config';
-import { FailoverPipelineStack } from './failover-pipeline-stack';
+import { type FailoverSource, FailoverPipelineStack } from './failover-pipeline-stack';
 import { APP_NAME, REGION_ROLES, type RegionRole, STACK_NAMES } from '#names';
 import { PipelineStack } from './pipeline-stack';
+
+const FAILOVER_SOURCE_NAMES: Readonly<Record<FailoverSource['kind'], string>> = { codecommit: 'CodeCommit', asset: 'S3 asset' };
 
 export interface ToDoMgmtStacks {
   readonly pipeline: PipelineStack;
@@ -15,13 +17,16 @@ export interface ToDoMgmtStacks {
  *
  * | cdk id                                  | region | what it deploys                                  |
  * |-----------------------------------------|--------|--------------------------------------------------|
- * | ToDoMgmt                                | pri    | CodeCommit repo + self-mutating CDK pipeline     |
+ * | ToDoMgmt                                | pri    | CodeCommit repo + self-mutating CDK pipeline (1) |
  * | ToDoMgmt/PriDeploy/ToDoMgmt-infra-pri   | pri    | VPC, KMS, Aurora global database, RDS Proxy      |
  * | ToDoMgmt/PriDeploy/ToDoMgmt-app-pri     | pri    | functions, API, Cognito, CloudFront, table setup |
  * | ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd | secd   | VPC, KMS, secondary Aurora cluster, RDS Proxy    |
  * | ToDoMgmt/SecdDeploy/ToDoMgmt-app-secd   | secd   | functions, API trusting the primary's user pool  |
  * | ToDoMgmt-failover                       | pri    | failover pipeline (source: CodeCommit)           |
  * | ToDoMgmt-failover-secd                  | secd   | failover pipeline (source: S3 asset in secd)     |
+ *
+ * (1) With a CodeConnections source (SOURCE_* in .env) no repository: the pipeline builds from GitHub,
+ * GitLab or Bitbucket, and the primary failover pipeline from an S3 asset like the secondary's.
  *
  * Without an account (offline synth, tests) the stacks get PLACEHOLDER_ACCOUNT, which can never be deployed.
  */
@@ -32,25 +37,33 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
   if (config.account === undefined) settlePlaceholderAvailabilityZones(app, config);
   const env = (regionRole: RegionRole): Environment => ({ account, region: config.regions[regionRole] });
 
+  // Without CodeCommit the primary's failover pipeline runs from its own copy of the program, as the secondary's does.
+  const failoverSource: Record<RegionRole, FailoverSource> = {
+    pri: config.source.kind === 'codecommit' ? { kind: 'codecommit' } : { kind: 'asset' },
+    secd: { kind: 'asset' },
+  };
   const pipeline = new PipelineStack(app, STACK_NAMES.pipeline, {
     env: env('pri'),
-    description: 'ToDoMgmt: CodeCommit repository and the CDK pipeline that deploys both regions',
+    description:
+      config.source.kind === 'codecommit'
+        ? 'ToDoMgmt: CodeCommit repository and the CDK pipeline that deploys both regions'
+        : `ToDoMgmt: the CDK pipeline that deploys both regions, building ${config.source.repository} through CodeConnections`,
     config,
   });
   const failover = {
     pri: new FailoverPipelineStack(app, STACK_NAMES.failover, {
       env: env('pri'),
-      description: 'ToDoMgmt: failover pipeline in the primary region (source: CodeCommit)',
+      description: `ToDoMgmt: failover pipeline in the primary region (source: ${FAILOVER_SOURCE_NAMES[failoverSource.pri.kind]})`,
       regionRole: 'pri',
       config,
-      source: { kind: 'codecommit' },
+      source: failoverSource.pri,
     }),
     secd: new FailoverPipelineStack(app, STACK_NAMES.failoverSecd, {
       env: env('secd'),
       description: 'ToDoMgmt: failover pipeline in the secondary region, independent of the primary region',
       regionRole: 'secd',
       config,
-      source: { kind: 'asset' },
+      source: failoverSource.secd,
     }),
   };
   Tags.of(app).add('application', APP_NAME);

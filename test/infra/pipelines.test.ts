@@ -10,9 +10,17 @@ interface PipelineStage {
     Name: string;
     ActionTypeId: { Category: string; Provider: string };
     RunOrder?: number;
+    Region?: string;
     Configuration?: Record<string, unknown>;
   }[];
 }
+
+/** The `SOURCE_*` keys of a GitHub repository through a connection made in the console (codeconnections ARN). */
+const CONNECTION_ENV = {
+  SOURCE_CONNECTION_ARN: 'arn:aws:codeconnections:us-east-1:111111111111:connection/aEXAMPLE-8aad-4d5d-8878-dfcab0bc441f',
+  SOURCE_REPOSITORY: 'my-org/todomgmt',
+  SOURCE_BRANCH: 'release/v2',
+};
 
 let synthesized: SynthesizedApp;
 let pipeline: Template;
@@ -34,6 +42,8 @@ function stagesOf(template: Template): PipelineStage[] {
 describe('ToDoMgmt (CDK pipeline)', () => {
   test('CodeCommit repository and a V2 pipeline with KMS-encrypted artifacts', () => {
     pipeline.hasResourceProperties('AWS::CodeCommit::Repository', { RepositoryName: REPOSITORY_NAME });
+    // A copy of what local_codecommit_setup.sh pushed: it goes with the stack (explicitly).
+    pipeline.hasResource('AWS::CodeCommit::Repository', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     pipeline.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: PIPELINE_NAME, PipelineType: 'V2' });
     const [resource] = Object.values(pipeline.findResources('AWS::CodePipeline::Pipeline'));
     const stores = resource.Properties.ArtifactStores as { Region: string; ArtifactStore: { EncryptionKey?: { Type: string } } }[];
@@ -145,4 +155,54 @@ test('the secondary failover pipeline depends on nothing in the primary region',
   expect(JSON.stringify(failover.secd.toJSON())).not.toContain('Fn::ImportValue');
   expect(synthesized.stacks.failover.secd.dependencies).toEqual([]);
   expect(synthesized.stacks.failover.secd.region).toBe('us-east-2');
+});
+
+describe('with a CodeConnections source (SOURCE_* in .env)', () => {
+  let connected: SynthesizedApp;
+  // synthApp() throws on any unacknowledged cdk-nag finding or template error: this synthesis is also that check.
+  beforeAll(() => (connected = synthApp({ bundle: false, env: CONNECTION_ENV })));
+  afterAll(() => removeOutdir(connected));
+
+  test('no CodeCommit repository: the pipeline builds the branch of the GitHub, GitLab or Bitbucket repository', () => {
+    const template = connected.template(connected.stacks.pipeline);
+    template.resourceCountIs('AWS::CodeCommit::Repository', 0);
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    const source = stagesOf(template)[0].Actions[0];
+    expect(source.ActionTypeId).toMatchObject({ Category: 'Source', Provider: 'CodeStarSourceConnection' });
+    expect(source.Configuration).toEqual({
+      ConnectionArn: CONNECTION_ENV.SOURCE_CONNECTION_ARN,
+      FullRepositoryId: CONNECTION_ENV.SOURCE_REPOSITORY,
+      BranchName: CONNECTION_ENV.SOURCE_BRANCH,
+    });
+    expect(stagesOf(template).map((s) => s.Name)).toEqual(stagesOf(pipeline).map((s) => s.Name));
+  });
+
+  test("the source action may use the connection under its ARN's service prefix (codeconnections), and the old one", () => {
+    const statements = Object.values(connected.template(connected.stacks.pipeline).findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+    const using = statements.filter((s) => [s.Action].flat().some((a) => a.endsWith(':UseConnection')));
+    expect(using.flatMap((s) => [s.Action].flat()).sort()).toEqual(['codeconnections:UseConnection', 'codestar-connections:UseConnection']);
+    expect(using.map((s) => s.Resource)).toEqual([CONNECTION_ENV.SOURCE_CONNECTION_ARN, CONNECTION_ENV.SOURCE_CONNECTION_ARN]);
+  });
+
+  test('an older codestar-connections ARN gets exactly the action CDK grants', () => {
+    const arn = 'arn:aws:codestar-connections:us-east-1:111111111111:connection/7d2469ff-514a-4e4f-9003-5ca4a43cdc41';
+    const old = synthApp({ bundle: false, env: { ...CONNECTION_ENV, SOURCE_CONNECTION_ARN: arn } });
+    try {
+      const text = JSON.stringify(old.template(old.stacks.pipeline).toJSON());
+      expect(text.match(/"[a-z-]+:UseConnection"/g)).toEqual(['"codestar-connections:UseConnection"']);
+      expect(text).toContain(arn);
+    } finally {
+      removeOutdir(old);
+    }
+  });
+
+  test('the primary failover pipeline then runs from its own S3 copy of the program, like the secondary', () => {
+    const template = connected.template(connected.stacks.failover.pri);
+    const source = stagesOf(template)[0].Actions[0];
+    expect(source.ActionTypeId.Provider).toBe('S3');
+    expect(JSON.stringify(source.Configuration)).toContain('cdk-hnb659fds-assets-111111111111-us-east-1');
+    expect(JSON.stringify(template.toJSON()).toLowerCase()).not.toContain('codecommit');
+  });
 });

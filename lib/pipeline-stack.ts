@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps, Stage, Tags, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -7,12 +7,23 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards, arnOf, codeBuildWildcards, KMS_DATA_KEY_ACTIONS, S3_OBJECT_ACTIONS } from './constructs/acknowledge';
 import type { AppConfig } from '#config';
-import { PIPELINE_NAME, REGION_ROLES, type RegionRole, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from '#names';
+import { APP_NAME, PIPELINE_NAME, REGION_ROLES, type RegionRole, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from '#names';
+import { FAILOVER_STAGE_ID } from '#stacks';
 import { RegionStage } from './region-stage';
 
 export interface PipelineStackProps extends StackProps {
   readonly config: AppConfig;
+  /**
+   * Adds the failover stacks to the scope it is given: the pipeline deploys them in a stage after SecdDeploy.
+   * The same builder makes the top-level `ToDoMgmt-failover` and `ToDoMgmt-failover-secd`, so both copies
+   * synthesize the same templates under the same CloudFormation stack names (see `#stacks`).
+   * @default - the pipeline deploys only the two regions
+   */
+  readonly failoverStacks?: (scope: Construct) => void;
 }
+
+/** On every resource of the app (cost allocation, finding what belongs to it). */
+export const APPLICATION_TAG = { key: 'application', value: APP_NAME } as const;
 
 /** Node.js version of every CodeBuild step (the same major as the functions). */
 export const CODEBUILD_NODE_VERSION = '22';
@@ -30,7 +41,7 @@ export const SYNTH_COMMANDS = [
 
 /**
  * `ToDoMgmt`: the self-mutating CDK pipeline that deploys the primary region (`PriDeploy`), then the
- * secondary (`SecdDeploy`), and the repository it builds
+ * secondary (`SecdDeploy`), then both failover pipelines (`FailoverDeploy`), and the repository it builds
  * from: the CodeCommit repository `ToDoMgmtRepo` it creates, or, with the `SOURCE_*` keys, a GitHub, GitLab
  * or Bitbucket repository through a CodeConnections connection (then nothing of CodeCommit is created).
  * A push updates the pipeline itself first, then every stack.
@@ -40,6 +51,8 @@ export class PipelineStack extends Stack {
   readonly repository?: codecommit.Repository;
   readonly pipeline: pipelines.CodePipeline;
   readonly stages: Readonly<Record<RegionRole, RegionStage>>;
+  /** The failover stacks as the pipeline deploys them; undefined without `failoverStacks`. */
+  readonly failoverStage?: Stage;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -91,14 +104,30 @@ export class PipelineStack extends Stack {
         env: { account: this.account, region: config.regions[regionRole] },
       });
       // Stages run in order: the secondary joins a global database the primary stage created.
-      this.pipeline.addStage(stages[regionRole]);
+      this.addStage(stages[regionRole]);
     }
     this.stages = stages;
+
+    if (props.failoverStacks) {
+      // After SecdDeploy: the failover stacks read what both regions publish in SSM. Their copy of the
+      // failover program (an S3 asset in each region's bootstrap bucket) is published by the pipeline's
+      // Assets stage like the functions' code; both regions already have an artifact store.
+      this.failoverStage = new Stage(this, FAILOVER_STAGE_ID);
+      props.failoverStacks(this.failoverStage);
+      this.addStage(this.failoverStage);
+    }
 
     // Build now rather than at synthesis, so the acknowledgements below find the constructs.
     this.pipeline.buildPipeline();
     if (config.source.kind === 'connection') allowConnection(this.pipeline, config.source.connectionArn);
     acknowledgePipelineFindings(this, this.pipeline);
+  }
+
+  private addStage(stage: Stage): void {
+    // addStage synthesizes the stage at once, and the app's aspects never reach into a nested stage: tag it
+    // first, so that its stacks carry the tag, and its failover stacks equal the top-level ones.
+    Tags.of(stage).add(APPLICATION_TAG.key, APPLICATION_TAG.value);
+    this.pipeline.addStage(stage);
   }
 }
 

@@ -1,9 +1,10 @@
 import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type AppConfig, PLACEHOLDER_ACCOUNT } from '#config';
+import type { Construct } from 'constructs';
 import { type FailoverSource, FailoverPipelineStack } from './failover-pipeline-stack';
-import { APP_NAME, REGION_ROLES, type RegionRole, STACK_NAMES } from '#names';
-import { PipelineStack } from './pipeline-stack';
+import { REGION_ROLES, type RegionRole, STACK_NAMES } from '#names';
+import { APPLICATION_TAG, PipelineStack } from './pipeline-stack';
 
 const FAILOVER_SOURCE_NAMES: Readonly<Record<FailoverSource['kind'], string>> = { codecommit: 'CodeCommit', asset: 'S3 asset' };
 
@@ -27,6 +28,8 @@ export interface ToDoMgmtStacks {
  *
  * (1) With a CodeConnections source (SOURCE_* in .env) no repository: the pipeline builds from GitHub,
  * GitLab or Bitbucket, and the primary failover pipeline from an S3 asset like the secondary's.
+ * The pipeline deploys the two failover stacks too, after SecdDeploy, as ToDoMgmt/FailoverDeploy/<the same
+ * stack names>: other construct paths, the same CloudFormation stacks.
  *
  * Without an account (offline synth, tests) the stacks get PLACEHOLDER_ACCOUNT, which can never be deployed.
  */
@@ -42,6 +45,27 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
     pri: config.source.kind === 'codecommit' ? { kind: 'codecommit' } : { kind: 'asset' },
     secd: { kind: 'asset' },
   };
+  // One builder for both copies of the failover stacks (top level, and the pipeline's FailoverDeploy stage):
+  // same props, so the same templates under the same stack names.
+  const failoverStacks = (scope: Construct): Record<RegionRole, FailoverPipelineStack> => ({
+    pri: new FailoverPipelineStack(scope, STACK_NAMES.failover, {
+      stackName: STACK_NAMES.failover,
+      env: env('pri'),
+      description: `ToDoMgmt: failover pipeline in the primary region (source: ${FAILOVER_SOURCE_NAMES[failoverSource.pri.kind]})`,
+      regionRole: 'pri',
+      config,
+      source: failoverSource.pri,
+    }),
+    secd: new FailoverPipelineStack(scope, STACK_NAMES.failoverSecd, {
+      stackName: STACK_NAMES.failoverSecd,
+      env: env('secd'),
+      description: 'ToDoMgmt: failover pipeline in the secondary region, independent of the primary region',
+      regionRole: 'secd',
+      config,
+      source: failoverSource.secd,
+    }),
+  });
+
   const pipeline = new PipelineStack(app, STACK_NAMES.pipeline, {
     env: env('pri'),
     description:
@@ -49,24 +73,11 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
         ? 'ToDoMgmt: CodeCommit repository and the CDK pipeline that deploys both regions'
         : `ToDoMgmt: the CDK pipeline that deploys both regions, building ${config.source.repository} through CodeConnections`,
     config,
+    failoverStacks,
   });
-  const failover = {
-    pri: new FailoverPipelineStack(app, STACK_NAMES.failover, {
-      env: env('pri'),
-      description: `ToDoMgmt: failover pipeline in the primary region (source: ${FAILOVER_SOURCE_NAMES[failoverSource.pri.kind]})`,
-      regionRole: 'pri',
-      config,
-      source: failoverSource.pri,
-    }),
-    secd: new FailoverPipelineStack(app, STACK_NAMES.failoverSecd, {
-      env: env('secd'),
-      description: 'ToDoMgmt: failover pipeline in the secondary region, independent of the primary region',
-      regionRole: 'secd',
-      config,
-      source: failoverSource.secd,
-    }),
-  };
-  Tags.of(app).add('application', APP_NAME);
+  const failover = failoverStacks(app);
+  // The pipeline tags its stages itself: aspects do not cross into a nested Stage.
+  Tags.of(app).add(APPLICATION_TAG.key, APPLICATION_TAG.value);
   return { pipeline, failover };
 }
 

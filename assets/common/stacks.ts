@@ -36,6 +36,22 @@ export const APP_STACKS: readonly AppStack[] = [
   { id: STACK_NAMES.failoverSecd, name: STACK_NAMES.failoverSecd, regionRole: 'secd', kind: 'failover' },
 ];
 
+/** The pipeline's stage after SecdDeploy, holding its copies of the two failover stacks. */
+export const FAILOVER_STAGE_ID = 'FailoverDeploy';
+
+/**
+ * The failover stacks as the self-mutating pipeline deploys them, after SecdDeploy, so that a push keeps
+ * both failover pipelines and the copy of the failover program in each region current. A construct has one
+ * parent, so these are second instances built by the same code under `ToDoMgmt/FailoverDeploy/`; their
+ * CloudFormation stack names and regions are those of the top-level stacks, so the pipeline and
+ * `cdk deploy ToDoMgmt-failover` (deploy.sh's first run) update one and the same stack. The CDK CLI selects
+ * by construct path: `ToDoMgmt-failover` names the top-level stack only.
+ */
+export const PIPELINE_FAILOVER_STACKS: readonly AppStack[] = APP_STACKS.filter((s) => s.kind === 'failover').map((s) => ({
+  ...s,
+  id: `${STACK_NAMES.pipeline}/${FAILOVER_STAGE_ID}/${s.name}`,
+}));
+
 /** CDK Pipelines' cross-region support stack (artifact replication) for the region the pipeline deploys to besides its own. */
 export const supportStackName = (region: string) => `${STACK_NAMES.pipeline}-support-${region}`;
 

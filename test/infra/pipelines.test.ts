@@ -1,6 +1,8 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { failoverIamActionList } from '#failover/aws/iam-actions';
-import { FAILOVER_PIPELINE_NAME, PIPELINE_NAME, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from '#names';
+import { FAILOVER_PIPELINE_NAME, PIPELINE_NAME, REPOSITORY_BRANCH, REPOSITORY_NAME, STACK_NAMES, STAGE_IDS } from '#names';
+import { FAILOVER_STAGE_ID, PIPELINE_FAILOVER_STACKS } from '#stacks';
+import type { Stack } from 'aws-cdk-lib';
 import { SYNTH_COMMANDS } from '../../lib/pipeline-stack';
 import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
 
@@ -62,18 +64,40 @@ describe('ToDoMgmt (CDK pipeline)', () => {
     expect(builds.some((spec) => SYNTH_COMMANDS.every((command) => spec.includes(command)))).toBe(true);
   });
 
-  test('updates itself, then deploys PriDeploy, then SecdDeploy', () => {
+  test('updates itself, then deploys PriDeploy, then SecdDeploy, then both failover stacks', () => {
     const names = stagesOf(pipeline).map((stage) => stage.Name);
-    expect(names.indexOf('UpdatePipeline')).toBeGreaterThan(names.indexOf('Build'));
-    expect(names.indexOf(STAGE_IDS.pri)).toBeGreaterThan(names.indexOf('UpdatePipeline'));
-    expect(names.indexOf(STAGE_IDS.secd)).toBeGreaterThan(names.indexOf(STAGE_IDS.pri));
+    expect(names).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', STAGE_IDS.pri, STAGE_IDS.secd, FAILOVER_STAGE_ID]);
     const deployedStacks = (stage: string) =>
       stagesOf(pipeline)
         .find((s) => s.Name === stage)!
-        .Actions.map((action) => action.Configuration?.StackName)
-        .filter(Boolean);
-    expect(new Set(deployedStacks(STAGE_IDS.pri))).toEqual(new Set(['ToDoMgmt-infra-pri', 'ToDoMgmt-app-pri']));
-    expect(new Set(deployedStacks(STAGE_IDS.secd))).toEqual(new Set(['ToDoMgmt-infra-secd', 'ToDoMgmt-app-secd']));
+        .Actions.filter((action) => action.Name.endsWith('.Deploy'))
+        .map((action) => `${String(action.Configuration?.StackName)} ${action.Region ?? 'us-east-1'}`);
+    expect(deployedStacks(STAGE_IDS.pri)).toEqual(['ToDoMgmt-infra-pri us-east-1', 'ToDoMgmt-app-pri us-east-1']);
+    expect(deployedStacks(STAGE_IDS.secd)).toEqual(['ToDoMgmt-infra-secd us-east-2', 'ToDoMgmt-app-secd us-east-2']);
+    // The failover stacks under the names users and deploy.sh know, each in its own region.
+    expect(deployedStacks(FAILOVER_STAGE_ID).sort()).toEqual([
+      `${STACK_NAMES.failover} us-east-1`,
+      `${STACK_NAMES.failoverSecd} us-east-2`,
+    ]);
+  });
+
+  test("the pipeline's failover stacks are the top-level ones: same stack names, regions and templates", () => {
+    const copies = synthesized.stacks.pipeline.failoverStage!.node.children.filter((c): c is Stack => 'stackName' in c);
+    expect(copies.map((s) => `${s.node.path} ${s.stackName} ${s.region}`).sort()).toEqual(
+      PIPELINE_FAILOVER_STACKS.map((s) => `${s.id} ${s.name} ${s.regionRole === 'pri' ? 'us-east-1' : 'us-east-2'}`).sort(),
+    );
+    // Only the construct path recorded in resource metadata differs, and a change of Metadata alone is no update
+    // (CloudFormation user guide, "Metadata attribute": it updates only with a change that adds, modifies or
+    // deletes resources): the pipeline and `cdk deploy ToDoMgmt-failover` never undo each other.
+    const withoutPaths = (stack: Stack) =>
+      JSON.stringify(synthesized.template(stack).toJSON(), (key, value: unknown) => (key === 'aws:cdk:path' ? undefined : value));
+    for (const regionRole of ['pri', 'secd'] as const) {
+      const top = synthesized.stacks.failover[regionRole];
+      const copy = copies.find((s) => s.stackName === top.stackName)!;
+      expect(withoutPaths(copy)).toEqual(withoutPaths(top));
+    }
+    // The application tag reaches the stage stacks too (aspects do not cross into a nested stage by themselves).
+    expect(JSON.stringify(synthesized.template(copies[0]).toJSON())).toContain('"Key":"application","Value":"ToDoMgmt"');
   });
 });
 

@@ -21,7 +21,8 @@ const stageStack = (regionRole: RegionRole, kind: 'infra' | 'app'): AppStack => 
 };
 
 /**
- * Deploy order, the article's: the pipeline stack (it owns the repository the stages come from), then
+ * Deploy order, the article's (deployOrder() moves the pipeline stack last for a connection source): the
+ * pipeline stack (it owns the repository the stages come from), then
  * each region's infra before its app (the app connects to the infra's proxy), the primary before the
  * secondary (the secondary cluster joins the primary's global cluster and trusts its user pool), and
  * the failover pipelines last (they read what both regions publish in SSM).
@@ -51,6 +52,19 @@ export const PIPELINE_FAILOVER_STACKS: readonly AppStack[] = APP_STACKS.filter((
   ...s,
   id: `${STACK_NAMES.pipeline}/${FAILOVER_STAGE_ID}/${s.name}`,
 }));
+
+/**
+ * deploy.sh's order (cdk ids). CodePipeline starts a new pipeline as soon as it is created (CodePipeline
+ * user guide, "Start a pipeline in CodePipeline": the CreatePipeline trigger). From an empty CodeCommit
+ * repository that first run stops at its source; from a connection it would build the repository's branch
+ * and deploy the same stacks deploy.sh is deploying. So with a connection the pipeline stack comes last:
+ * its first run then finds every stack in place.
+ */
+export function deployOrder(sourceKind: 'codecommit' | 'connection'): string[] {
+  const pipeline = APP_STACKS.filter((s) => s.kind === 'pipeline');
+  const rest = APP_STACKS.filter((s) => s.kind !== 'pipeline');
+  return (sourceKind === 'connection' ? [...rest, ...pipeline] : [...pipeline, ...rest]).map((s) => s.id);
+}
 
 /** CDK Pipelines' cross-region support stack (artifact replication) for the region the pipeline deploys to besides its own. */
 export const supportStackName = (region: string) => `${STACK_NAMES.pipeline}-support-${region}`;

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, readEnv } from '#config';
 import {
   clusterId,
   FAILOVER_PIPELINE_NAME,
+  FAILOVER_RUN_PARAMETER,
   functionName,
   GLOBAL_CLUSTER_ID,
   PIPELINE_NAME,
@@ -45,15 +46,33 @@ describe('names and stacks equal assets/common', () => {
 
   test('the physical names the scripts look up', () => {
     expect(app.names).toEqual({
-      repository: REPOSITORY_NAME,
-      repositoryBranch: REPOSITORY_BRANCH,
       pipeline: PIPELINE_NAME,
       failoverPipelines: { pri: FAILOVER_PIPELINE_NAME('pri'), secd: FAILOVER_PIPELINE_NAME('secd') },
       globalClusterId: GLOBAL_CLUSTER_ID,
       clusterIds: { pri: clusterId('pri'), secd: clusterId('secd') },
       createTableFunction: functionName('pri', 'CreateTableFunction'),
       userPoolIdParameter: `${SSM_PREFIX}/pri/user-pool-id`,
+      failoverRunParameter: FAILOVER_RUN_PARAMETER,
     });
+  });
+
+  test('the source: CodeCommit by default, else the connection, its repository and branch', () => {
+    expect(app.source).toEqual({ kind: 'codecommit', repository: REPOSITORY_NAME, branch: REPOSITORY_BRANCH, region: 'us-east-1' });
+    expect(described(`${DOTENV}${SOURCE}`, 'connection').source).toEqual({
+      kind: 'connection',
+      repository: 'my-org/todomgmt',
+      branch: 'release/v2',
+      connectionArn: CONNECTION_ARN,
+    });
+  });
+
+  test("the rehearsal's state directory, LOCAL_STATE_DIR resolved against the .env's directory, and its secret files", () => {
+    expect(app.local).toEqual({
+      stateDir: path.join(dir, '.local'),
+      secretFiles: ['secrets.json', 'token-signing-key.json', 'endpoints.json'],
+    });
+    expect(described(`${DOTENV}LOCAL_STATE_DIR=rehearsal/state\n`, 'state').local.stateDir).toBe(path.join(dir, 'rehearsal', 'state'));
+    expect(described(`${DOTENV}LOCAL_STATE_DIR=/var/tmp/todomgmt\n`, 'abs').local.stateDir).toBe('/var/tmp/todomgmt');
   });
 
   test('the deploy table is the stack order of the article, with cdk ids built from the stage ids', () => {
@@ -69,6 +88,10 @@ describe('names and stacks equal assets/common', () => {
       `${STACK_NAMES.failoverSecd}|${STACK_NAMES.failoverSecd}|secd|${secd}|failover`,
     ]);
     expect(app.deployOrder).toEqual(app.stacks.map((s) => s.id));
+    // A new pipeline runs at once: built from a connection, it would race deploy.sh, so it comes last.
+    const connected = described(`${DOTENV}${SOURCE}`, 'connection-order');
+    expect(connected.deployOrder).toEqual([...app.deployOrder.slice(1), STACK_NAMES.pipeline]);
+    expect(connected.stacks).toEqual(app.stacks);
   });
 
   test('the teardown order: failover pipelines, secondary, primary, pipeline, its support stack', () => {

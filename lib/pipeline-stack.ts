@@ -1,4 +1,5 @@
-import { RemovalPolicy, Stack, type StackProps, Stage, Tags, Validations } from 'aws-cdk-lib';
+import { CfnResource, RemovalPolicy, Stack, type StackProps, Stage, Tags, Validations } from 'aws-cdk-lib';
+import { PATH_METADATA_KEY } from 'aws-cdk-lib/cx-api';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -114,6 +115,7 @@ export class PipelineStack extends Stack {
       // Assets stage like the functions' code; both regions already have an artifact store.
       this.failoverStage = new Stage(this, FAILOVER_STAGE_ID);
       props.failoverStacks(this.failoverStage);
+      recordTopLevelPaths(this.failoverStage);
       this.addStage(this.failoverStage);
     }
 
@@ -128,6 +130,21 @@ export class PipelineStack extends Stack {
     // first, so that its stacks carry the tag, and its failover stacks equal the top-level ones.
     Tags.of(stage).add(APPLICATION_TAG.key, APPLICATION_TAG.value);
     this.pipeline.addStage(stage);
+  }
+}
+
+/**
+ * Makes the stage's stacks byte for byte the templates of their top-level twins, so that the pipeline and
+ * `cdk deploy ToDoMgmt-failover` find nothing to change after each other. The one difference is the construct
+ * path CDK records in each resource's Metadata (`aws:cdk:path`), and a change of Metadata alone is still a
+ * change set entry (CloudFormation API Reference, ResourceTargetDefinition: Attribute `Metadata`): record the
+ * top-level path, the same resource's other name.
+ */
+function recordTopLevelPaths(stage: Stage): void {
+  const prefix = `${stage.node.path}/`;
+  for (const resource of stage.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c))) {
+    if (resource.getMetadata(PATH_METADATA_KEY) !== undefined)
+      resource.addMetadata(PATH_METADATA_KEY, resource.node.path.slice(prefix.length));
   }
 }
 

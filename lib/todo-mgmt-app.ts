@@ -46,10 +46,13 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
     secd: { kind: 'asset' },
   };
   // One builder for both copies of the failover stacks (top level, and the pipeline's FailoverDeploy stage):
-  // same props, so the same templates under the same stack names.
+  // same props, so the same templates under the same stack names. No CDKMetadata resource (analyticsReporting):
+  // CDK adds it when a stage synthesizes, under the stage's construct path, too late to give it the top-level
+  // path as PipelineStack does for every other resource.
   const failoverStacks = (scope: Construct): Record<RegionRole, FailoverPipelineStack> => ({
     pri: new FailoverPipelineStack(scope, STACK_NAMES.failover, {
       stackName: STACK_NAMES.failover,
+      analyticsReporting: false,
       env: env('pri'),
       description: `ToDoMgmt: failover pipeline in the primary region (source: ${FAILOVER_SOURCE_NAMES[failoverSource.pri.kind]})`,
       regionRole: 'pri',
@@ -58,6 +61,7 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
     }),
     secd: new FailoverPipelineStack(scope, STACK_NAMES.failoverSecd, {
       stackName: STACK_NAMES.failoverSecd,
+      analyticsReporting: false,
       env: env('secd'),
       description: 'ToDoMgmt: failover pipeline in the secondary region, independent of the primary region',
       regionRole: 'secd',

@@ -2,9 +2,14 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { failoverIamActionList } from '#failover/aws/iam-actions';
 import { FAILOVER_PIPELINE_NAME, PIPELINE_NAME, REPOSITORY_BRANCH, REPOSITORY_NAME, STACK_NAMES, STAGE_IDS } from '#names';
 import { FAILOVER_STAGE_ID, PIPELINE_FAILOVER_STACKS } from '#stacks';
-import type { Stack } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, type Stack } from 'aws-cdk-lib';
+import { loadConfig } from '#config';
+import { buildToDoMgmtApp } from '../../lib/todo-mgmt-app';
 import { SYNTH_COMMANDS } from '../../lib/pipeline-stack';
-import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
+import { cdkJsonContext, removeOutdir, type SynthesizedApp, synthApp, TEST_ENV } from './synth-app';
 
 interface PipelineStage {
   Name: string;
@@ -86,19 +91,36 @@ describe('ToDoMgmt (CDK pipeline)', () => {
     expect(copies.map((s) => `${s.node.path} ${s.stackName} ${s.region}`).sort()).toEqual(
       PIPELINE_FAILOVER_STACKS.map((s) => `${s.id} ${s.name} ${s.regionRole === 'pri' ? 'us-east-1' : 'us-east-2'}`).sort(),
     );
-    // Only the construct path recorded in resource metadata differs, and a change of Metadata alone is no update
-    // (CloudFormation user guide, "Metadata attribute": it updates only with a change that adds, modifies or
-    // deletes resources): the pipeline and `cdk deploy ToDoMgmt-failover` never undo each other.
-    const withoutPaths = (stack: Stack) =>
-      JSON.stringify(synthesized.template(stack).toJSON(), (key, value: unknown) => (key === 'aws:cdk:path' ? undefined : value));
-    for (const regionRole of ['pri', 'secd'] as const) {
-      const top = synthesized.stacks.failover[regionRole];
-      const copy = copies.find((s) => s.stackName === top.stackName)!;
-      expect(withoutPaths(copy)).toEqual(withoutPaths(top));
-    }
     // The application tag reaches the stage stacks too (aspects do not cross into a nested stage by themselves).
     expect(JSON.stringify(synthesized.template(copies[0]).toJSON())).toContain('"Key":"application","Value":"ToDoMgmt"');
   });
+});
+
+test('synthesized as the CDK CLI does (paths in Metadata, CDKMetadata), the copies equal the top-level stacks byte for byte', () => {
+  // What the CLI adds to the context of every synth; without it templates carry no construct paths at all.
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-paths-'));
+  try {
+    const context = {
+      ...cdkJsonContext(),
+      'aws:cdk:bundling-stacks': [],
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:version-reporting': true,
+    };
+    const app = new App({ outdir, context });
+    buildToDoMgmtApp(app, loadConfig(TEST_ENV));
+    const assembly = app.synth();
+    const template = (id: string) => assembly.stacksRecursively.find((s) => s.hierarchicalId === id)!.template as object;
+    for (const stack of PIPELINE_FAILOVER_STACKS) {
+      const top = template(stack.name);
+      expect(JSON.stringify(top)).toContain(`"aws:cdk:path":"${stack.name}/`);
+      // Neither deploy undoes the other: CloudFormation would list a Metadata change as a change too.
+      expect(template(stack.id)).toEqual(top);
+    }
+    // The stage stacks around them do carry their stage paths (the rewrite is the failover stage's only).
+    expect(JSON.stringify(template('ToDoMgmt/PriDeploy/ToDoMgmt-infra-pri'))).toContain('"aws:cdk:path":"ToDoMgmt/PriDeploy/');
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 });
 
 describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) => {

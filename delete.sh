@@ -15,7 +15,8 @@ Deletes every ToDoMgmt stack in the two regions of .env, in this order:
   failover pipelines -> secondary app -> detach the clusters from the global cluster (the
   non-writer first, then the writer) -> secondary infra -> primary app -> primary infra (the
   empty global cluster goes with it)
-  -> pipeline stack and its cross-region support stack.
+  -> pipeline stack and its cross-region support stack
+  -> the failover program's run record (an SSM parameter in each region, owned by no stack).
 Before a stack is deleted, the S3 buckets it created (found through the stack's resources, never by
 name) are emptied, all versions included; buckets the stack retains are deleted after it.
 Runs through CloudFormation directly: no build and no synth needed (.env and the stack names are
@@ -302,6 +303,44 @@ delete_global_cluster_if_empty() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The failover program's run record (FAILOVER_RUN_PARAMETER in assets/common/names.ts): an SSM parameter it
+# writes, best effort, in both regions, so that either region's failover pipeline can resume a run. No
+# stack owns it, so delete.sh deletes it. A region that does not answer (an outage) must not stop the
+# teardown: its copy is reported with the command to delete it later. The short connect timeout keeps a
+# dead endpoint from holding the run for the CLI's default 60 s per attempt.
+RUN_RECORD_TIMEOUT=(--cli-connect-timeout 10)
+
+# run_record_state <region>: present | absent | "not checked (<why>)".
+run_record_state() {
+  local region=$1
+  if aws ssm get-parameter --name "$(app .names.failoverRunParameter)" --region "$region" "${RUN_RECORD_TIMEOUT[@]}" --output json >/dev/null 2>"$ERR_FILE"; then
+    printf 'present'
+  elif grep -q 'ParameterNotFound' "$ERR_FILE"; then
+    printf 'absent'
+  else
+    printf 'not checked (%s)' "$(first_error_line)"
+  fi
+}
+
+delete_run_records() {
+  local name region left=0
+  name=$(app .names.failoverRunParameter)
+  for region in "$PRI_REGION" "$SECD_REGION"; do
+    if ((DRY_RUN)); then
+      run aws ssm delete-parameter --name "$name" --region "$region" "${RUN_RECORD_TIMEOUT[@]}"
+    elif aws ssm delete-parameter --name "$name" --region "$region" "${RUN_RECORD_TIMEOUT[@]}" 2>"$ERR_FILE"; then
+      info "${name} (${region}): deleted"
+    elif grep -q 'ParameterNotFound' "$ERR_FILE"; then
+      info "${name} (${region}): none"
+    else
+      warn "${name} in ${region} was not deleted ($(first_error_line)); when ${region} answers: aws ssm delete-parameter --name ${name} --region ${region}"
+      left=$((left + 1))
+    fi
+  done
+  ((left == 0)) || info "left in ${left} region(s) that did not answer; everything else is deleted"
+}
+
+# ---------------------------------------------------------------------------------------------
 log "==> Preflight"
 preflight
 
@@ -317,9 +356,14 @@ for entry in "${TEARDOWN[@]}"; do
   fi
 done
 GLOBAL_JSON=$(global_cluster_json)
+RUN_RECORDS=()
+for region in "$PRI_REGION" "$SECD_REGION"; do
+  record=$(run_record_state "$region")
+  [[ "$record" == absent ]] || RUN_RECORDS+=("${region} (${record})")
+done
 
-if ((${#EXISTING[@]} == 0)) && [[ -z "$GLOBAL_JSON" ]]; then
-  log "Nothing to delete: no ToDoMgmt stack and no global cluster in ${PRI_REGION} or ${SECD_REGION} (account ${ACCOUNT_ID})."
+if ((${#EXISTING[@]} == 0)) && [[ -z "$GLOBAL_JSON" ]] && ((${#RUN_RECORDS[@]} == 0)); then
+  log "Nothing to delete: no ToDoMgmt stack, no global cluster and no failover run record in ${PRI_REGION} or ${SECD_REGION} (account ${ACCOUNT_ID})."
   exit 0
 fi
 
@@ -327,6 +371,10 @@ log "Account ${ACCOUNT_ID}: this deletes"
 for entry in "${EXISTING[@]}"; do info "$entry"; done
 if [[ -n "$GLOBAL_JSON" ]]; then
   info "global cluster ${GLOBAL_CLUSTER_ID} and the data in it (the primary cluster leaves a final snapshot)"
+fi
+if ((${#RUN_RECORDS[@]} > 0)); then
+  records=$(printf '%s, ' "${RUN_RECORDS[@]}")
+  info "the failover run record $(app .names.failoverRunParameter) (SSM parameter, no stack owns it): ${records%, }"
 fi
 if ((${#BUCKETS[@]} > 0)); then
   log "and empties and deletes these buckets, retained ones included (copy what you want to keep first,"
@@ -340,7 +388,7 @@ if ((!DRY_RUN)) && ! confirm "Delete all of the above?"; then
   die "not confirmed: nothing was deleted (--yes skips the question)"
 fi
 
-STEP_TOTAL=$((${#TEARDOWN[@]} + 2))
+STEP_TOTAL=$((${#TEARDOWN[@]} + 3))
 for entry in "${TEARDOWN[@]}"; do
   IFS='|' read -r name region kind role <<<"$entry"
   if [[ "${kind}/${role}" == infra/secd ]]; then
@@ -351,6 +399,8 @@ for entry in "${TEARDOWN[@]}"; do
     step "Delete ${GLOBAL_CLUSTER_ID} if it is left" delete_global_cluster_if_empty
   fi
 done
+
+step "Delete the failover run record in both regions" delete_run_records
 
 log "ToDoMgmt is deleted from ${PRI_REGION} and ${SECD_REGION}."
 log "Final snapshots, if any: aws rds describe-db-cluster-snapshots --snapshot-type manual --region <region>"

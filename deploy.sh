@@ -12,10 +12,12 @@ Usage: ./deploy.sh [--yes] [--dry-run]
        ./deploy.sh [--dry-run] --local [local rehearsal arguments...]
 
 Deploys ToDoMgmt to the two regions of .env (AWS_SRC_REGION = primary, AWS_DEST_REGION = secondary):
-  preflight (aws CLI, Node.js >= 20, npm, jq, .env, credentials, CDK bootstrap of both regions;
+  preflight (aws CLI, Node.js >= 20, npm, jq, .env, credentials, the pipeline's source: CodeCommit
+  usable, or the CodeConnections connection AVAILABLE; CDK bootstrap of both regions;
   .env is read by assets/common/config.ts, so without node_modules the dependencies come first)
   -> npm ci -> npm run build -> npm run test:nodb -> cdk synth
   -> deploy: pipeline stack, primary infra + app, secondary infra + app, failover pipelines
+     (with a CodeConnections source, SOURCE_* in .env, the pipeline stack last: a new pipeline runs at once)
   -> prints the CloudFront URL, the token URL, how to get the client secret and the next steps.
 
 Re-running is safe: after a failure it continues (cdk deploy applies only what changed, so stacks
@@ -87,6 +89,11 @@ preflight() {
   mapfile -t DEPLOY_ORDER < <(app '.stacks as $stacks | .deployOrder[] as $id | $stacks[] | select(.id == $id) | "\(.id)|\(.name)|\(.region)"')
   check_credentials
   preflight_report
+  if [[ "$(app .source.kind)" == connection ]]; then
+    check_connection
+  else
+    check_codecommit
+  fi
 
   local region state
   for region in "$PRI_REGION" "$SECD_REGION"; do
@@ -112,6 +119,79 @@ preflight() {
   done
   preflight_report
   info "account ${ACCOUNT_ID}, primary ${PRI_REGION}, secondary ${SECD_REGION}"
+}
+
+# The fix for an account that cannot use CodeCommit: build from another Git provider.
+readonly CONNECTION_FIX="build from GitHub, GitLab or Bitbucket instead: create a connection in the console (Developer Tools > Settings > Connections), approve it, and set SOURCE_CONNECTION_ARN, SOURCE_REPOSITORY and SOURCE_BRANCH in .env"
+
+# CodeCommit is "no longer available to new customers" (AWS CodeCommit API Reference, CreateRepository):
+# an account that has no repository, and whose AWS Organization has none, gets OperationNotAllowedException
+# ("CreateRepository request is not allowed because there is no existing repository in this AWS account or
+# AWS Organization") when the ToDoMgmt stack creates its repository. Reading stays open to everyone. So:
+# our repository exists, or the account has any repository -> fine; none at all -> stop here with the fix,
+# rather than in CloudFormation. TODOMGMT_CODECOMMIT_ALLOWED=1 skips that for a new account of an
+# Organization that already uses CodeCommit (AWS allows those).
+check_codecommit() {
+  local repository out count
+  repository=$(app .source.repository)
+  if aws codecommit get-repository --repository-name "$repository" --region "$PRI_REGION" --output json >/dev/null 2>"$ERR_FILE"; then
+    info "CodeCommit: ${repository} exists in ${PRI_REGION}"
+    return 0
+  fi
+  grep -q 'RepositoryDoesNotExistException' "$ERR_FILE" || {
+    codecommit_problem
+    return 0
+  }
+  if ! out=$(aws codecommit list-repositories --region "$PRI_REGION" --output json 2>"$ERR_FILE"); then
+    codecommit_problem
+    return 0
+  fi
+  count=$(jq '.repositories // [] | length' <<<"$out")
+  if ((count > 0)); then
+    info "CodeCommit: the account has ${count} repositories in ${PRI_REGION}; the $(app '.stacks[] | select(.kind == "pipeline") | .name') stack creates ${repository}"
+  elif [[ "${TODOMGMT_CODECOMMIT_ALLOWED:-}" == 1 ]]; then
+    info "CodeCommit: no repository in ${PRI_REGION}; TODOMGMT_CODECOMMIT_ALLOWED=1 says your Organization may create one"
+  else
+    problem "CodeCommit: this account has no repository in ${PRI_REGION}, and CodeCommit is closed to new customers (creating ${repository} would fail with OperationNotAllowedException): ${CONNECTION_FIX}. If your AWS Organization already uses CodeCommit, re-run with TODOMGMT_CODECOMMIT_ALLOWED=1"
+  fi
+}
+
+codecommit_problem() {
+  if grep -qE 'OperationNotAllowedException|no longer available|not allowed' "$ERR_FILE"; then
+    problem "CodeCommit cannot be used in this account ($(first_error_line)): ${CONNECTION_FIX}"
+  elif grep -qE 'AccessDenied|not authorized' "$ERR_FILE"; then
+    problem "cannot read CodeCommit in ${PRI_REGION} ($(first_error_line)): your credentials need codecommit:GetRepository and codecommit:ListRepositories, or ${CONNECTION_FIX}"
+  else
+    problem "cannot read CodeCommit in ${PRI_REGION} ($(first_error_line)): retry, or ${CONNECTION_FIX}"
+  fi
+}
+
+# The pipeline's source action needs an AVAILABLE connection. One made outside the console starts PENDING and
+# becomes AVAILABLE only when it is updated in the console (AWS CodeConnections API Reference, "Connection").
+# Connections are global resources, readable from any region; the ARN's service (codeconnections or the older
+# codestar-connections) names the CLI command.
+check_connection() {
+  local arn service region out status name
+  arn=$(app .source.connectionArn)
+  service=$(cut -d: -f3 <<<"$arn")
+  region=$(cut -d: -f4 <<<"$arn")
+  if ! out=$(aws "$service" get-connection --connection-arn "$arn" --region "$region" --output json 2>"$ERR_FILE"); then
+    if grep -q 'ResourceNotFoundException' "$ERR_FILE"; then
+      problem "the connection ${arn} does not exist in this account: create one in the console (Developer Tools > Settings > Connections), approve it, and put its ARN in SOURCE_CONNECTION_ARN in .env"
+    elif grep -q 'invalid choice' "$ERR_FILE"; then
+      problem "this AWS CLI has no '${service}' command ($(first_error_line)): update AWS CLI v2, then re-run"
+    else
+      problem "cannot read the connection ${arn} ($(first_error_line)): your credentials need ${service}:GetConnection"
+    fi
+    return 0
+  fi
+  status=$(jq -r '.Connection.ConnectionStatus // empty' <<<"$out")
+  name=$(jq -r '.Connection.ConnectionName // empty' <<<"$out")
+  case "$status" in
+    AVAILABLE) info "connection ${name} ($(jq -r '.Connection.ProviderType // "?"' <<<"$out")): AVAILABLE; the pipeline builds $(app .source.repository) ($(app .source.branch))" ;;
+    PENDING) problem "the connection ${name:-$arn} is PENDING: approve it in the console (Developer Tools > Settings > Connections > ${name:-the connection} > Update pending connection), then re-run" ;;
+    *) problem "the connection ${name:-$arn} is ${status:-in no known state}: fix it, or create a new one, in the console (Developer Tools > Settings > Connections), then re-run" ;;
+  esac
 }
 
 bootstrap_region() {
@@ -189,18 +269,31 @@ print_summary() {
       jq -r '.UserPoolClients[0].ClientId // empty' || true)
   fi
 
-  local create_table repository pipeline failover_pri failover_secd
+  # The secondary's token URL: its app stack has one with a Cognito replica there (COGNITO_REPLICA=true).
+  local secd_stack secd_token_url=''
+  secd_stack=$(app '.stacks[] | select(.kind == "app" and .regionRole == "secd") | .name')
+  secd_token_url=$(stack_json "$SECD_REGION" "$secd_stack" 2>/dev/null |
+    jq -r '[.Outputs // [] | .[] | select(.OutputKey == "TokenUrl") | .OutputValue][0] // empty' 2>/dev/null || true)
+
+  local create_table pipeline failover_pri failover_secd next_push
   create_table=$(app .names.createTableFunction)
-  repository=$(app .names.repository)
   pipeline=$(app .names.pipeline)
   failover_pri=$(app .names.failoverPipelines.pri)
   failover_secd=$(app .names.failoverPipelines.secd)
+  if [[ "$(app .source.kind)" == connection ]]; then
+    # Creating a pipeline starts it (CodePipeline user guide, "Start a pipeline in CodePipeline"): that is why it was deployed last.
+    next_push="push to $(app .source.repository) ($(app .source.branch)): ${pipeline} builds from it (creating it started a first run)"
+  else
+    next_push="./local_codecommit_setup.sh    push this project to $(app .source.repository): ${pipeline} then deploys from it"
+  fi
   cat <<EOF
 
 ToDoMgmt is deployed (account ${ACCOUNT_ID}; primary ${PRI_REGION}, secondary ${SECD_REGION}).
 
   API (CloudFront):  ${url:-"(no CloudfrontUrl output on ${app_stack}: see the CloudFormation console)"}/v1
-  Token URL:         ${token_url}
+  Token URL:         ${token_url}${secd_token_url:+"
+  Token URL, ${SECD_REGION}: ${secd_token_url}
+                     (the user pool's replica: same client id and secret; get tokens there while ${PRI_REGION} is down)"}
   Client id:         ${client_id:-"<client-id>"}
   Client secret:     aws cognito-idp describe-user-pool-client --user-pool-id ${pool_id:-"<user-pool-id>"} --client-id ${client_id:-"<client-id>"} --region ${PRI_REGION} --query UserPoolClient.ClientSecret --output text
 
@@ -208,7 +301,7 @@ ToDoMgmt is deployed (account ${ACCOUNT_ID}; primary ${PRI_REGION}, secondary ${
     aws lambda invoke --payload '{"action": "CREATE_TABLE"}' --function-name ${create_table} --cli-binary-format raw-in-base64-out --region ${PRI_REGION} /dev/stdout
 
 Next steps:
-  1. ./local_codecommit_setup.sh    push this project to ${repository}: ${pipeline} then deploys from it
+  1. ${next_push}
   2. Fail over: start the ${failover_pri} pipeline (${PRI_REGION}) and approve it, or, with the primary region down,
      ${failover_secd} (${SECD_REGION}):
        aws codepipeline start-pipeline-execution --name ${failover_pri} --region ${PRI_REGION}

@@ -1,9 +1,10 @@
 import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type AppConfig, PLACEHOLDER_ACCOUNT } from '#config';
+import type { Construct } from 'constructs';
 import { FailoverPipelineStack } from './failover-pipeline-stack';
-import { APP_NAME, REGION_ROLES, type RegionRole, STACK_NAMES } from '#names';
-import { PipelineStack } from './pipeline-stack';
+import { REGION_ROLES, type RegionRole, STACK_NAMES } from '#names';
+import { APPLICATION_TAG, PipelineStack } from './pipeline-stack';
 
 export interface ToDoMgmtStacks {
   readonly pipeline: PipelineStack;
@@ -15,13 +16,18 @@ export interface ToDoMgmtStacks {
  *
  * | cdk id                                  | region | what it deploys                                  |
  * |-----------------------------------------|--------|--------------------------------------------------|
- * | ToDoMgmt                                | pri    | CodeCommit repo + self-mutating CDK pipeline     |
+ * | ToDoMgmt                                | pri    | CodeCommit repo + self-mutating CDK pipeline (1) |
  * | ToDoMgmt/PriDeploy/ToDoMgmt-infra-pri   | pri    | VPC, KMS, Aurora global database, RDS Proxy      |
  * | ToDoMgmt/PriDeploy/ToDoMgmt-app-pri     | pri    | functions, API, Cognito, CloudFront, table setup |
  * | ToDoMgmt/SecdDeploy/ToDoMgmt-infra-secd | secd   | VPC, KMS, secondary Aurora cluster, RDS Proxy    |
  * | ToDoMgmt/SecdDeploy/ToDoMgmt-app-secd   | secd   | functions, API trusting the primary's user pool  |
  * | ToDoMgmt-failover                       | pri    | failover pipeline (source: bundle, S3 in pri)    |
  * | ToDoMgmt-failover-secd                  | secd   | failover pipeline (source: bundle, S3 in secd)   |
+ *
+ * (1) With a CodeConnections source (SOURCE_* in .env) no repository: the pipeline builds from GitHub,
+ * GitLab or Bitbucket. The failover pipelines never need the repository: each runs the program's bundle.
+ * The pipeline deploys the two failover stacks too, after SecdDeploy, as ToDoMgmt/FailoverDeploy/<the same
+ * stack names>: other construct paths, the same CloudFormation stacks.
  *
  * Without an account (offline synth, tests) the stacks get PLACEHOLDER_ACCOUNT, which can never be deployed.
  */
@@ -32,26 +38,41 @@ export function buildToDoMgmtApp(app: App, config: AppConfig): ToDoMgmtStacks {
   if (config.account === undefined) settlePlaceholderAvailabilityZones(app, config);
   const env = (regionRole: RegionRole): Environment => ({ account, region: config.regions[regionRole] });
 
-  const pipeline = new PipelineStack(app, STACK_NAMES.pipeline, {
-    env: env('pri'),
-    description: 'ToDoMgmt: CodeCommit repository and the CDK pipeline that deploys both regions',
-    config,
-  });
-  const failover = {
-    pri: new FailoverPipelineStack(app, STACK_NAMES.failover, {
+  // One builder for both copies of the failover stacks (top level, and the pipeline's FailoverDeploy stage):
+  // same props, so the same templates under the same stack names. No CDKMetadata resource (analyticsReporting):
+  // CDK adds it when a stage synthesizes, under the stage's construct path, too late to give it the top-level
+  // path as PipelineStack does for every other resource.
+  const failoverStacks = (scope: Construct): Record<RegionRole, FailoverPipelineStack> => ({
+    pri: new FailoverPipelineStack(scope, STACK_NAMES.failover, {
+      stackName: STACK_NAMES.failover,
+      analyticsReporting: false,
       env: env('pri'),
       description: 'ToDoMgmt: failover pipeline in the primary region',
       regionRole: 'pri',
       config,
     }),
-    secd: new FailoverPipelineStack(app, STACK_NAMES.failoverSecd, {
+    secd: new FailoverPipelineStack(scope, STACK_NAMES.failoverSecd, {
+      stackName: STACK_NAMES.failoverSecd,
+      analyticsReporting: false,
       env: env('secd'),
       description: 'ToDoMgmt: failover pipeline in the secondary region, independent of the primary region',
       regionRole: 'secd',
       config,
     }),
-  };
-  Tags.of(app).add('application', APP_NAME);
+  });
+
+  const pipeline = new PipelineStack(app, STACK_NAMES.pipeline, {
+    env: env('pri'),
+    description:
+      config.source.kind === 'codecommit'
+        ? 'ToDoMgmt: CodeCommit repository and the CDK pipeline that deploys both regions'
+        : `ToDoMgmt: the CDK pipeline that deploys both regions, building ${config.source.repository} through CodeConnections`,
+    config,
+    failoverStacks,
+  });
+  const failover = failoverStacks(app);
+  // The pipeline tags its stages itself: aspects do not cross into a nested Stage.
+  Tags.of(app).add(APPLICATION_TAG.key, APPLICATION_TAG.value);
   return { pipeline, failover };
 }
 

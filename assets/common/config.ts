@@ -45,7 +45,31 @@ export interface AppConfig {
   readonly waf?: { readonly rateLimitPer5Minutes: number };
   /** `COGNITO_REPLICA=true`: the user pool is replicated to the secondary region, whose API accepts the replica's tokens. */
   readonly cognitoReplica: boolean;
+  /** Where the CDK pipeline builds from. */
+  readonly source: PipelineSource;
 }
+
+/**
+ * The CDK pipeline's source. `codecommit` (the default, the article's flow): the stack creates
+ * `ToDoMgmtRepo` and local_codecommit_setup.sh pushes to it. CodeCommit is "no longer available to new
+ * customers" (AWS CodeCommit API Reference, CreateRepository: new accounts get OperationNotAllowedException),
+ * so `connection` builds from a GitHub, GitLab or Bitbucket repository through an AWS CodeConnections
+ * connection (CodePipeline user guide, "CodeStarSourceConnection for Bitbucket Cloud, GitHub, GitHub
+ * Enterprise Server, GitLab.com, and GitLab self-managed actions"); no CodeCommit repository is created.
+ */
+export type PipelineSource =
+  | { readonly kind: 'codecommit' }
+  | {
+      readonly kind: 'connection';
+      /** `arn:aws:codeconnections:<region>:<account>:connection/<id>` (or the older `codestar-connections`). */
+      readonly connectionArn: string;
+      /** `<owner>/<name>` at the provider. */
+      readonly repository: string;
+      readonly branch: string;
+    };
+
+/** The `.env` keys of a connection source: all three or none. */
+export const SOURCE_KEYS = ['SOURCE_CONNECTION_ARN', 'SOURCE_REPOSITORY', 'SOURCE_BRANCH'] as const;
 
 /** Used only when no account is known, so that `cdk synth` works offline. Never deployable. */
 export const PLACEHOLDER_ACCOUNT = '111111111111';
@@ -73,6 +97,15 @@ const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const ACCOUNT = /^\d{12}$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$/;
+// Connection ARNs as the CodeConnections API reference gives them; the service was renamed from CodeStar
+// Connections in 2024 and both prefixes stay valid.
+const CONNECTION_ARN =
+  /^arn:aws(-[a-z]+)*:(codeconnections|codestar-connections):[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:connection\/[A-Za-z0-9-]+$/;
+// CDK Pipelines' connection source takes exactly `<owner>/<repo>`.
+const OWNER_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?\/[A-Za-z0-9._-]+$/;
+// A branch name git accepts (git check-ref-format, the common subset): no spaces, `..`, `~^:?*[\`, no leading
+// `-` or `/`, no trailing `/`, `.` or `.lock`.
+const BRANCH = /^(?![-/])(?!.*(\.\.|\/\/|@\{))(?!.*(\/|\.|\.lock)$)[A-Za-z0-9._/-]+$/;
 
 export function loadConfig(env: Env): AppConfig {
   const problems: string[] = [];
@@ -208,6 +241,8 @@ export function loadConfig(env: Env): AppConfig {
 
   const cognitoReplica = bool('COGNITO_REPLICA', 'false');
 
+  const source = pipelineSource(env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     account,
@@ -223,6 +258,7 @@ export function loadConfig(env: Env): AppConfig {
     edgeLogRetentionDays,
     waf: waf ? { rateLimitPer5Minutes: wafRateLimit } : undefined,
     cognitoReplica,
+    source,
   };
 }
 
@@ -250,6 +286,33 @@ function parseReservedConcurrency(raw: string | undefined, problems: string[]): 
     }
   }
   return result;
+}
+
+function pipelineSource(env: Env, problems: string[]): PipelineSource {
+  const values = SOURCE_KEYS.map((key) => env[key]?.trim() ?? '');
+  const set = SOURCE_KEYS.filter((_key, i) => values[i] !== '');
+  if (set.length === 0) return { kind: 'codecommit' };
+  if (set.length < SOURCE_KEYS.length) {
+    const missing = SOURCE_KEYS.filter((key) => !set.includes(key));
+    const verb = (keys: readonly string[]) => (keys.length === 1 ? 'is' : 'are');
+    problems.push(
+      `${set.join(' and ')} ${verb(set)} set but ${missing.join(' and ')} ${verb(missing)} not: ${SOURCE_KEYS.join(', ')} go ` +
+        'together (a GitHub, GitLab or Bitbucket repository through CodeConnections); set all three, or none for CodeCommit',
+    );
+    return { kind: 'codecommit' };
+  }
+  const [connectionArn, repository, branch] = values;
+  const before = problems.length;
+  if (!CONNECTION_ARN.test(connectionArn))
+    problems.push(
+      `SOURCE_CONNECTION_ARN=${connectionArn} is not a connection ARN: copy it from the console ` +
+        '(Developer Tools > Settings > Connections), e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>',
+    );
+  if (!OWNER_REPOSITORY.test(repository) || repository.endsWith('.git'))
+    problems.push(`SOURCE_REPOSITORY=${repository} is invalid: use <owner>/<name> as the provider shows it, e.g. my-org/todomgmt`);
+  if (!BRANCH.test(branch)) problems.push(`SOURCE_BRANCH=${branch} is not a branch name git accepts, e.g. main`);
+  if (problems.length > before) return { kind: 'codecommit' };
+  return { kind: 'connection', connectionArn, repository, branch };
 }
 
 /** Ports and state of the local two-region rehearsal (`npm run local`). 0 = any free port. */
@@ -306,6 +369,10 @@ export function loadLocalConfig(env: Env, repoRoot = REPO_ROOT): LocalConfig {
     if (clash) problems.push(`${key}=${n} is also ${clash[0]}: every LOCAL_*_PORT needs its own port (or 0)`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const stateDir = path.resolve(repoRoot, env.LOCAL_STATE_DIR?.trim() || '.local');
-  return { regions: app.regions, dbName: app.db.name, stateDir, ports };
+  return { regions: app.regions, dbName: app.db.name, stateDir: localStateDir(env, repoRoot), ports };
+}
+
+/** The rehearsal's state directory (LOCAL_STATE_DIR, relative to the checkout): also what local_codecommit_setup.sh never pushes. */
+export function localStateDir(env: Env, repoRoot = REPO_ROOT): string {
+  return path.resolve(repoRoot, env.LOCAL_STATE_DIR?.trim() || '.local');
 }

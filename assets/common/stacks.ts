@@ -21,7 +21,8 @@ const stageStack = (regionRole: RegionRole, kind: 'infra' | 'app'): AppStack => 
 };
 
 /**
- * Deploy order, the article's: the pipeline stack (it owns the repository the stages come from), then
+ * Deploy order, the article's (deployOrder() moves the pipeline stack last for a connection source): the
+ * pipeline stack (it owns the repository the stages come from), then
  * each region's infra before its app (the app connects to the infra's proxy), the primary before the
  * secondary (the secondary cluster joins the primary's global cluster and trusts its user pool), and
  * the failover pipelines last (they read what both regions publish in SSM).
@@ -35,6 +36,35 @@ export const APP_STACKS: readonly AppStack[] = [
   { id: STACK_NAMES.failover, name: STACK_NAMES.failover, regionRole: 'pri', kind: 'failover' },
   { id: STACK_NAMES.failoverSecd, name: STACK_NAMES.failoverSecd, regionRole: 'secd', kind: 'failover' },
 ];
+
+/** The pipeline's stage after SecdDeploy, holding its copies of the two failover stacks. */
+export const FAILOVER_STAGE_ID = 'FailoverDeploy';
+
+/**
+ * The failover stacks as the self-mutating pipeline deploys them, after SecdDeploy, so that a push keeps
+ * both failover pipelines and the copy of the failover program in each region current. A construct has one
+ * parent, so these are second instances built by the same code under `ToDoMgmt/FailoverDeploy/`; their
+ * CloudFormation stack names and regions are those of the top-level stacks, so the pipeline and
+ * `cdk deploy ToDoMgmt-failover` (deploy.sh's first run) update one and the same stack. The CDK CLI selects
+ * by construct path: `ToDoMgmt-failover` names the top-level stack only.
+ */
+export const PIPELINE_FAILOVER_STACKS: readonly AppStack[] = APP_STACKS.filter((s) => s.kind === 'failover').map((s) => ({
+  ...s,
+  id: `${STACK_NAMES.pipeline}/${FAILOVER_STAGE_ID}/${s.name}`,
+}));
+
+/**
+ * deploy.sh's order (cdk ids). CodePipeline starts a new pipeline as soon as it is created (CodePipeline
+ * user guide, "Start a pipeline in CodePipeline": the CreatePipeline trigger). From an empty CodeCommit
+ * repository that first run stops at its source; from a connection it would build the repository's branch
+ * and deploy the same stacks deploy.sh is deploying. So with a connection the pipeline stack comes last:
+ * its first run then finds every stack in place.
+ */
+export function deployOrder(sourceKind: 'codecommit' | 'connection'): string[] {
+  const pipeline = APP_STACKS.filter((s) => s.kind === 'pipeline');
+  const rest = APP_STACKS.filter((s) => s.kind !== 'pipeline');
+  return (sourceKind === 'connection' ? [...rest, ...pipeline] : [...pipeline, ...rest]).map((s) => s.id);
+}
 
 /** CDK Pipelines' cross-region support stack (artifact replication) for the region the pipeline deploys to besides its own. */
 export const supportStackName = (region: string) => `${STACK_NAMES.pipeline}-support-${region}`;

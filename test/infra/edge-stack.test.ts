@@ -298,6 +298,8 @@ describe('Cognito multi-Region replication', () => {
     expect(replica.Properties).toEqual({
       RegionName: 'us-east-2',
       UserPoolId: { 'Fn::GetAtt': [expect.stringMatching(/^Primaryuserpoolid/), 'Parameter.Value'] },
+      // The app's tag reaches the stage's stacks (PipelineStack tags each stage).
+      UserPoolTagsAtCreate: { application: 'ToDoMgmt' },
     });
     expect(replica.DependsOn).toContain(replicaKeyId);
     expect(readers(secd)).toContainEqual(expect.objectContaining({ parameters: { Name: ssmParameterName('pri', 'user-pool-key-arn') } }));

@@ -1,8 +1,15 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { failoverIamActionList } from '#failover/aws/iam-actions';
-import { FAILOVER_PIPELINE_NAME, PIPELINE_NAME, REPOSITORY_BRANCH, REPOSITORY_NAME, STAGE_IDS } from '#names';
+import { FAILOVER_PIPELINE_NAME, PIPELINE_NAME, REPOSITORY_BRANCH, REPOSITORY_NAME, STACK_NAMES, STAGE_IDS } from '#names';
+import { FAILOVER_STAGE_ID, PIPELINE_FAILOVER_STACKS } from '#stacks';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, type Stack } from 'aws-cdk-lib';
+import { loadConfig } from '#config';
+import { buildToDoMgmtApp } from '../../lib/todo-mgmt-app';
 import { SYNTH_COMMANDS } from '../../lib/pipeline-stack';
-import { removeOutdir, type SynthesizedApp, synthApp } from './synth-app';
+import { cdkJsonContext, removeOutdir, type SynthesizedApp, synthApp, TEST_ENV } from './synth-app';
 
 interface PipelineStage {
   Name: string;
@@ -10,9 +17,17 @@ interface PipelineStage {
     Name: string;
     ActionTypeId: { Category: string; Provider: string };
     RunOrder?: number;
+    Region?: string;
     Configuration?: Record<string, unknown>;
   }[];
 }
+
+/** The `SOURCE_*` keys of a GitHub repository through a connection made in the console (codeconnections ARN). */
+const CONNECTION_ENV = {
+  SOURCE_CONNECTION_ARN: 'arn:aws:codeconnections:us-east-1:111111111111:connection/aEXAMPLE-8aad-4d5d-8878-dfcab0bc441f',
+  SOURCE_REPOSITORY: 'my-org/todomgmt',
+  SOURCE_BRANCH: 'release/v2',
+};
 
 let synthesized: SynthesizedApp;
 let pipeline: Template;
@@ -34,6 +49,8 @@ function stagesOf(template: Template): PipelineStage[] {
 describe('ToDoMgmt (CDK pipeline)', () => {
   test('CodeCommit repository and a V2 pipeline with KMS-encrypted artifacts', () => {
     pipeline.hasResourceProperties('AWS::CodeCommit::Repository', { RepositoryName: REPOSITORY_NAME });
+    // A copy of what local_codecommit_setup.sh pushed: it goes with the stack (explicitly).
+    pipeline.hasResource('AWS::CodeCommit::Repository', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     pipeline.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: PIPELINE_NAME, PipelineType: 'V2' });
     const [resource] = Object.values(pipeline.findResources('AWS::CodePipeline::Pipeline'));
     const stores = resource.Properties.ArtifactStores as { Region: string; ArtifactStore: { EncryptionKey?: { Type: string } } }[];
@@ -52,19 +69,58 @@ describe('ToDoMgmt (CDK pipeline)', () => {
     expect(builds.some((spec) => SYNTH_COMMANDS.every((command) => spec.includes(command)))).toBe(true);
   });
 
-  test('updates itself, then deploys PriDeploy, then SecdDeploy', () => {
+  test('updates itself, then deploys PriDeploy, then SecdDeploy, then both failover stacks', () => {
     const names = stagesOf(pipeline).map((stage) => stage.Name);
-    expect(names.indexOf('UpdatePipeline')).toBeGreaterThan(names.indexOf('Build'));
-    expect(names.indexOf(STAGE_IDS.pri)).toBeGreaterThan(names.indexOf('UpdatePipeline'));
-    expect(names.indexOf(STAGE_IDS.secd)).toBeGreaterThan(names.indexOf(STAGE_IDS.pri));
+    expect(names).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', STAGE_IDS.pri, STAGE_IDS.secd, FAILOVER_STAGE_ID]);
     const deployedStacks = (stage: string) =>
       stagesOf(pipeline)
         .find((s) => s.Name === stage)!
-        .Actions.map((action) => action.Configuration?.StackName)
-        .filter(Boolean);
-    expect(new Set(deployedStacks(STAGE_IDS.pri))).toEqual(new Set(['ToDoMgmt-infra-pri', 'ToDoMgmt-app-pri']));
-    expect(new Set(deployedStacks(STAGE_IDS.secd))).toEqual(new Set(['ToDoMgmt-infra-secd', 'ToDoMgmt-app-secd']));
+        .Actions.filter((action) => action.Name.endsWith('.Deploy'))
+        .map((action) => `${String(action.Configuration?.StackName)} ${action.Region ?? 'us-east-1'}`);
+    expect(deployedStacks(STAGE_IDS.pri)).toEqual(['ToDoMgmt-infra-pri us-east-1', 'ToDoMgmt-app-pri us-east-1']);
+    expect(deployedStacks(STAGE_IDS.secd)).toEqual(['ToDoMgmt-infra-secd us-east-2', 'ToDoMgmt-app-secd us-east-2']);
+    // The failover stacks under the names users and deploy.sh know, each in its own region.
+    expect(deployedStacks(FAILOVER_STAGE_ID).sort()).toEqual([
+      `${STACK_NAMES.failover} us-east-1`,
+      `${STACK_NAMES.failoverSecd} us-east-2`,
+    ]);
   });
+
+  test("the pipeline's failover stacks are the top-level ones: same stack names, regions and templates", () => {
+    const copies = synthesized.stacks.pipeline.failoverStage!.node.children.filter((c): c is Stack => 'stackName' in c);
+    expect(copies.map((s) => `${s.node.path} ${s.stackName} ${s.region}`).sort()).toEqual(
+      PIPELINE_FAILOVER_STACKS.map((s) => `${s.id} ${s.name} ${s.regionRole === 'pri' ? 'us-east-1' : 'us-east-2'}`).sort(),
+    );
+    // The application tag reaches the stage stacks too (aspects do not cross into a nested stage by themselves).
+    expect(JSON.stringify(synthesized.template(copies[0]).toJSON())).toContain('"Key":"application","Value":"ToDoMgmt"');
+  });
+});
+
+test('synthesized as the CDK CLI does (paths in Metadata, CDKMetadata), the copies equal the top-level stacks byte for byte', () => {
+  // What the CLI adds to the context of every synth; without it templates carry no construct paths at all.
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-paths-'));
+  try {
+    const context = {
+      ...cdkJsonContext(),
+      'aws:cdk:bundling-stacks': [],
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:version-reporting': true,
+    };
+    const app = new App({ outdir, context });
+    buildToDoMgmtApp(app, loadConfig(TEST_ENV));
+    const assembly = app.synth();
+    const template = (id: string) => assembly.stacksRecursively.find((s) => s.hierarchicalId === id)!.template as object;
+    for (const stack of PIPELINE_FAILOVER_STACKS) {
+      const top = template(stack.name);
+      expect(JSON.stringify(top)).toContain(`"aws:cdk:path":"${stack.name}/`);
+      // Neither deploy undoes the other: CloudFormation would list a Metadata change as a change too.
+      expect(template(stack.id)).toEqual(top);
+    }
+    // The stage stacks around them do carry their stage paths (the rewrite is the failover stage's only).
+    expect(JSON.stringify(template('ToDoMgmt/PriDeploy/ToDoMgmt-infra-pri'))).toContain('"aws:cdk:path":"ToDoMgmt/PriDeploy/');
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 });
 
 describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) => {
@@ -151,4 +207,54 @@ test('the secondary failover pipeline depends on nothing in the primary region',
   expect(JSON.stringify(failover.secd.toJSON())).not.toContain('Fn::ImportValue');
   expect(synthesized.stacks.failover.secd.dependencies).toEqual([]);
   expect(synthesized.stacks.failover.secd.region).toBe('us-east-2');
+});
+
+describe('with a CodeConnections source (SOURCE_* in .env)', () => {
+  let connected: SynthesizedApp;
+  // synthApp() throws on any unacknowledged cdk-nag finding or template error: this synthesis is also that check.
+  beforeAll(() => (connected = synthApp({ bundle: false, env: CONNECTION_ENV })));
+  afterAll(() => removeOutdir(connected));
+
+  test('no CodeCommit repository: the pipeline builds the branch of the GitHub, GitLab or Bitbucket repository', () => {
+    const template = connected.template(connected.stacks.pipeline);
+    template.resourceCountIs('AWS::CodeCommit::Repository', 0);
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    const source = stagesOf(template)[0].Actions[0];
+    expect(source.ActionTypeId).toMatchObject({ Category: 'Source', Provider: 'CodeStarSourceConnection' });
+    expect(source.Configuration).toEqual({
+      ConnectionArn: CONNECTION_ENV.SOURCE_CONNECTION_ARN,
+      FullRepositoryId: CONNECTION_ENV.SOURCE_REPOSITORY,
+      BranchName: CONNECTION_ENV.SOURCE_BRANCH,
+    });
+    expect(stagesOf(template).map((s) => s.Name)).toEqual(stagesOf(pipeline).map((s) => s.Name));
+  });
+
+  test("the source action may use the connection under its ARN's service prefix (codeconnections), and the old one", () => {
+    const statements = Object.values(connected.template(connected.stacks.pipeline).findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+    const using = statements.filter((s) => [s.Action].flat().some((a) => a.endsWith(':UseConnection')));
+    expect(using.flatMap((s) => [s.Action].flat()).sort()).toEqual(['codeconnections:UseConnection', 'codestar-connections:UseConnection']);
+    expect(using.map((s) => s.Resource)).toEqual([CONNECTION_ENV.SOURCE_CONNECTION_ARN, CONNECTION_ENV.SOURCE_CONNECTION_ARN]);
+  });
+
+  test('an older codestar-connections ARN gets exactly the action CDK grants', () => {
+    const arn = 'arn:aws:codestar-connections:us-east-1:111111111111:connection/7d2469ff-514a-4e4f-9003-5ca4a43cdc41';
+    const old = synthApp({ bundle: false, env: { ...CONNECTION_ENV, SOURCE_CONNECTION_ARN: arn } });
+    try {
+      const text = JSON.stringify(old.template(old.stacks.pipeline).toJSON());
+      expect(text.match(/"[a-z-]+:UseConnection"/g)).toEqual(['"codestar-connections:UseConnection"']);
+      expect(text).toContain(arn);
+    } finally {
+      removeOutdir(old);
+    }
+  });
+
+  test('the primary failover pipeline then runs from its own S3 copy of the program, like the secondary', () => {
+    const template = connected.template(connected.stacks.failover.pri);
+    const source = stagesOf(template)[0].Actions[0];
+    expect(source.ActionTypeId.Provider).toBe('S3');
+    expect(JSON.stringify(source.Configuration)).toContain('cdk-hnb659fds-assets-111111111111-us-east-1');
+    expect(JSON.stringify(template.toJSON()).toLowerCase()).not.toContain('codecommit');
+  });
 });

@@ -3,13 +3,14 @@
 // also checks this at run time with `cdk list --long --json`).
 import { App, Stack } from 'aws-cdk-lib';
 import { loadConfig } from '#config';
-import { APP_STACKS, supportStackName } from '#stacks';
+import { APP_STACKS, PIPELINE_FAILOVER_STACKS, supportStackName } from '#stacks';
 import { buildToDoMgmtApp } from '../../lib/todo-mgmt-app';
 
 const REGIONS = { pri: 'eu-west-1', secd: 'eu-central-1' };
 
 test('every stack of the app is in the shared table, in the right region; the support stack has the name delete.sh deletes', () => {
-  const table = APP_STACKS.map((s) => ({ id: s.id, name: s.name, region: REGIONS[s.regionRole] }));
+  // The pipeline's copies of the failover stacks: other cdk ids, the same CloudFormation stacks.
+  const table = [...APP_STACKS, ...PIPELINE_FAILOVER_STACKS].map((s) => ({ id: s.id, name: s.name, region: REGIONS[s.regionRole] }));
 
   // No asset bundling: only the construct tree matters here.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

@@ -174,3 +174,90 @@ test('a project that is not a git repository: every file except node_modules, .l
   expect(remoteFiles()).toEqual(PUSHED);
   expect(git(sandbox.dir, `--git-dir=${bare}`, 'log', '-1', '--format=%s', 'main')).toMatch(/^Sync from no git history /);
 });
+
+describe("the local rehearsal's state (keys, client secret, database passwords) is never pushed", () => {
+  const writeState = (dir: string) => {
+    for (const file of ['secrets.json', 'token-signing-key.json', 'endpoints.json', 'pri/db/ibdata1']) {
+      fs.mkdirSync(path.dirname(path.join(sandbox.project, dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(sandbox.project, dir, file), 'secret\n');
+    }
+  };
+
+  test('LOCAL_STATE_DIR under another name than .local, not in .gitignore: left out, with or without git', async () => {
+    await project();
+    fs.appendFileSync(path.join(sandbox.project, '.env'), 'LOCAL_STATE_DIR=rehearsal-state\n');
+    writeState('rehearsal-state');
+    const run = await sandbox.run('local_codecommit_setup.sh');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(remoteFiles()).toEqual(PUSHED);
+
+    fs.rmSync(path.join(sandbox.project, '.git'), { recursive: true });
+    fs.writeFileSync(path.join(sandbox.project, 'lib/app.ts'), 'export const v = 3;\n');
+    const again = await sandbox.run('local_codecommit_setup.sh');
+    expect(again.status).toBe(0);
+    expect(remoteFiles()).toEqual(PUSHED);
+  });
+
+  test('a state directory LOCAL_STATE_DIR no longer names (an earlier setting) is refused before anything is cloned', async () => {
+    await project();
+    fs.appendFileSync(path.join(sandbox.project, '.env'), 'LOCAL_STATE_DIR=rehearsal-state\n');
+    writeState('rehearsal-state');
+    writeState('old-state');
+    writeState('deeper/state');
+    const run = await sandbox.run('local_codecommit_setup.sh');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      "error: a local rehearsal's state (client secret, database passwords, signing key) would be pushed from: " +
+        `deeper/state/ old-state/. Nothing was pushed. LOCAL_STATE_DIR in .env names ${sandbox.project}/rehearsal-state; ` +
+        'delete the other one (LOCAL_STATE_DIR=<it> ./delete.sh --local), move it out of the project, or add it to .gitignore, then re-run',
+    );
+    expect(run.calls.some((c) => / (clone|push|commit) /.test(c))).toBe(false);
+    expect(git(sandbox.dir, `--git-dir=${bare}`, 'branch', '--list')).toBe('');
+  });
+
+  test('LOCAL_STATE_DIR=. (the project itself) is refused', async () => {
+    await project();
+    fs.appendFileSync(path.join(sandbox.project, '.env'), 'LOCAL_STATE_DIR=.\n');
+    const run = await sandbox.run('local_codecommit_setup.sh');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('LOCAL_STATE_DIR in .env is the project directory itself');
+    expect(run.calls.some((c) => / (clone|push|commit) /.test(c))).toBe(false);
+  });
+});
+
+describe('with a CodeConnections source (SOURCE_* in .env)', () => {
+  const SOURCE =
+    'SOURCE_CONNECTION_ARN=arn:aws:codeconnections:us-east-1:123456789012:connection/aEXAMPLE-8aad\n' +
+    'SOURCE_REPOSITORY=my-org/todomgmt\nSOURCE_BRANCH=main\n';
+
+  test('explains that pushing to that repository deploys, and does nothing else', async () => {
+    await project();
+    fs.appendFileSync(path.join(sandbox.project, '.env'), SOURCE);
+    const run = await sandbox.run('local_codecommit_setup.sh');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(
+      'ToDoMgmtPipeline builds from my-org/todomgmt (branch main) through a CodeConnections connection\n' +
+        '(SOURCE_* in .env), not from CodeCommit: there is nothing for this script to push, and it pushed nothing.\n' +
+        'To deploy, commit your change and push it to that repository, e.g.:\n' +
+        '  git push <remote of my-org/todomgmt> HEAD:main\n',
+    );
+    expect(run.stdout).toContain(`aws codepipeline get-pipeline-state --name ToDoMgmtPipeline --region ${PRI}`);
+    expect(run.calls.some((c) => c.startsWith('aws ') || / (clone|push|commit|add) /.test(c))).toBe(false);
+    expect(git(sandbox.dir, `--git-dir=${bare}`, 'branch', '--list')).toBe('');
+  });
+
+  test('needs neither git-remote-codecommit nor the aws CLI, and warns when git would commit a rehearsal state', async () => {
+    await project(['jq', 'node', 'npm', 'git']);
+    fs.appendFileSync(path.join(sandbox.project, '.env'), `${SOURCE}LOCAL_STATE_DIR=rehearsal-state\n`);
+    fs.mkdirSync(path.join(sandbox.project, 'rehearsal-state'));
+    fs.writeFileSync(path.join(sandbox.project, 'rehearsal-state', 'secrets.json'), '{}\n');
+    const run = await sandbox.run('local_codecommit_setup.sh');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe(
+      "warning: git would commit a local rehearsal's state (client secret, database passwords, signing key) in: rehearsal-state/: " +
+        'add it to .gitignore or move it out of the project before you push\n',
+    );
+  });
+});

@@ -76,13 +76,15 @@ test('after confirmation, tears down in the order that works; a second run finds
   expect(
     run.calls.some((c) => /list-buckets|s3 ls|someone-elses|CDKToolkit --region .* delete|delete-stack --stack-name CDKToolkit/.test(c)),
   ).toBe(false);
-  expect(run.stdout.match(/^==> \[\d+\/10\] /gm)).toHaveLength(10);
-  expect(run.stdout.match(/^ {4}done in \d+(m\d\d)?s$/gm)).toHaveLength(10);
+  expect(run.stdout.match(/^==> \[\d+\/11\] /gm)).toHaveLength(11);
+  expect(run.stdout.match(/^ {4}done in \d+(m\d\d)?s$/gm)).toHaveLength(11);
   expectCleanAccount(sandbox);
 
   const again = await sandbox.run('delete.sh', ['--yes']);
   expect(again.status).toBe(0);
-  expect(again.stdout).toContain(`Nothing to delete: no ToDoMgmt stack and no global cluster in ${PRI} or ${SECD} (account ${ACCOUNT}).`);
+  expect(again.stdout).toContain(
+    `Nothing to delete: no ToDoMgmt stack, no global cluster and no failover run record in ${PRI} or ${SECD} (account ${ACCOUNT}).`,
+  );
   expect(again.calls.filter((c) => MUTATING.test(c))).toEqual([]);
 });
 
@@ -229,6 +231,68 @@ test('--dry-run lists the plan and the commands, asks nothing and changes nothin
     TEARDOWN,
   );
   expect(printed).toContain(`[dry-run] ${removeCall(SECD_ARN, SECD)}`);
+});
+
+describe('the failover run record (an SSM parameter in each region that no stack owns)', () => {
+  const RECORD = '/todomgmt/failover/run';
+  const withRecords = (state: ReturnType<typeof deployedState>, regions = [PRI, SECD]) => {
+    for (const region of regions) state.ssm[`${region}/${RECORD}`] = '{"mode":"switchover","target":"us-east-2"}';
+    return state;
+  };
+  const deleteCall = (region: string) => `aws ssm delete-parameter --name ${RECORD} --region ${region} --cli-connect-timeout 10`;
+
+  test('is listed in the plan and deleted in both regions after the stacks; a second run finds nothing', async () => {
+    sandbox = await Sandbox.create(undefined, withRecords(deployedState()));
+    const run = await sandbox.run('delete.sh', ['--yes']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(
+      `    the failover run record ${RECORD} (SSM parameter, no stack owns it): ${PRI} (present), ${SECD} (present)`,
+    );
+    const deletes = run.calls.filter((c) => c.startsWith('aws ssm delete-parameter'));
+    expect(deletes).toEqual([deleteCall(PRI), deleteCall(SECD)]);
+    expect(run.calls.indexOf(deletes[0])).toBeGreaterThan(
+      run.calls.lastIndexOf(`aws cloudformation delete-stack --stack-name ToDoMgmt-support-${SECD} --region ${SECD}`),
+    );
+    expect(Object.keys(sandbox.state.ssm).filter((k) => k.endsWith(RECORD))).toEqual([]);
+    expectCleanAccount(sandbox);
+    expect((await sandbox.run('delete.sh', ['--yes'])).stdout).toContain('Nothing to delete');
+  });
+
+  test('alone, it is still something to delete', async () => {
+    sandbox = await Sandbox.create(undefined, withRecords(freshState(), [SECD]));
+    const run = await sandbox.run('delete.sh', ['--yes']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`no stack owns it): ${SECD} (present)\n`);
+    expect(run.stdout).toContain(`${RECORD} (${PRI}): none`);
+    expect(run.stdout).toContain(`${RECORD} (${SECD}): deleted`);
+    expect(sandbox.state.ssm[`${SECD}/${RECORD}`]).toBeUndefined();
+  });
+
+  test('a region whose SSM does not answer does not stop the teardown: that copy is named, with the command for later', async () => {
+    sandbox = await Sandbox.create(undefined, withRecords(deployedState()));
+    sandbox.state.unreachable = [`ssm:${SECD}`];
+    const run = await sandbox.run('delete.sh', ['--yes']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(
+      `: ${PRI} (present), ${SECD} (not checked (Could not connect to the endpoint URL: "https://ssm.${SECD}.amazonaws.com/"))`,
+    );
+    expect(run.stderr).toContain(
+      `warning: ${RECORD} in ${SECD} was not deleted (Could not connect to the endpoint URL: "https://ssm.${SECD}.amazonaws.com/"); ` +
+        `when ${SECD} answers: aws ssm delete-parameter --name ${RECORD} --region ${SECD}`,
+    );
+    expect(run.stdout).toContain('ToDoMgmt is deleted from');
+    expect(sandbox.state.ssm[`${PRI}/${RECORD}`]).toBeUndefined();
+    expect(sandbox.state.ssm[`${SECD}/${RECORD}`]).toBeDefined();
+    expectCleanAccount(sandbox);
+  });
+
+  test('--dry-run prints both deletions and deletes neither', async () => {
+    sandbox = await Sandbox.create(undefined, withRecords(deployedState()));
+    const run = await sandbox.run('delete.sh', ['--dry-run']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`[dry-run] ${deleteCall(PRI)}\n[dry-run] ${deleteCall(SECD)}\n`);
+    expect(sandbox.state.ssm[`${PRI}/${RECORD}`]).toBeDefined();
+  });
 });
 
 describe('--local', () => {

@@ -19,9 +19,10 @@ test('without the outputs, the summary falls back to SSM, the user pool clients 
   expect(run.status).toBe(0);
   expect(run.stdout).toContain('API (CloudFront):  (no CloudfrontUrl output on ToDoMgmt-app-pri: see the CloudFormation console)/v1');
   expect(run.stdout).toContain(`Token URL:         https://todomgmt-dev-api-${ACCOUNT}.auth.${PRI}.amazoncognito.com/oauth2/token`);
-  expect(run.calls.slice(-2)).toEqual([
+  expect(run.calls.slice(-3)).toEqual([
     `aws ssm get-parameter --name /todomgmt/pri/user-pool-id --region ${PRI} --output json`,
     `aws cognito-idp list-user-pool-clients --user-pool-id us-east-1_Pool123 --region ${PRI} --output json`,
+    `aws cloudformation describe-stacks --stack-name ToDoMgmt-app-secd --region ${SECD} --output json`,
   ]);
   expect(run.stdout).toContain('--user-pool-id us-east-1_Pool123 --client-id client123');
 });
@@ -33,10 +34,11 @@ test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the
   expect(run.status).toBe(0);
 
   const significant = run.calls.filter((c) => !c.startsWith('aws cloudformation describe-stacks --stack-name ToDoMgmt'));
-  expect(significant.slice(0, 10)).toEqual([
+  expect(significant.slice(0, 11)).toEqual([
     'node --version',
     sandbox.describeAppCall,
     `aws sts get-caller-identity --region ${PRI} --output json`,
+    `aws codecommit get-repository --repository-name ToDoMgmtRepo --region ${PRI} --output json`,
     `aws cloudformation describe-stacks --stack-name CDKToolkit --region ${PRI} --output json`,
     `aws cloudformation describe-stacks --stack-name CDKToolkit --region ${SECD} --output json`,
     'npm ci --no-audit --no-fund',
@@ -74,6 +76,122 @@ test('deploys in order: preflight, npm ci, build, tests, synth, stack check, the
   expect(stackNames(sandbox)).toEqual(
     [`${PRI}/CDKToolkit`, `${SECD}/CDKToolkit`, ...sandbox.state.cdkApp.map((s) => `${s.region}/${s.name}`)].sort(),
   );
+});
+
+test('with a Cognito replica, the secondary token URL is printed next to the primary one, with when to use it', async () => {
+  sandbox = await Sandbox.create();
+  const replica = `https://todomgmt-dev-api-${ACCOUNT}.auth.${SECD}.amazoncognito.com/oauth2/token`;
+  sandbox.state.cdkApp = sandbox.state.cdkApp.map((s) =>
+    s.name === 'ToDoMgmt-app-secd' ? { ...s, outputs: [{ OutputKey: 'TokenUrl', OutputValue: replica }] } : s,
+  );
+  const run = await sandbox.run('deploy.sh');
+  expect(run.status).toBe(0);
+  expect(run.stdout).toContain(
+    `  Token URL:         https://todomgmt-dev-api-${ACCOUNT}.auth.${PRI}.amazoncognito.com/oauth2/token\n` +
+      `  Token URL, ${SECD}: ${replica}\n` +
+      `                     (the user pool's replica: same client id and secret; get tokens there while ${PRI} is down)\n` +
+      '  Client id:         client123\n',
+  );
+});
+
+test('without a replica (the default) there is no second token URL', async () => {
+  sandbox = await Sandbox.create();
+  const run = await sandbox.run('deploy.sh');
+  expect(run.status).toBe(0);
+  expect(run.stdout).not.toContain(`Token URL, ${SECD}`);
+});
+
+describe('the pipeline source: CodeCommit where the account may use it, else a CodeConnections connection', () => {
+  const ARN = 'arn:aws:codeconnections:us-east-1:123456789012:connection/aEXAMPLE-8aad-4d5d-8878-dfcab0bc441f';
+  const withConnection = (s: Sandbox, status?: 'AVAILABLE' | 'PENDING' | 'ERROR') => {
+    fs.appendFileSync(
+      path.join(s.project, '.env'),
+      `SOURCE_CONNECTION_ARN=${ARN}\nSOURCE_REPOSITORY=my-org/todomgmt\nSOURCE_BRANCH=main\n`,
+    );
+    if (status) s.state.connections[ARN] = status;
+  };
+  const refused = (run: { status: number | null; stderr: string; calls: string[] }, pattern: RegExp) => {
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toBe('Preflight found 1 problem(s):');
+    expect(lines[1]).toMatch(pattern);
+    expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+  };
+
+  test('an account with no CodeCommit repository (closed to new customers) is stopped with the fix: the SOURCE_* keys', async () => {
+    sandbox = await Sandbox.create();
+    sandbox.state.repositories = [];
+    const run = await sandbox.run('deploy.sh', ['--yes']);
+    refused(
+      run,
+      new RegExp(
+        `^ {2}- CodeCommit: this account has no repository in ${PRI}, and CodeCommit is closed to new customers \\(creating ToDoMgmtRepo ` +
+          'would fail with OperationNotAllowedException\\): build from GitHub, GitLab or Bitbucket instead: create a connection in the ' +
+          'console \\(Developer Tools > Settings > Connections\\), approve it, and set SOURCE_CONNECTION_ARN, SOURCE_REPOSITORY and ' +
+          'SOURCE_BRANCH in \\.env\\. If your AWS Organization already uses CodeCommit, re-run with TODOMGMT_CODECOMMIT_ALLOWED=1$',
+      ),
+    );
+    expect(run.calls).toContain(`aws codecommit list-repositories --region ${PRI} --output json`);
+  });
+
+  test('an existing CodeCommit customer without ToDoMgmtRepo yet may go on; so may an Organization that says so', async () => {
+    sandbox = await Sandbox.create();
+    sandbox.state.repositories = [`${PRI}/someone-elses-repo`];
+    sandbox.options = { ...sandbox.options, failOn: ['npm run build'] };
+    const existing = await sandbox.run('deploy.sh');
+    expect(existing.stdout).toContain(`CodeCommit: the account has 1 repositories in ${PRI}; the ToDoMgmt stack creates ToDoMgmtRepo`);
+    expect(existing.calls).toContain('npm run build');
+
+    sandbox.state.repositories = [];
+    const allowed = await sandbox.run('deploy.sh', [], { env: { TODOMGMT_CODECOMMIT_ALLOWED: '1' } });
+    expect(allowed.stdout).toContain('TODOMGMT_CODECOMMIT_ALLOWED=1 says your Organization may create one');
+    expect(allowed.calls).toContain('npm run build');
+  });
+
+  test('CodeCommit that cannot be read: the error, the permissions, and the other way', async () => {
+    sandbox = await Sandbox.create();
+    sandbox.options = { ...sandbox.options, failOn: ['aws codecommit get-repository'] };
+    refused(
+      await sandbox.run('deploy.sh', ['--yes']),
+      /cannot read CodeCommit in us-east-1 \(stub: failing on request: .*\): retry, or build from GitHub, GitLab or Bitbucket instead/,
+    );
+  });
+
+  test('with an AVAILABLE connection: no CodeCommit call, the pipeline stack deployed last (a new pipeline runs at once)', async () => {
+    sandbox = await Sandbox.create();
+    withConnection(sandbox, 'AVAILABLE');
+    sandbox.state.repositories = [];
+    const run = await sandbox.run('deploy.sh');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.calls).toContain(`aws codeconnections get-connection --connection-arn ${ARN} --region us-east-1 --output json`);
+    expect(run.calls.some((c) => c.startsWith('aws codecommit'))).toBe(false);
+    expect(run.stdout).toContain('connection todomgmt-github (GitHub): AVAILABLE; the pipeline builds my-org/todomgmt (main)');
+    expect(deployedIds(run.calls)).toEqual([...DEPLOY_ORDER.slice(1), 'ToDoMgmt']);
+    expect(run.stdout).toContain('  1. push to my-org/todomgmt (main): ToDoMgmtPipeline builds from it (creating it started a first run)');
+    expect(run.stdout).not.toContain('local_codecommit_setup.sh');
+  });
+
+  test.each([
+    [
+      'PENDING',
+      'PENDING' as const,
+      new RegExp(
+        'the connection todomgmt-github is PENDING: approve it in the console ' +
+          '\\(Developer Tools > Settings > Connections > todomgmt-github > Update pending connection\\), then re-run$',
+      ),
+    ],
+    ['ERROR', 'ERROR' as const, /the connection todomgmt-github is ERROR: fix it, or create a new one, in the console/],
+    [
+      'missing',
+      undefined,
+      /the connection arn:aws:codeconnections:\S+ does not exist in this account: create one in the console .* SOURCE_CONNECTION_ARN/,
+    ],
+  ])('a connection that is %s is refused with what to do', async (_label, status, pattern) => {
+    sandbox = await Sandbox.create();
+    withConnection(sandbox, status);
+    refused(await sandbox.run('deploy.sh', ['--yes']), pattern);
+  });
 });
 
 describe('preflight: one line per problem with its fix, nothing changed', () => {
@@ -314,7 +432,7 @@ test('--dry-run prints every command in order and runs only read-only queries', 
   const run = await sandbox.run('deploy.sh', ['--dry-run']);
   expect(run.status).toBe(0);
   expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
-  const readOnly = /^(node --version|aws (sts get-caller-identity|cloudformation describe-stacks) )/;
+  const readOnly = /^(node --version|aws (sts get-caller-identity|cloudformation describe-stacks|codecommit get-repository) )/;
   expect(run.calls.every((c) => readOnly.test(c) || c === sandbox.describeAppCall)).toBe(true);
   const printed = run.stdout
     .split('\n')

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, readEnv } from '#config';
 import {
   clusterId,
   FAILOVER_PIPELINE_NAME,
+  FAILOVER_RUN_PARAMETER,
   functionName,
   GLOBAL_CLUSTER_ID,
   PIPELINE_NAME,
@@ -19,6 +20,10 @@ import {
 } from '#names';
 import { type AppDescription, describeAppCli } from '../../util/scripts/describe-app';
 import { DOTENV } from './harness';
+
+const CONNECTION_ARN = 'arn:aws:codeconnections:us-east-1:123456789012:connection/aEXAMPLE-8aad-4d5d-8878-dfcab0bc441f';
+const CODESTAR_ARN = 'arn:aws:codestar-connections:eu-west-1:123456789012:connection/7d2469ff-514a-4e4f-9003-5ca4a43cdc41';
+const SOURCE = `SOURCE_CONNECTION_ARN=${CONNECTION_ARN}\nSOURCE_REPOSITORY=my-org/todomgmt\nSOURCE_BRANCH=release/v2\n`;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-describe-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -41,15 +46,33 @@ describe('names and stacks equal assets/common', () => {
 
   test('the physical names the scripts look up', () => {
     expect(app.names).toEqual({
-      repository: REPOSITORY_NAME,
-      repositoryBranch: REPOSITORY_BRANCH,
       pipeline: PIPELINE_NAME,
       failoverPipelines: { pri: FAILOVER_PIPELINE_NAME('pri'), secd: FAILOVER_PIPELINE_NAME('secd') },
       globalClusterId: GLOBAL_CLUSTER_ID,
       clusterIds: { pri: clusterId('pri'), secd: clusterId('secd') },
       createTableFunction: functionName('pri', 'CreateTableFunction'),
       userPoolIdParameter: `${SSM_PREFIX}/pri/user-pool-id`,
+      failoverRunParameter: FAILOVER_RUN_PARAMETER,
     });
+  });
+
+  test('the source: CodeCommit by default, else the connection, its repository and branch', () => {
+    expect(app.source).toEqual({ kind: 'codecommit', repository: REPOSITORY_NAME, branch: REPOSITORY_BRANCH, region: 'us-east-1' });
+    expect(described(`${DOTENV}${SOURCE}`, 'connection').source).toEqual({
+      kind: 'connection',
+      repository: 'my-org/todomgmt',
+      branch: 'release/v2',
+      connectionArn: CONNECTION_ARN,
+    });
+  });
+
+  test("the rehearsal's state directory, LOCAL_STATE_DIR resolved against the .env's directory, and its secret files", () => {
+    expect(app.local).toEqual({
+      stateDir: path.join(dir, '.local'),
+      secretFiles: ['secrets.json', 'token-signing-key.json', 'endpoints.json'],
+    });
+    expect(described(`${DOTENV}LOCAL_STATE_DIR=rehearsal/state\n`, 'state').local.stateDir).toBe(path.join(dir, 'rehearsal', 'state'));
+    expect(described(`${DOTENV}LOCAL_STATE_DIR=/var/tmp/todomgmt\n`, 'abs').local.stateDir).toBe('/var/tmp/todomgmt');
   });
 
   test('the deploy table is the stack order of the article, with cdk ids built from the stage ids', () => {
@@ -65,6 +88,10 @@ describe('names and stacks equal assets/common', () => {
       `${STACK_NAMES.failoverSecd}|${STACK_NAMES.failoverSecd}|secd|${secd}|failover`,
     ]);
     expect(app.deployOrder).toEqual(app.stacks.map((s) => s.id));
+    // A new pipeline runs at once: built from a connection, it would race deploy.sh, so it comes last.
+    const connected = described(`${DOTENV}${SOURCE}`, 'connection-order');
+    expect(connected.deployOrder).toEqual([...app.deployOrder.slice(1), STACK_NAMES.pipeline]);
+    expect(connected.stacks).toEqual(app.stacks);
   });
 
   test('the teardown order: failover pipelines, secondary, primary, pipeline, its support stack', () => {
@@ -103,6 +130,17 @@ describe('.env: the verdict of assets/common/config.ts, printed', () => {
     ['a short account', withLine('AWS_ACCOUNT', 'AWS_ACCOUNT=12345')],
     ['an upper-case domain prefix', withLine('COGNITO_DOMAIN_PREFIX', 'COGNITO_DOMAIN_PREFIX=ToDo_Api')],
     ['a non-boolean deletion protection', withLine('DB_DELETION_PROTECTION', 'DB_DELETION_PROTECTION=maybe')],
+    ['a CodeConnections source', `${DOTENV}${SOURCE}`],
+    ['a source through an older codestar-connections ARN', `${DOTENV}${SOURCE.replace(CONNECTION_ARN, CODESTAR_ARN)}`],
+    ['a connection without its branch', `${DOTENV}${SOURCE.replace('SOURCE_BRANCH=release/v2\n', '')}`],
+    ['a repository alone', `${DOTENV}SOURCE_REPOSITORY=my-org/todomgmt\n`],
+    [
+      'a CodeCommit ARN as the connection',
+      `${DOTENV}${SOURCE.replace(CONNECTION_ARN, 'arn:aws:codecommit:us-east-1:123456789012:ToDoMgmtRepo')}`,
+    ],
+    ['a repository without its owner', `${DOTENV}${SOURCE.replace('my-org/todomgmt', 'todomgmt')}`],
+    ['a clone URL as the repository', `${DOTENV}${SOURCE.replace('my-org/todomgmt', 'https://github.com/my-org/todomgmt.git')}`],
+    ['a branch git refuses', `${DOTENV}${SOURCE.replace('release/v2', 'release..v2')}`],
   ];
 
   test.each(cases)('%s', (label, content) => {
@@ -119,11 +157,42 @@ describe('.env: the verdict of assets/common/config.ts, printed', () => {
       expect(lines[0]).toBe('Invalid configuration (.env):');
       expect(lines.slice(1)).toEqual(e.problems.map((p) => `  - ${p}`));
       for (const p of e.problems)
-        expect(p).toMatch(/(AWS_SRC_REGION|AWS_DEST_REGION|AWS_ACCOUNT|COGNITO_DOMAIN_PREFIX|DB_DELETION_PROTECTION)/);
+        expect(p).toMatch(/(AWS_SRC_REGION|AWS_DEST_REGION|AWS_ACCOUNT|COGNITO_DOMAIN_PREFIX|DB_DELETION_PROTECTION|SOURCE_[A-Z_]+)/);
       return;
     }
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).config).toEqual(JSON.parse(JSON.stringify(expected, (_k, v: unknown) => v ?? null)));
+  });
+
+  test('the SOURCE_* keys: all three give a connection source; one or two name the missing keys; each value is checked', () => {
+    expect(described(`${DOTENV}${SOURCE}`).config.source).toEqual({
+      kind: 'connection',
+      connectionArn: CONNECTION_ARN,
+      repository: 'my-org/todomgmt',
+      branch: 'release/v2',
+    });
+    expect(described(DOTENV).config.source).toEqual({ kind: 'codecommit' });
+    const problems = (content: string) =>
+      describeAppCli(['--env-file', envFile('problems', content)], {})
+        .stderr.split('\n')
+        .slice(1, -1);
+    expect(problems(`${DOTENV}SOURCE_BRANCH=main\n`)).toEqual([
+      '  - SOURCE_BRANCH is set but SOURCE_CONNECTION_ARN and SOURCE_REPOSITORY are not: ' +
+        'SOURCE_CONNECTION_ARN, SOURCE_REPOSITORY, SOURCE_BRANCH go together ' +
+        '(a GitHub, GitLab or Bitbucket repository through CodeConnections); set all three, or none for CodeCommit',
+    ]);
+    expect(problems(`${DOTENV}${SOURCE.replace('SOURCE_REPOSITORY=my-org/todomgmt\n', '')}`)[0]).toMatch(
+      /^ {2}- SOURCE_CONNECTION_ARN and SOURCE_BRANCH are set but SOURCE_REPOSITORY is not: /,
+    );
+    const bad = SOURCE.replace(CONNECTION_ARN, 'arn:aws:codecommit:us-east-1:123456789012:ToDoMgmtRepo')
+      .replace('my-org/todomgmt', 'my-org/todomgmt.git')
+      .replace('release/v2', '-release');
+    expect(problems(`${DOTENV}${bad}`)).toEqual([
+      '  - SOURCE_CONNECTION_ARN=arn:aws:codecommit:us-east-1:123456789012:ToDoMgmtRepo is not a connection ARN: copy it from the ' +
+        'console (Developer Tools > Settings > Connections), e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<id>',
+      '  - SOURCE_REPOSITORY=my-org/todomgmt.git is invalid: use <owner>/<name> as the provider shows it, e.g. my-org/todomgmt',
+      '  - SOURCE_BRANCH=-release is not a branch name git accepts, e.g. main',
+    ]);
   });
 
   test('a variable in the environment overrides .env, as in readEnv()', () => {

@@ -261,6 +261,51 @@ describe('RDS, SSM, CodeCommit', () => {
       awsError('RepositoryDoesNotExistException', 'GetRepository'),
     );
   });
+  test('codecommit list-repositories: the repositories of that region; an account CodeCommit is closed to has none', () => {
+    state.repositories.push(`${PRI}/other`, `${SECD}/elsewhere`);
+    const names = (region: string) =>
+      json(call(`aws codecommit list-repositories --region ${region} --output json`)).repositories.map(
+        (r: { repositoryName: string }) => r.repositoryName,
+      );
+    expect(names(PRI)).toEqual(['ToDoMgmtRepo', 'other']);
+    state.repositories = [];
+    expect(json(call(`aws codecommit list-repositories --region ${PRI}`))).toEqual({ repositories: [] });
+  });
+
+  test("get-connection: the status, under the ARN's own service (codeconnections or codestar-connections); else not found", () => {
+    const arn = 'arn:aws:codeconnections:us-east-1:123456789012:connection/abc';
+    const get = (service: string) => call(`aws ${service} get-connection --connection-arn ${arn} --region ${PRI} --output json`);
+    expect(get('codeconnections')).toMatchObject(awsError('ResourceNotFoundException', 'GetConnection'));
+    state.connections[arn] = 'PENDING';
+    expect(json(get('codeconnections')).Connection).toMatchObject({
+      ConnectionArn: arn,
+      ConnectionStatus: 'PENDING',
+      ProviderType: 'GitHub',
+    });
+    expect(get('codestar-connections')).toMatchObject(awsError('ResourceNotFoundException', 'GetConnection'));
+  });
+
+  test('ssm delete-parameter: gone afterwards; a parameter that is not there is ParameterNotFound', () => {
+    const del = () => call(`aws ssm delete-parameter --name /todomgmt/pri/user-pool-id --region ${PRI} --cli-connect-timeout 10`);
+    expect(del()).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(state.ssm[`${PRI}//todomgmt/pri/user-pool-id`]).toBeUndefined();
+    expect(del()).toMatchObject(awsError('ParameterNotFound', 'DeleteParameter'));
+  });
+
+  test('an unreachable region, or one service of it: exit 255 as when the CLI cannot connect; other regions answer', () => {
+    const unreachable = {
+      code: 255,
+      stdout: '',
+      stderr: `\nCould not connect to the endpoint URL: "https://ssm.${SECD}.amazonaws.com/"\n`,
+    };
+    state.unreachable = [`ssm:${SECD}`];
+    expect(call(`aws ssm get-parameter --name x --region ${SECD}`)).toEqual(unreachable);
+    expect(call(`aws rds describe-db-clusters --db-cluster-identifier todomgmt-infra-secd-db-cluster --region ${SECD}`).code).toBe(0);
+    state.unreachable = [SECD];
+    expect(call(`aws ssm get-parameter --name x --region ${SECD}`)).toEqual(unreachable);
+    expect(call(`aws rds describe-db-clusters --db-cluster-identifier todomgmt-infra-secd-db-cluster --region ${SECD}`).code).toBe(255);
+    expect(call(`aws ssm get-parameter --name /todomgmt/pri/user-pool-id --region ${PRI}`).code).toBe(0);
+  });
 });
 
 describe('cdk, npm, node, git', () => {

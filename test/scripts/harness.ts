@@ -106,6 +106,8 @@ export function freshState(): FakeState {
     cdkApp: CDK_APP,
     ssm: { [`${PRI}//todomgmt/pri/user-pool-id`]: 'us-east-1_Pool123' },
     repositories: [`${PRI}/ToDoMgmtRepo`],
+    connections: {},
+    unreachable: [],
   };
 }
 

@@ -8,10 +8,12 @@
 //
 // Exit 0 with the JSON on stdout; 1 with the ConfigError's message on stderr (one "  - <problem>" line
 // per problem, each naming its key); 2 for a wrong argument.
-import { type AppConfig, ConfigError, type Env, loadConfig, readEnv } from '#config';
+import * as path from 'node:path';
+import { type AppConfig, ConfigError, type Env, loadConfig, localStateDir, readEnv } from '#config';
 import {
   clusterId,
   FAILOVER_PIPELINE_NAME,
+  FAILOVER_RUN_PARAMETER,
   functionName,
   GLOBAL_CLUSTER_ID,
   PIPELINE_NAME,
@@ -20,18 +22,32 @@ import {
   REPOSITORY_NAME,
   ssmParameterName,
 } from '#names';
-import { APP_STACKS, type AppStack, type TeardownStack, teardownOrder } from '#stacks';
+import { APP_STACKS, type AppStack, deployOrder, type TeardownStack, teardownOrder } from '#stacks';
+import { statePaths } from '../local/state';
+
+/** The repository the CDK pipeline builds from. */
+export type SourceDescription =
+  /** The CodeCommit repository the pipeline stack creates in the primary region (local_codecommit_setup.sh pushes to it). */
+  | { readonly kind: 'codecommit'; readonly repository: string; readonly branch: string; readonly region: string }
+  /** `<owner>/<name>` at GitHub, GitLab or Bitbucket, through a CodeConnections connection (SOURCE_* in .env). */
+  | { readonly kind: 'connection'; readonly repository: string; readonly branch: string; readonly connectionArn: string };
 
 export interface AppDescription {
   readonly config: AppConfig;
-  /** In deploy order. */
+  readonly source: SourceDescription;
+  /** The table of assets/common/stacks.ts (the article's order), each stack with its region. */
   readonly stacks: readonly (AppStack & { readonly region: string })[];
-  /** cdk ids. */
+  /** cdk ids, in the order deploy.sh deploys them. */
   readonly deployOrder: readonly string[];
   readonly teardownOrder: readonly (TeardownStack & { readonly region: string })[];
+  /** The local rehearsal, as far as the scripts care: where its state (keys, secrets, databases) lives. */
+  readonly local: {
+    /** Absolute: LOCAL_STATE_DIR resolved against the directory of the .env file. */
+    readonly stateDir: string;
+    /** Files only a rehearsal's state directory holds, with secrets in them: how local_codecommit_setup.sh recognizes one. */
+    readonly secretFiles: readonly string[];
+  };
   readonly names: {
-    readonly repository: string;
-    readonly repositoryBranch: string;
     /** The CDK pipeline (CodePipeline), not its stack. */
     readonly pipeline: string;
     readonly failoverPipelines: Readonly<Record<RegionRole, string>>;
@@ -40,25 +56,41 @@ export interface AppDescription {
     readonly createTableFunction: string;
     /** SSM parameter holding the user pool id (the summary's fallback when the stack has no output). */
     readonly userPoolIdParameter: string;
+    /** The failover program's run record, in both regions; no stack owns it (delete.sh deletes it). */
+    readonly failoverRunParameter: string;
   };
 }
 
-export function describeApp(config: AppConfig): AppDescription {
+/** `env` is what `config` was loaded from; `envDir` the directory of its .env file (the checkout). */
+export function describeApp(config: AppConfig, env: Env = {}, envDir = path.join(__dirname, '..', '..')): AppDescription {
   const stacks = APP_STACKS.map((s) => ({ ...s, region: config.regions[s.regionRole] }));
+  const state = statePaths(localStateDir(env, envDir));
   return {
     config,
+    source:
+      config.source.kind === 'codecommit'
+        ? { kind: 'codecommit', repository: REPOSITORY_NAME, branch: REPOSITORY_BRANCH, region: config.regions.pri }
+        : {
+            kind: 'connection',
+            repository: config.source.repository,
+            branch: config.source.branch,
+            connectionArn: config.source.connectionArn,
+          },
     stacks,
-    deployOrder: stacks.map((s) => s.id),
+    deployOrder: deployOrder(config.source.kind),
     teardownOrder: teardownOrder(config.regions.secd).map((s) => ({ ...s, region: config.regions[s.regionRole] })),
+    local: {
+      stateDir: state.root,
+      secretFiles: [state.secrets, state.signingKey, state.endpoints].map((file) => path.basename(file)),
+    },
     names: {
-      repository: REPOSITORY_NAME,
-      repositoryBranch: REPOSITORY_BRANCH,
       pipeline: PIPELINE_NAME,
       failoverPipelines: { pri: FAILOVER_PIPELINE_NAME('pri'), secd: FAILOVER_PIPELINE_NAME('secd') },
       globalClusterId: GLOBAL_CLUSTER_ID,
       clusterIds: { pri: clusterId('pri'), secd: clusterId('secd') },
       createTableFunction: functionName('pri', 'CreateTableFunction'),
       userPoolIdParameter: ssmParameterName('pri', 'user-pool-id'),
+      failoverRunParameter: FAILOVER_RUN_PARAMETER,
     },
   };
 }
@@ -79,8 +111,11 @@ export function describeAppCli(args: readonly string[], processEnv: Env): CliRes
     else return { code: 2, stdout: '', stderr: `${USAGE}\nunexpected argument: ${args[i]}\n` };
   }
   try {
+    const env = readEnv(envFile, processEnv);
+    // LOCAL_STATE_DIR is relative to the checkout, which is where its .env is.
+    const description = describeApp(loadConfig(env), env, envFile === undefined ? undefined : path.dirname(path.resolve(envFile)));
     // Absent optional fields print as null, so that every key is always there for jq.
-    const json = JSON.stringify(describeApp(loadConfig(readEnv(envFile, processEnv))), (_key, value: unknown) => value ?? null, 2);
+    const json = JSON.stringify(description, (_key, value: unknown) => value ?? null, 2);
     return { code: 0, stdout: `${json}\n`, stderr: '' };
   } catch (error) {
     if (error instanceof ConfigError) return { code: 1, stdout: '', stderr: `${error.message}\n` };

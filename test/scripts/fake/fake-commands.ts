@@ -75,6 +75,10 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
     const [service, op] = args;
     const region = opt('--region') ?? '';
     const key = (n: string) => `${region}/${n}`;
+    if (state.unreachable.includes(region) || state.unreachable.includes(`${service}:${region}`)) {
+      // botocore's EndpointConnectionError; the CLI exits 255.
+      fail(`\nCould not connect to the endpoint URL: "https://${service}.${region}.amazonaws.com/"`, 255);
+    }
     switch (`${service} ${op}`) {
       case 'sts get-caller-identity':
         return out({ UserId: 'AIDAEXAMPLE', Account: state.account, Arn: `arn:aws:iam::${state.account}:user/tester` });
@@ -225,12 +229,39 @@ function dispatch(state: FakeState, options: CallOptions, cwd: string, name: str
         if (value === undefined) awsError('ParameterNotFound', 'GetParameter', '');
         return out({ Parameter: { Name: opt('--name'), Value: value } });
       }
+      case 'ssm delete-parameter': {
+        if (state.ssm[key(opt('--name')!)] === undefined) awsError('ParameterNotFound', 'DeleteParameter', '');
+        delete state.ssm[key(opt('--name')!)];
+        return out(undefined);
+      }
       case 'cognito-idp list-user-pool-clients':
         return out({ UserPoolClients: [{ ClientId: 'client123', UserPoolId: opt('--user-pool-id'), ClientName: 'ToDoMgmt' }] });
       case 'codecommit get-repository': {
         const repo = opt('--repository-name')!;
         if (!state.repositories.includes(key(repo))) awsError('RepositoryDoesNotExistException', 'GetRepository', `${repo} does not exist`);
         return out({ repositoryMetadata: { repositoryName: repo } });
+      }
+      case 'codecommit list-repositories':
+        // Reading is open to every account; only CreateRepository refuses new customers (OperationNotAllowedException).
+        return out({
+          repositories: state.repositories
+            .filter((r) => r.startsWith(`${region}/`))
+            .map((r, i) => ({ repositoryName: r.slice(region.length + 1), repositoryId: `id-${i}` })),
+        });
+      case 'codeconnections get-connection':
+      case 'codestar-connections get-connection': {
+        const arn = opt('--connection-arn')!;
+        const status = state.connections[arn];
+        if (!status || arn.split(':')[2] !== service) awsError('ResourceNotFoundException', 'GetConnection', `Connection ${arn} not found`);
+        return out({
+          Connection: {
+            ConnectionName: 'todomgmt-github',
+            ConnectionArn: arn,
+            ProviderType: 'GitHub',
+            OwnerAccountId: state.account,
+            ConnectionStatus: status,
+          },
+        });
       }
       default:
         fail(`stub aws: unhandled call: ${line}`, 2);

@@ -54,7 +54,15 @@ export interface FakeState {
   /** What `cdk list` reports and `cdk deploy` creates. */
   cdkApp: CdkStack[];
   ssm: Record<string, string>; // key: `${region}/${name}`
-  repositories: string[]; // `${region}/${name}`
+  /** CodeCommit repositories, `${region}/${name}`. An account CodeCommit is closed to has none (and can create none). */
+  repositories: string[];
+  /** CodeConnections connections by ARN, with their status. */
+  connections: Record<string, 'AVAILABLE' | 'PENDING' | 'ERROR'>;
+  /**
+   * Endpoints that do not answer (an outage): a region (every service there) or `<service>:<region>`. Every
+   * aws call to one fails as the CLI does when it cannot connect.
+   */
+  unreachable: string[];
 }
 
 export const ACCOUNT = '123456789012';

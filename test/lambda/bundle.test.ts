@@ -1,7 +1,6 @@
 // The functions as they are deployed: each one bundled and minified with the CDK app's esbuild options
 // (shims included), loaded from the bundle file and run against a real MariaDB.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { LAMBDA_BUILD_OPTIONS } from '#lambda/bundling';
@@ -21,7 +20,11 @@ const sizes = {} as Record<ToDoFunctionName, number>;
 
 beforeAll(async () => {
   server = await startTestDatabase();
-  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'todomgmt-bundle-'));
+  // Inside node_modules, so the bundle's one external (the SDK v3 the Lambda runtime ships on its
+  // NODE_PATH) resolves from the project's copy, as it does from /var/runtime/node_modules on AWS.
+  const cache = path.join(__dirname, '..', '..', 'node_modules', '.cache');
+  fs.mkdirSync(cache, { recursive: true });
+  outDir = fs.mkdtempSync(path.join(cache, 'todomgmt-bundle-'));
   for (const [name, fn] of Object.entries(TODO_FUNCTIONS) as Array<[ToDoFunctionName, { entry: string }]>) {
     const outfile = path.join(outDir, `${name}.js`);
     const result = await esbuild.build({

@@ -1,8 +1,11 @@
 // Classifying acknowledged writes against what their ids read back as: kept, lost (row gone, or the id
 // handed out again after an unplanned failover), changed (an older version, or content nobody wrote),
 // unverified, and an unanswered update that committed after all.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { AckedWrite, AmbiguousWrite } from '../../util/gameday/recorder';
-import { classify, type ReadBack } from '../../util/gameday/verifier';
+import type { ApiTarget } from '../../util/gameday/traffic';
+import { classify, deleteRunRows, type ReadBack } from '../../util/gameday/verifier';
 
 let clock = 0;
 function write(id: number, op: 'create' | 'update', task: string, region = 'us-east-1', client = 'w1'): AckedWrite {
@@ -99,4 +102,53 @@ test('ids that could not be read back are unverified, not lost', () => {
   expect(v.unverified.map((f) => f.write)).toEqual([a, b]);
   expect(v.unverified[1].reason).toMatch(/not read back/);
   expect(v.lost).toEqual([]);
+});
+
+describe('deleteRunRows', () => {
+  // A tiny ToDo API on loopback: GET lists newest first in pages, DELETE removes by id.
+  let rows: { id: number; task: string }[];
+  let server: http.Server;
+  let api: ApiTarget;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (req.method === 'GET') {
+        const limit = Number(url.searchParams.get('limit'));
+        const below = Number(url.searchParams.get('cursor') ?? Infinity);
+        const page = rows.filter((r) => r.id < below).sort((a, b) => b.id - a.id);
+        const items = page.slice(0, limit).map((r) => ({ ...r, status: 'wip' }));
+        const nextCursor = page.length > limit ? String(items[items.length - 1].id) : null;
+        res.end(JSON.stringify({ status: 'ok', response: { items, nextCursor } }));
+        return;
+      }
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const id = Number((JSON.parse(body) as { id: string }).id);
+        const before = rows.length;
+        rows = rows.filter((r) => r.id !== id);
+        res.statusCode = rows.length < before ? 200 : 404;
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    api = { apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, token: 't' };
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test('also deletes a run row whose answer was lost, and leaves other clients and older rows alone', async () => {
+    rows = [
+      { id: 5, task: 'gd-run1 older than the run' },
+      { id: 100, task: 'someone else' },
+      ...Array.from({ length: 250 }, (_, i) => ({ id: 101 + i, task: `gd-run1 w${i}` })),
+      { id: 400, task: 'someone else, later' },
+    ];
+    // Ids 101..350 were written; 300 never got its answer, so the game day does not know it.
+    const readBack = new Map<number, ReadBack>(
+      rows.filter((r) => r.id > 100 && r.id <= 350 && r.id !== 300).map((r) => [r.id, { kind: 'found', task: r.task, status: 'wip' }]),
+    );
+    const result = await deleteRunRows(api, readBack, 'gd-run1', 2000);
+    expect(result).toEqual({ deleted: 250, failed: [] });
+    expect(rows.map((r) => r.id)).toEqual([5, 100, 400]);
+  });
 });

@@ -129,7 +129,10 @@ export async function readBackIds(api: ApiTarget, ids: Iterable<number>, options
 /**
  * Deletes the rows this game day created on a deployment that outlives it (AWS, or a rehearsal that was
  * already running): only ids whose content carries this run's prefix, so another client's row that got
- * a reused id is left alone. Returns how many were deleted and what could not be.
+ * a reused id is left alone. Besides the acknowledged ones, a write can commit while its answer is lost
+ * (a timeout under load, a connection cut by the failover): the newest rows are listed, down to the oldest
+ * id this run was acknowledged, and the run's rows among them go too. Returns how many were deleted and
+ * what could not be.
  */
 export async function deleteRunRows(
   api: ApiTarget,
@@ -138,6 +141,11 @@ export async function deleteRunRows(
   timeoutMs: number,
 ): Promise<{ deleted: number; failed: string[] }> {
   const ids = [...readBack].filter(([, r]) => r.kind === 'found' && r.task.startsWith(runPrefix)).map(([id]) => id);
+  const known = [...readBack.keys()];
+  if (known.length > 0) {
+    const unacknowledged = await listRunRows(api, runPrefix, Math.min(...known), timeoutMs);
+    ids.push(...unacknowledged.filter((id) => !readBack.has(id)));
+  }
   let deleted = 0;
   const failed: string[] = [];
   const worker = async () => {
@@ -149,4 +157,29 @@ export async function deleteRunRows(
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   return { deleted, failed };
+}
+
+/** How many list pages (of 100) the clean-up reads at most: a game day writes thousands of rows, not more. */
+const MAX_LIST_PAGES = 100;
+
+/** Ids of the rows whose task carries `runPrefix`, from the newest down to `lowestId` (GET /v1, newest first). */
+async function listRunRows(api: ApiTarget, runPrefix: string, lowestId: number, timeoutMs: number): Promise<number[]> {
+  const found: number[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < MAX_LIST_PAGES; page++) {
+    const query = `?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    let items: { id: number; task: string }[];
+    try {
+      const res = await fetch(`${api.apiUrl}${query}`, { headers: { authorization: api.token }, signal: AbortSignal.timeout(timeoutMs) });
+      if (res.status !== 200) return found;
+      const body = (await res.json()) as { response?: { items?: { id: number; task: string }[]; nextCursor?: string | null } };
+      items = body.response?.items ?? [];
+      cursor = body.response?.nextCursor ?? null;
+    } catch {
+      return found; // best effort: what was found so far still goes
+    }
+    for (const item of items) if (item.id >= lowestId && item.task.startsWith(runPrefix)) found.push(item.id);
+    if (cursor === null || items.length === 0 || items[items.length - 1].id <= lowestId) return found;
+  }
+  return found;
 }

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { actionWindow, chartSpec, placeLabels, renderChart } from '../../util/gameday/chart';
 import type { RequestRecord } from '../../util/gameday/recorder';
-import { binRequests, buildReport } from '../../util/gameday/report';
+import { buildReport } from '../../util/gameday/report';
+import { binRequests } from '../../util/gameday/timeline';
 
 jest.setTimeout(30_000);
 

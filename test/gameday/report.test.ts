@@ -2,7 +2,8 @@
 // from the very start, never recovered, concurrent clients, and the targets each scenario is held to.
 import type { FailoverReport } from '#failover/report';
 import type { AckedWrite, RequestRecord } from '../../util/gameday/recorder';
-import { binRequests, buildReport, firstSuccessIn, outageWindow, percentile, type ReportInput } from '../../util/gameday/report';
+import { buildReport, type ReportInput } from '../../util/gameday/report';
+import { binRequests, firstSuccessIn, outageWindow, percentile } from '../../util/gameday/timeline';
 import type { Verification } from '../../util/gameday/verifier';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);

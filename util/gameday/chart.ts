@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { EDGE_ONLY, NOT_A_REGION } from './recorder';
-import type { Bin, GameDayReport } from './report';
+import type { GameDayReport } from './report';
+import type { Bin } from './timeline';
 
 export const BIN_MS = 100;
 const WIDTH = 900;

@@ -1,94 +1,14 @@
 // The game day's numbers, computed from what the clients recorded: RPO (acknowledged writes lost or
 // changed, and when they were acknowledged), RTO (the client-observed write and read outages, and the
 // time from the failover's start to the first success in the new region), latency, and the pass/fail
-// targets. Pure functions: the arithmetic is tested on synthetic timelines.
+// targets. Pure functions over the timeline arithmetic in timeline.ts.
 import type { FailoverReport } from '#failover/report';
 import { NOT_A_REGION, type AckedWrite, type Marker, type RequestKind, type RequestRecord } from './recorder';
+import { firstSuccessIn, outageWindow, percentile, round3, type OutageWindow } from './timeline';
 import type { Finding, Verification } from './verifier';
 
 export type Scenario = 'switchover' | 'failover' | 'failback' | 'observe';
 export const LOCAL_SCENARIOS: readonly Scenario[] = ['switchover', 'failover', 'failback'];
-
-/** One client-observed outage: from the last success before the first failure to the first success after the last. */
-export interface OutageWindow {
-  readonly failures: number;
-  readonly seconds: number;
-  /** Epoch ms; the traffic's start when nothing had succeeded before the first failure. */
-  readonly fromMs?: number;
-  /** Epoch ms; undefined when nothing succeeded after the last failure (then `seconds` runs to the traffic's end). */
-  readonly toMs?: number;
-  readonly recovered: boolean;
-  /** Nothing succeeded before the first failure: the outage may have begun before the traffic did. */
-  readonly failedFromStart: boolean;
-}
-
-type Timed = Pick<RequestRecord, 'sentAt' | 'doneAt' | 'ok'>;
-
-/**
- * A failure is placed at the time its request was sent (the state of the system then; a timeout's answer
- * comes `timeout` later), a success at the time its answer arrived (when the client knew it worked).
- */
-export function outageWindow(requests: readonly Timed[], trafficStartMs: number, trafficEndMs: number): OutageWindow {
-  const failures = requests.filter((r) => !r.ok);
-  if (failures.length === 0) return { failures: 0, seconds: 0, recovered: true, failedFromStart: false };
-  const firstFailure = Math.min(...failures.map((r) => r.sentAt));
-  const lastFailure = Math.max(...failures.map((r) => r.sentAt));
-  const successes = requests.filter((r) => r.ok);
-  const before = successes.filter((r) => r.doneAt <= firstFailure).map((r) => r.doneAt);
-  const after = successes.filter((r) => r.sentAt >= lastFailure).map((r) => r.doneAt);
-  const fromMs = before.length > 0 ? Math.max(...before) : trafficStartMs;
-  const toMs = after.length > 0 ? Math.min(...after) : undefined;
-  return {
-    failures: failures.length,
-    seconds: round3(((toMs ?? trafficEndMs) - fromMs) / 1000),
-    fromMs,
-    toMs,
-    recovered: toMs !== undefined,
-    failedFromStart: before.length === 0,
-  };
-}
-
-/** The first answer from `region` that succeeded at or after `sinceMs`, as epoch ms. */
-export function firstSuccessIn(
-  requests: readonly RequestRecord[],
-  region: string,
-  sinceMs: number,
-  kind?: RequestKind,
-): number | undefined {
-  const times = requests
-    .filter((r) => r.ok && r.region === region && r.doneAt >= sinceMs && (!kind || r.kind === kind))
-    .map((r) => r.doneAt);
-  return times.length > 0 ? Math.min(...times) : undefined;
-}
-
-/** Nearest-rank percentile; undefined for no values. */
-export function percentile(values: readonly number[], p: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1];
-}
-
-export interface Bin {
-  /** Seconds from the traffic's start to the bin's start. */
-  readonly t: number;
-  readonly region: string;
-  readonly outcome: 'ok' | 'failed';
-  readonly count: number;
-}
-
-/** Requests per `binMs` by the time they were sent, per answering region and outcome; empty bins left out. */
-export function binRequests(requests: readonly RequestRecord[], startMs: number, binMs = 100): Bin[] {
-  const counts = new Map<string, Bin>();
-  for (const r of requests) {
-    const index = Math.floor((r.sentAt - startMs) / binMs);
-    const outcome = r.ok ? 'ok' : 'failed';
-    const key = `${index}|${r.region}|${outcome}`;
-    const bin = counts.get(key);
-    counts.set(key, { t: round3((index * binMs) / 1000), region: r.region, outcome, count: (bin?.count ?? 0) + 1 });
-  }
-  return [...counts.values()].sort((a, b) => a.t - b.t || a.region.localeCompare(b.region));
-}
 
 /** The writes an unplanned failover may lose: what the replica had not applied when the primary died. */
 export interface LagAtKill {
@@ -430,5 +350,4 @@ export function targetsFor(report: Omit<GameDayReport, 'targets' | 'passed'>, ha
   return targets;
 }
 
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
 const ms1 = (n: number | undefined) => (n === undefined ? null : Math.round(n * 10) / 10);

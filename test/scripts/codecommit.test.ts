@@ -62,6 +62,7 @@ const PUSHED = [
   'package-lock.json',
   'package.json',
   'util/scripts/common.sh',
+  'util/scripts/global-database.sh',
 ];
 
 test('pushes what the pipeline needs with git-remote-codecommit; a re-run without changes pushes nothing; a change is pushed', async () => {

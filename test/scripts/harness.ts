@@ -224,7 +224,10 @@ export class Sandbox {
     for (const script of SCRIPTS) fs.copyFileSync(path.join(REPO, script), path.join(this.project, script));
     for (const script of SCRIPTS) fs.chmodSync(path.join(this.project, script), 0o755);
     fs.mkdirSync(path.join(this.project, 'util', 'scripts'), { recursive: true });
-    fs.copyFileSync(path.join(REPO, 'util/scripts/common.sh'), path.join(this.project, 'util/scripts/common.sh'));
+    // The helpers the scripts source.
+    for (const helper of ['common.sh', 'global-database.sh']) {
+      fs.copyFileSync(path.join(REPO, 'util/scripts', helper), path.join(this.project, 'util/scripts', helper));
+    }
     fs.writeFileSync(path.join(this.project, '.env'), DOTENV);
     for (const f of ['package.json', 'package-lock.json', 'cdk.json']) fs.writeFileSync(path.join(this.project, f), '{}\n');
     fs.mkdirSync(path.join(this.project, 'node_modules'));

@@ -11,6 +11,7 @@ import { handler as createTable } from '#lambda/handlers/create-table';
 import { handler as getToDos } from '#lambda/handlers/get-todos';
 import { handler as upsertToDos } from '#lambda/handlers/upsert-todos';
 import { closeDb } from '#lambda/shared/db';
+import { nativePasswordHash } from '#lambda/shared/table-step';
 import type { MariaDbServer } from '../../util/local/mariadb';
 import { freePort } from '../../util/local/ports';
 import { startRdsProxy } from '../../util/local/rds-proxy';
@@ -197,4 +198,33 @@ test('a failing user statement is reported without the password, in the answer a
   await closeDb();
   expect(read(await createTable(fixture('direct-create-table'))).statusCode).toBe(200);
   expect(read(await getToDos(fixture('api-get-list'))).statusCode).toBe(200);
+});
+
+test('the password reaches the server only as its hash: the statement text (what Advanced Auditing logs) never holds it', async () => {
+  const password = 'plain-text-that-must-stay-out-of-audit-logs';
+  expect(nativePasswordHash(password)).toBe((await server.query<Array<{ h: string }>>('SELECT PASSWORD(?) AS h', [password]))[0].h);
+  // MariaDB's general log, as a table, stands in for the audit log: every statement text the server got.
+  await server.query("SET GLOBAL log_output = 'TABLE', general_log = 1");
+  try {
+    useDatabase(server.port, { DB_APP_PASSWORD: password });
+    expect(read(await createTable(fixture('direct-create-table'))).statusCode).toBe(200);
+    // Off before the checks: the LIKE below holds the password and would be logged itself.
+    await server.query('SET GLOBAL general_log = 0');
+    const logged = await server.query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM mysql.general_log WHERE argument LIKE ?', [
+      `%${password}%`,
+    ]);
+    const userStatements = await server.query<Array<{ n: number }>>(
+      "SELECT COUNT(*) AS n FROM mysql.general_log WHERE argument LIKE 'ALTER USER%' OR argument LIKE 'CREATE USER%'",
+    );
+    expect(userStatements[0].n).toBeGreaterThan(0);
+    expect(logged[0].n).toBe(0);
+    const app = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: APP_DB.user, password });
+    await app.end();
+  } finally {
+    await server.query('SET GLOBAL general_log = 0');
+    await server.query('TRUNCATE mysql.general_log');
+    useDatabase(server.port);
+    await closeDb();
+    expect(read(await createTable(fixture('direct-create-table'))).statusCode).toBe(200);
+  }
 });

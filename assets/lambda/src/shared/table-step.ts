@@ -6,6 +6,7 @@
 // minutes; so connection failures that mean "not ready yet" are retried with backoff, for a bounded time
 // (DB_SETUP_WAIT_SECONDS). In a region that is not the writer (a pipeline run after a failover) it
 // writes nothing and says so: Aurora replicates the table and the user from the writer.
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { RowDataPacket, ResultSetHeader } from 'mysql2';
@@ -98,25 +99,28 @@ async function attemptOnce(settings: TableStepSettings, database: string): Promi
  * CREATE USER IF NOT EXISTS, then the password from the secret (ALTER USER, so a rotated secret is
  * applied) and exactly SELECT, INSERT, UPDATE, DELETE on the ToDos table: any other privilege found is
  * revoked first. Values are escaped by the driver; errors are rethrown without the statement (mysql2
- * puts the SQL, password included, on its errors, and the logger prints every property).
+ * puts the SQL on its errors, and the logger prints every property).
+ *
+ * The password travels as its mysql_native_password hash (`IDENTIFIED WITH … AS`), never as text:
+ * Advanced Auditing logs the text of DCL statements to CloudWatch ("Using Advanced Auditing with an
+ * Amazon Aurora MySQL DB cluster"). mysql_native_password is what RDS Proxy logs in with to Aurora
+ * MySQL 3 (MySQL 8.0) by default, and MariaDB (the rehearsal) takes the same syntax.
  */
 async function ensureAppUser(session: Session, user: string, password: string, database: string): Promise<boolean> {
+  const hash = nativePasswordHash(password);
   const run = async <T>(what: string, sql: string, params: readonly string[]): Promise<T> => {
     try {
       return await session.query<T>(sql, params);
     } catch (error) {
       const e = error as { code?: string; errno?: number; sqlMessage?: string; message?: string };
-      const text = redact(e.sqlMessage ?? e.message ?? String(error), password);
+      const text = redact(redact(e.sqlMessage ?? e.message ?? String(error), password), hash);
       throw Object.assign(new Error(`${what} for the application user ${user} failed: ${text}`), { code: e.code, errno: e.errno });
     }
   };
-  const created = await run<ResultSetHeader>('CREATE USER', 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [
-    user,
-    APP_USER_HOST,
-    password,
-  ]);
+  const identified = 'IDENTIFIED WITH mysql_native_password AS ?';
+  const created = await run<ResultSetHeader>('CREATE USER', `CREATE USER IF NOT EXISTS ?@? ${identified}`, [user, APP_USER_HOST, hash]);
   const isNew = created.warningStatus === 0;
-  if (!isNew) await run('ALTER USER', 'ALTER USER ?@? IDENTIFIED BY ?', [user, APP_USER_HOST, password]);
+  if (!isNew) await run('ALTER USER', `ALTER USER ?@? ${identified}`, [user, APP_USER_HOST, hash]);
   // SHOW GRANTS may print the password hash: these lines are compared, never logged.
   const rows = await run<RowDataPacket[]>('SHOW GRANTS', 'SHOW GRANTS FOR ?@?', [user, APP_USER_HOST]);
   const lines = rows.map((row) => String(Object.values(row)[0]));
@@ -133,6 +137,10 @@ async function ensureAppUser(session: Session, user: string, password: string, d
 }
 
 const redact = (text: string, secret: string) => (secret ? text.split(secret).join('***') : text);
+
+/** MySQL's mysql_native_password authentication string: `*` and the upper-case hex of SHA1(SHA1(password)). */
+export const nativePasswordHash = (password: string): string =>
+  `*${createHash('sha1').update(createHash('sha1').update(password, 'utf8').digest()).digest('hex').toUpperCase()}`;
 
 // ---- the application user's password ----------------------------------------------------------
 

@@ -33,6 +33,7 @@ async function run(
     yes: true,
     force: false,
     wait: true,
+    traffic: 'origin-swap',
     confirm: () => Promise.reject(new Error('confirm must not be asked with --yes')),
     print: (line) => output.push(line),
     clock: w.clock,
@@ -68,6 +69,7 @@ describe('AWS driver scenarios', () => {
       'promote (switchover)',
       'proxy',
       'traffic',
+      'tokens',
       'verify',
     ]);
     // Aurora MySQL 3.10 publishes AuroraGlobalDBRPOLag (150 ms in the world), read instead of the replication lag.
@@ -184,7 +186,7 @@ describe('AWS driver scenarios', () => {
     const { report, output } = await run({ mode: 'failover' });
     expect(report.outcome).toBe('no-op');
     expect(world.mutations()).toEqual([]);
-    expect(report.alreadyInPlace).toEqual(['promote (failover)', 'proxy', 'traffic']);
+    expect(report.alreadyInPlace).toEqual(['promote (failover)', 'proxy', 'traffic', 'tokens']);
     expect(output.join('\n')).toContain('Nothing to do: us-east-2 was already the writer and serving traffic.');
 
     // The same holds for an explicit switchover to where things already are.
@@ -207,7 +209,7 @@ describe('AWS driver scenarios', () => {
     const second = await run({ mode: 'switchover' });
     expect(second.report.outcome).toBe('completed');
     expect(second.report.direction).toMatch(/^finishing the switchover to us-east-2 .* stopped after proxy/);
-    expect(second.report.alreadyInPlace).toEqual(['promote (switchover)', 'proxy']);
+    expect(second.report.alreadyInPlace).toEqual(['promote (switchover)', 'proxy', 'tokens']);
     expect(world.commands('SwitchoverGlobalCluster')).toHaveLength(1);
     expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
   });
@@ -359,6 +361,7 @@ describe('AWS driver scenarios', () => {
       yes: true,
       force: false,
       wait: true,
+      traffic: 'origin-swap',
       confirm: () => Promise.resolve(true),
       print: () => undefined,
       clock: world.clock,

@@ -27,6 +27,7 @@ async function run(options: Partial<RunOptions> = {}): Promise<{ report: Failove
     yes: true,
     force: false,
     wait: true,
+    traffic: 'origin-swap',
     confirm: () => Promise.reject(new Error('confirm must not be asked with --yes')),
     print: (line) => lines.push(line),
     clock: world.clock,

@@ -2,11 +2,11 @@
 // place it runs: AWS (aws/driver.ts) or the local two-region rehearsal (util/local/failover-driver.ts).
 // Every step method is "check the current state → act only if needed → wait until done" and says
 // whether the work was already in place, so a second run is a no-op and a killed run can be resumed.
-import type { FailoverMode, RegionRole } from '#names';
+import type { FailoverMode, RegionRole, TrafficMethod } from '#names';
 import type { HttpAnswer } from './http-probe';
 import type { RunRecord } from './run-record';
 
-export type { FailoverMode, RegionRole } from '#names';
+export type { FailoverMode, RegionRole, TrafficMethod } from '#names';
 
 /** One region as the driver sees it. Unknown facts stay undefined (e.g. a region that did not answer). */
 export interface RegionView {
@@ -95,6 +95,12 @@ export interface StepOptions {
   readonly progress: (message: string) => void;
 }
 
+export interface TrafficOptions extends StepOptions {
+  /** Wait for a distribution deployment (origin-swap); the KeyValueStore has no deployment to wait for. */
+  readonly wait: boolean;
+  readonly method: TrafficMethod;
+}
+
 export interface DiscoverRequest {
   /** Roles whose region may be called. An unplanned failover leaves the old primary out. */
   readonly contact: readonly RegionRole[];
@@ -139,8 +145,18 @@ export interface FailoverDriver {
   promote(move: Move, options: StepOptions): Promise<StepOutcome>;
   /** Makes sure the target region's proxy routes to the target cluster and its targets are available. */
   ensureProxy(move: Move, options: StepOptions): Promise<StepOutcome>;
-  /** Points the edge at the target's API (changing nothing else), conditional on the version; waits when `wait`. */
-  switchTraffic(move: Move, options: StepOptions & { readonly wait: boolean }): Promise<StepOutcome>;
+  /**
+   * Points the edge at the target's API (changing nothing else), conditional on the version it read: `kvs` writes
+   * the edge's key (absent = the configured origin, the primary), `origin-swap` changes the configured origin
+   * (and must leave no key that would override it); waits for a deployment when `wait`.
+   */
+  switchTraffic(move: Move, options: TrafficOptions): Promise<StepOutcome>;
+  /**
+   * Makes sure clients can get tokens from the target region: with a user pool replica there (COGNITO_REPLICA)
+   * it is activated (or found active); without one, says where tokens come from. Runs after the traffic step;
+   * the run reports a failure here as a note, since the database and the traffic have already moved.
+   */
+  ensureTokens(move: Move, options: StepOptions): Promise<StepOutcome>;
   /** A GET without credentials, to read which region answers (the edge's URL, a region's API). */
   httpGet(url: string, timeoutMs: number): Promise<HttpAnswer>;
   /** Writes the run record to each role's region, best effort: never throws for a region that does not answer. */

@@ -15,6 +15,7 @@ import type {
   StepOptions,
   StepOutcome,
   Topology,
+  TrafficOptions,
 } from '../driver';
 import { FailoverError } from '../errors';
 import { fetchGet, type HttpAnswer, type HttpGet } from '../http-probe';
@@ -272,7 +273,12 @@ export class AwsFailoverDriver implements FailoverDriver {
     return all;
   }
 
-  async switchTraffic(move: Move, options: StepOptions & { readonly wait: boolean }): Promise<StepOutcome> {
+  // CONTRACT PLACEHOLDER (p4-contract branch only): replaced by the issue-12 implementation before merge.
+  ensureTokens(move: Move): Promise<StepOutcome> {
+    return Promise.resolve({ alreadyInPlace: true, detail: `no user pool replica in ${this.regionNames[move.to]}` });
+  }
+
+  async switchTraffic(move: Move, options: TrafficOptions): Promise<StepOutcome> {
     const { topology } = move;
     const distributionId = topology.edgeId;
     const newDomain = topology.regions[move.to].apiOriginDomain;

@@ -83,6 +83,7 @@ Environment (override discovery from SSM, names from the original article):
   SRC_CLUSTER_ID, SRC_RDS_PROXY_NAME                      the pri region's cluster / proxy
   TARGET_CLUSTER_ID, TARGET_RDS_PROXY_NAME                the secd region's cluster / proxy
   CLOUDFRONT_DISTRIBUTION_ID, CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME (the secd region's API host)
+  CLOUDFRONT_KVS_ARN                the edge's KeyValueStore (default: the kvs-arn SSM parameter)
   FAILOVER_MODE                     default for --mode
 
 Exit status: 0 done, nothing to do, or dry run; 1 failed part-way (run again to resume);

@@ -52,6 +52,24 @@ export interface TrafficOrigin {
   readonly version: string;
   /** false while a config change is still propagating. */
   readonly deployed: boolean;
+  /** What decides it: the edge's KeyValueStore key, or the distribution's configured origin (no key). */
+  readonly decidedBy?: 'kvs-key' | 'configured-origin';
+}
+
+/** The edge's KeyValueStore and its one key (EDGE_ORIGIN_KEY), as discovery read them. */
+export interface EdgeKeyView {
+  readonly storeArn: string;
+  /** false: the store did not answer; `value` is then unknown. */
+  readonly readable: boolean;
+  /** The API host the key names; undefined when the key is absent (or unreadable). */
+  readonly value?: string;
+}
+
+/** Where tokens come from: the primary's user pool, and its replica in the secondary (COGNITO_REPLICA=true). */
+export interface UserPoolView {
+  readonly userPoolId?: string;
+  /** `arn:aws:cognito-idp:<secd region>:<account>:userpool/<pool id>`; undefined: no replica deployed. */
+  readonly replicaArn?: string;
 }
 
 export interface Topology {
@@ -59,8 +77,13 @@ export interface Topology {
   /** CloudFront distribution id, or the local edge's name. */
   readonly edgeId: string;
   readonly regions: Readonly<Record<RegionRole, RegionView>>;
-  /** Undefined when the edge could not be read. */
+  /** The EFFECTIVE origin (the key's host if present, else the configured origin); undefined when unknown. */
   readonly traffic?: TrafficOrigin;
+  /** The distribution's configured API origin, when CloudFront's control plane answered. */
+  readonly configuredOrigin?: TrafficOrigin;
+  /** The edge's KeyValueStore, when one is known (kvs-arn published, or CLOUDFRONT_KVS_ARN). */
+  readonly edgeKey?: EdgeKeyView;
+  readonly userPool?: UserPoolView;
   /** A global-cluster operation already under way (`switching-over`, `failing-over`), if any. */
   readonly pendingOperation?: string;
   /** Where each fact came from (`ssm:/todomgmt/secd/distribution-id`, `env:TARGET_CLUSTER_ID`), for the plan. */
@@ -128,6 +151,8 @@ export interface KeptWrites extends StepOutcome {
   readonly kept?: string;
 }
 
+export type PlannedStep = 'promote' | 'proxy' | 'traffic' | 'tokens';
+
 export interface FailoverDriver {
   /** `aws` or `local`: printed in the plan and the report. */
   readonly name: string;
@@ -137,6 +162,8 @@ export interface FailoverDriver {
   readonly modes: readonly FailoverMode[];
   /** How `promote` will make the target the writer in this mode, in the driver's own terms (for the plan). */
   describePromotion(mode: FailoverMode): string;
+  /** Which control or data plane, in which region, each step calls (printed in the plan); optional for drivers without one. */
+  describePlanes?(move: Move, traffic: TrafficMethod): Readonly<Partial<Record<PlannedStep, string>>>;
   /** Reads both regions' state without changing anything; regions not in `contact` come back unreachable. */
   discover(request: DiscoverRequest): Promise<Topology>;
   /** How far the target is behind the writer; preflight refuses a lagging (or unmeasured) switchover. */

@@ -171,10 +171,11 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
       maxLagSeconds: options.maxLagSeconds ?? DEFAULT_MAX_LAG_SECONDS,
       targetApi,
       force: options.force,
+      traffic: options.traffic,
     });
     report.preflight = checks;
     const lost = lostWritesToKeep(topology, move);
-    printPlan(print, driver, move, direction.why, checks, warnings(move, lag), lost);
+    printPlan(print, driver, move, direction.why, checks, warnings(move, lag), lost, options.traffic);
 
     const intent = { mode, from: move.from, to: move.to };
     const refused = refusals(checks);

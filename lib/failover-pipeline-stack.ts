@@ -12,7 +12,15 @@ import type { AppConfig } from '#config';
 import { acknowledgeWildcards, arnOf, codeBuildWildcards, S3_OBJECT_ACTIONS } from './constructs/acknowledge';
 import { failoverBuildStatements } from './constructs/failover-build-policy';
 import { CODEBUILD_IMAGE } from './pipeline-stack';
-import { clusterId, FAILOVER_PIPELINE_NAME, REGION_ROLES, type RegionRole, ssmParameterName } from '#names';
+import {
+  clusterId,
+  DEFAULT_TRAFFIC_METHOD,
+  FAILOVER_PIPELINE_NAME,
+  REGION_ROLES,
+  type RegionRole,
+  ssmParameterName,
+  TRAFFIC_METHODS,
+} from '#names';
 import { bundleFailoverProgram, FAILOVER_NODE_COMMAND } from '../assets/failover/bundling';
 import { keptSnapshotPrefix, UNPLANNED_SNAPSHOT_PREFIX } from '../assets/failover/src/aws/snapshot-names';
 
@@ -23,6 +31,8 @@ export interface FailoverPipelineStackProps extends StackProps {
 }
 
 const REPORT_FILE = 'failover-report.json';
+/** What both runs pass: the pipeline variables, as the program's flags. */
+const RUN_ARGS = `--mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --traffic "$FAILOVER_TRAFFIC" --report ${REPORT_FILE}`;
 
 /**
  * `ToDoMgmt-failover` (primary) and `ToDoMgmt-failover-secd` (secondary): Source → Plan (dry run) →
@@ -50,6 +60,14 @@ export class FailoverPipelineStack extends Stack {
       description: `Region that becomes the writer: ${config.regions.secd} to fail over, ${config.regions.pri} to fail back`,
     });
 
+    const traffic = new codepipeline.Variable({
+      variableName: 'TRAFFIC_METHOD',
+      defaultValue: DEFAULT_TRAFFIC_METHOD,
+      description:
+        `${TRAFFIC_METHODS.join(' | ')}: kvs writes the edge's KeyValueStore key (data plane, seconds); ` +
+        "origin-swap changes the distribution's origin (CloudFront's control plane in us-east-1, minutes)",
+    });
+
     this.project = new codebuild.PipelineProject(this, 'FailoverProject', {
       description: 'Runs the ToDoMgmt failover program (its bundle, with node)',
       environment: { buildImage: CODEBUILD_IMAGE, computeType: codebuild.ComputeType.SMALL },
@@ -60,6 +78,7 @@ export class FailoverPipelineStack extends Stack {
         AWS_DEST_REGION: { value: config.regions.secd },
         FAILOVER_MODE: { value: config.failoverMode },
         FAILOVER_TO: { value: config.regions.secd },
+        FAILOVER_TRAFFIC: { value: DEFAULT_TRAFFIC_METHOD },
         FAILOVER_DRY_RUN: { value: 'false' },
       },
       logging: {
@@ -80,10 +99,10 @@ export class FailoverPipelineStack extends Stack {
           build: {
             commands: [
               'node --version',
-              'echo "mode=$FAILOVER_MODE to=$FAILOVER_TO dry-run=$FAILOVER_DRY_RUN"',
+              'echo "mode=$FAILOVER_MODE to=$FAILOVER_TO traffic=$FAILOVER_TRAFFIC dry-run=$FAILOVER_DRY_RUN"',
               'if [ "$FAILOVER_DRY_RUN" = "true" ]; then' +
-                ` ${FAILOVER_NODE_COMMAND} --dry-run --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE};` +
-                ` else ${FAILOVER_NODE_COMMAND} --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report ${REPORT_FILE}; fi`,
+                ` ${FAILOVER_NODE_COMMAND} --dry-run ${RUN_ARGS};` +
+                ` else ${FAILOVER_NODE_COMMAND} --yes ${RUN_ARGS}; fi`,
             ],
             finally: [`cat ${REPORT_FILE} 2>/dev/null || echo "no report written"`],
           },
@@ -94,6 +113,8 @@ export class FailoverPipelineStack extends Stack {
     for (const statement of failoverBuildStatements(this, {
       regions: config.regions,
       distributionId: ssm.StringParameter.valueForStringParameter(this, ssmParameterName(regionRole, 'distribution-id')),
+      kvsArn: ssm.StringParameter.valueForStringParameter(this, ssmParameterName(regionRole, 'kvs-arn')),
+      userPoolId: ssm.StringParameter.valueForStringParameter(this, ssmParameterName(regionRole, 'user-pool-id')),
     })) {
       this.project.addToRolePolicy(statement);
     }
@@ -104,13 +125,14 @@ export class FailoverPipelineStack extends Stack {
     const runEnv = (dryRun: boolean): Record<string, codebuild.BuildEnvironmentVariable> => ({
       FAILOVER_MODE: { value: mode.reference() },
       FAILOVER_TO: { value: target.reference() },
+      FAILOVER_TRAFFIC: { value: traffic.reference() },
       FAILOVER_DRY_RUN: { value: String(dryRun) },
     });
 
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
       pipelineName: FAILOVER_PIPELINE_NAME(regionRole),
       pipelineType: codepipeline.PipelineType.V2,
-      variables: [mode, target],
+      variables: [mode, target, traffic],
       restartExecutionOnUpdate: false,
       artifactBucket: new s3.Bucket(this, 'Artifacts', {
         encryption: s3.BucketEncryption.S3_MANAGED,

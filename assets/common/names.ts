@@ -17,6 +17,21 @@ export const otherRole = (role: RegionRole): RegionRole => (role === 'pri' ? 'se
 export type FailoverMode = 'switchover' | 'failover' | 'detach';
 export const FAILOVER_MODES: readonly FailoverMode[] = ['switchover', 'failover', 'detach'];
 
+/**
+ * How the failover's traffic step moves the edge: `kvs` writes one key of the edge's KeyValueStore (a data-plane
+ * call, seconds, no distribution deployment); `origin-swap` is the original article's UpdateDistribution of the
+ * API origin (CloudFront's control plane, in us-east-1, then minutes of deployment), kept as the fallback.
+ */
+export type TrafficMethod = 'kvs' | 'origin-swap';
+export const TRAFFIC_METHODS: readonly TrafficMethod[] = ['kvs', 'origin-swap'];
+export const DEFAULT_TRAFFIC_METHOD: TrafficMethod = 'kvs';
+/**
+ * Where CloudFront's control plane (UpdateDistribution, GetDistributionConfig) is served from, whatever the
+ * deployment's regions: an outage of this region takes the origin swap away ("AWS Fault Isolation Boundaries",
+ * global services). https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/global-services.html
+ */
+export const CLOUDFRONT_CONTROL_PLANE_REGION = 'us-east-1';
+
 export const STACK_NAMES = {
   pipeline: APP_NAME,
   /** The failover pipeline in the primary region (the article's name). */

@@ -8,6 +8,10 @@ export interface FailoverBuildPolicyProps {
   readonly regions: Readonly<Record<RegionRole, string>>;
   /** The CloudFront distribution the failover repoints (its id is read from SSM at deploy time). */
   readonly distributionId: string;
+  /** The edge's KeyValueStore ARN (read from SSM at deploy time). */
+  readonly kvsArn: string;
+  /** The user pool's id, shared by its replica in the secondary (read from SSM at deploy time). */
+  readonly userPoolId: string;
 }
 
 /**
@@ -37,6 +41,11 @@ export function failoverBuildStatements(stack: Stack, props: FailoverBuildPolicy
         return regions.map((region) => rdsArn(region, 'target-group:prx-tg-*'));
       case 'distribution':
         return [`arn:${stack.partition}:cloudfront::${stack.account}:distribution/${props.distributionId}`];
+      case 'kvs':
+        return [props.kvsArn];
+      case 'user-pool':
+        // A replica's ARN names its own region with the primary's pool id.
+        return regions.map((region) => `arn:${stack.partition}:cognito-idp:${region}:${stack.account}:userpool/${props.userPoolId}`);
       case 'ssm-parameters':
         return ssmParameterArns(stack, regions);
       case 'run-record':

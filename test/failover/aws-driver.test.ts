@@ -1,12 +1,12 @@
 // The AWS driver through the real orchestration, against a simulated two-region AWS (aws-world/, its spec aws-world.md).
 // Every scenario of the failover issue, plus the least-privilege check: the IAM actions the driver
 // really sends equal FAILOVER_IAM_ACTIONS.
-import { FAILOVER_RUN_PARAMETER, clusterId, proxyName } from '#names';
+import { EDGE_ORIGIN_KEY, FAILOVER_RUN_PARAMETER, clusterId, proxyName } from '#names';
 import { failoverIamActionList } from '#failover/aws/iam-actions';
 import { overridesFromEnv } from '#failover/aws/overrides';
 import { runFailover, type RunOptions } from '#failover/run';
 import type { FailoverReport } from '#failover/report';
-import { API_DOMAIN, AwsWorld, REGIONS, clusterArn, initialDistributionConfig } from './aws-world';
+import { API_DOMAIN, AwsWorld, KVS_ARN, REGIONS, USER_POOL_ID, clusterArn, initialDistributionConfig } from './aws-world';
 
 const sentActions = new Set<string>();
 const scenariosRun = new Set<string>();
@@ -33,6 +33,7 @@ async function run(
     yes: true,
     force: false,
     wait: true,
+    traffic: 'kvs',
     confirm: () => Promise.reject(new Error('confirm must not be asked with --yes')),
     print: (line) => output.push(line),
     clock: w.clock,
@@ -59,7 +60,7 @@ describe('AWS driver scenarios', () => {
     });
     expect(world.commands('FailoverGlobalCluster')).toHaveLength(0);
     expect(world.isWriterNow('secd')).toBe(true);
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.secd);
     expect(world.commands('RegisterDBProxyTargets')).toHaveLength(0);
     expect(stepNames(report)).toEqual([
       'discover',
@@ -68,6 +69,7 @@ describe('AWS driver scenarios', () => {
       'promote (switchover)',
       'proxy',
       'traffic',
+      'tokens',
       'verify',
     ]);
     // Aurora MySQL 3.10 publishes AuroraGlobalDBRPOLag (150 ms in the world), read instead of the replication lag.
@@ -84,8 +86,14 @@ describe('AWS driver scenarios', () => {
         lastStep: 'verify',
       });
     }
-    // The promotion waited (simulated 75 s), then CloudFront's deployment (240 s), on the fake clock.
-    expect(report.totalSeconds).toBeGreaterThanOrEqual(75 + 240);
+    // The promotion waited (simulated 75 s); the traffic step is one KeyValueStore write, no deployment to wait for.
+    expect(report.totalSeconds).toBeGreaterThanOrEqual(75);
+    expect(report.steps.find((s) => s.name === 'traffic')?.seconds).toBeLessThan(1);
+    expect(world.commands('PutKey').map((c) => [c.region, c.input])).toEqual([
+      ['global', { KvsARN: KVS_ARN, Key: EDGE_ORIGIN_KEY, Value: API_DOMAIN.secd, IfMatch: 'KV1' }],
+    ]);
+    expect(world.commands('UpdateDistribution')).toEqual([]);
+    expect(output.join('\n')).toMatch(/^\s+traffic\s+\d+(\.\d+)? s$/m);
     expect(report.steps.every((s) => s.endedAt !== undefined && s.seconds !== undefined)).toBe(true);
     expect(output.join('\n')).toMatch(/^\[\s+\d+\.\ds\] promote \(switchover\): SwitchoverGlobalCluster/m);
     expect(output.join('\n')).toContain('Timeline:');
@@ -115,7 +123,7 @@ describe('AWS driver scenarios', () => {
       ['pri', false],
     ]);
     expect(world.parameters[REGIONS.pri][FAILOVER_RUN_PARAMETER]).toBeUndefined();
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.secd);
     expect(output.join('\n')).toContain('UNPLANNED FAILOVER');
     expect(report.notes.join('\n')).toMatch(/re-adds it .* as a read-only secondary/);
     expect(report.notes.join('\n')).toContain('--mode switchover --to us-east-1');
@@ -129,7 +137,7 @@ describe('AWS driver scenarios', () => {
     expect(remove.region).toBe('us-east-2');
     expect(remove.input).toEqual({ GlobalClusterIdentifier: 'todomgmt-global-db-cluster', DbClusterIdentifier: clusterArn('secd') });
     expect(world.members.has('secd')).toBe(false);
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.secd);
     expect(report.notes.join('\n')).toMatch(/still a writer/);
     expect(world.sent.filter((c) => c.region === REGIONS.pri && c.service !== 'cloudfront')).toEqual([]);
   });
@@ -144,7 +152,7 @@ describe('AWS driver scenarios', () => {
     const [switchback] = world.commands('SwitchoverGlobalCluster');
     expect(switchback.region).toBe('us-east-2');
     expect(switchback.input.TargetDbClusterIdentifier).toBe(clusterArn('pri'));
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.pri);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.pri);
   });
 
   test('failback after a data-loss failover: refused while Aurora rebuilds it, then a switchover; the snapshot kept', async () => {
@@ -163,7 +171,7 @@ describe('AWS driver scenarios', () => {
     expect(report.outcome).toBe('completed');
     expect(world.commands('SwitchoverGlobalCluster')[0].region).toBe('us-east-2');
     expect(world.isWriterNow('pri')).toBe(true);
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.pri);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.pri);
     // The first run that reaches us-east-1 copies Aurora's snapshot of the old primary to a manual one and names it.
     const [copy] = world.commands('CopyDBClusterSnapshot');
     expect(copy).toMatchObject({
@@ -184,7 +192,7 @@ describe('AWS driver scenarios', () => {
     const { report, output } = await run({ mode: 'failover' });
     expect(report.outcome).toBe('no-op');
     expect(world.mutations()).toEqual([]);
-    expect(report.alreadyInPlace).toEqual(['promote (failover)', 'proxy', 'traffic']);
+    expect(report.alreadyInPlace).toEqual(['promote (failover)', 'proxy', 'traffic', 'tokens']);
     expect(output.join('\n')).toContain('Nothing to do: us-east-2 was already the writer and serving traffic.');
 
     // The same holds for an explicit switchover to where things already are.
@@ -196,20 +204,20 @@ describe('AWS driver scenarios', () => {
 
   test('resume after a crash between promote and CloudFront finishes the job without promoting twice', async () => {
     world.crashOn.add('GetDistributionConfig');
-    const first = await run({ mode: 'switchover' });
+    const first = await run({ mode: 'switchover', traffic: 'origin-swap' });
     expect(first.report.outcome).toBe('failed');
     expect(first.report.steps.find((s) => s.name === 'traffic')?.error).toContain('simulated crash');
     expect(world.isWriterNow('secd')).toBe(true);
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.pri);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.pri);
     expect(first.output.join('\n')).toContain('run the same command again to resume');
 
     // Same command, no --to: the run record says the switchover to us-east-2 stopped after proxy, so it finishes it.
-    const second = await run({ mode: 'switchover' });
+    const second = await run({ mode: 'switchover', traffic: 'origin-swap' });
     expect(second.report.outcome).toBe('completed');
     expect(second.report.direction).toMatch(/^finishing the switchover to us-east-2 .* stopped after proxy/);
-    expect(second.report.alreadyInPlace).toEqual(['promote (switchover)', 'proxy']);
+    expect(second.report.alreadyInPlace).toEqual(['promote (switchover)', 'proxy', 'tokens']);
     expect(world.commands('SwitchoverGlobalCluster')).toHaveLength(1);
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.secd);
   });
 
   test('resume while the switchover is still running waits for it instead of issuing another', async () => {
@@ -224,13 +232,13 @@ describe('AWS driver scenarios', () => {
 
   test('ETag conflict: re-reads the config, keeps the other change, retries with the fresh ETag', async () => {
     world.etagConflicts = 2;
-    const { report, output } = await run({ mode: 'switchover' });
+    const { report, output } = await run({ mode: 'switchover', traffic: 'origin-swap' });
 
     expect(report.outcome).toBe('completed');
     const updates = world.commands('UpdateDistribution');
     expect(updates.map((u) => u.input.IfMatch)).toEqual(['E1', 'E2', 'E3']);
     expect(world.distribution.Comment).toBe('ToDoMgmt API (edited by someone else) (edited by someone else)');
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.secd);
     expect(output.filter((l) => l.includes('changed since it was read'))).toHaveLength(2);
   });
 
@@ -285,7 +293,7 @@ describe('AWS driver scenarios', () => {
 
   test('CloudFront: only the API origin host changes, the whole rest of the config is untouched', async () => {
     const before = initialDistributionConfig();
-    await run({ mode: 'switchover' });
+    await run({ mode: 'switchover', traffic: 'origin-swap' });
 
     const expected = structuredClone(before);
     expected.Origins!.Items![0].DomainName = API_DOMAIN.secd;
@@ -297,7 +305,7 @@ describe('AWS driver scenarios', () => {
   test('throttling is retried with backoff; persistent throttling fails clearly', async () => {
     world.throttle.set('DescribeGlobalClusters', 3);
     world.throttle.set('UpdateDistribution', 2);
-    const { report } = await run({ mode: 'switchover' });
+    const { report } = await run({ mode: 'switchover', traffic: 'origin-swap' });
     expect(report.outcome).toBe('completed');
     expect(world.commands('UpdateDistribution')).toHaveLength(3);
 
@@ -334,12 +342,28 @@ describe('AWS driver scenarios', () => {
   test('the article env vars override discovery', async () => {
     world.parameters[REGIONS.secd] = {};
     world.parameters[REGIONS.pri] = {};
-    const { report } = await run({
-      mode: 'switchover',
-      env: { CLOUDFRONT_DISTRIBUTION_ID: 'E2EXAMPLE123', CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME: API_DOMAIN.secd },
-    });
+    const env = { CLOUDFRONT_DISTRIBUTION_ID: 'E2EXAMPLE123', CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME: API_DOMAIN.secd };
+    // Without a kvs-arn parameter --traffic kvs is refused before anything changes, naming the way out.
+    const refused = await run({ mode: 'switchover', env });
+    expect(refused.report.outcome).toBe('refused');
+    expect(refused.report.error).toMatch(/no KeyValueStore known .*set CLOUDFRONT_KVS_ARN, or use --traffic origin-swap/);
+    expect(world.mutations()).toEqual([]);
+    const { report } = await run({ mode: 'switchover', env: { ...env, CLOUDFRONT_KVS_ARN: KVS_ARN } });
     expect(report.outcome).toBe('completed');
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(world.kvs.get(EDGE_ORIGIN_KEY)).toBe(API_DOMAIN.secd);
+
+    // The article's own way, in a world of its own: the origin swap.
+    const article = new AwsWorld();
+    try {
+      article.parameters[REGIONS.secd] = {};
+      article.parameters[REGIONS.pri] = {};
+      const swapped = await run({ world: article, mode: 'switchover', traffic: 'origin-swap', env });
+      expect(swapped.report.outcome).toBe('completed');
+      expect(article.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    } finally {
+      for (const c of article.sent) sentActions.add(`${c.service}:${c.name}`);
+      article.restore();
+    }
   });
 
   test('switchover with the primary region down is refused with the way out', async () => {
@@ -359,6 +383,7 @@ describe('AWS driver scenarios', () => {
       yes: true,
       force: false,
       wait: true,
+      traffic: 'origin-swap',
       confirm: () => Promise.resolve(true),
       print: () => undefined,
       clock: world.clock,
@@ -376,6 +401,182 @@ describe('AWS driver scenarios', () => {
     expect(world.mutations()).toEqual([]);
     expect(world.commands('PutParameter')).toEqual([]);
     expect(output.join('\n')).toMatch(/FailoverGlobalCluster with AllowDataLoss, sent to the target region only/);
+  });
+});
+
+describe('issue 12: traffic through the KeyValueStore, the origin-swap fallback, tokens from the replica', () => {
+  const trafficStep = (r: FailoverReport) => r.steps.find((s) => s.name === 'traffic');
+  const tokensStep = (r: FailoverReport) => r.steps.find((s) => s.name === 'tokens');
+
+  test('kvs: a rerun finds the key in place and writes nothing', async () => {
+    expect((await run({ mode: 'switchover' })).report.outcome).toBe('completed');
+    const again = await run({ mode: 'switchover', to: 'us-east-2' });
+    expect(again.report.outcome).toBe('no-op');
+    expect(again.report.alreadyInPlace).toContain('traffic');
+    expect(trafficStep(again.report)?.detail).toMatch(/already names .*f6g7h8i9j0/);
+    expect(world.commands('PutKey')).toHaveLength(1);
+  });
+
+  test('kvs: another writer between read and write (ConflictException) → re-read, retry with the fresh ETag, bounded', async () => {
+    world.kvsConflicts = 2;
+    const { report, output } = await run({ mode: 'switchover' });
+    expect(report.outcome).toBe('completed');
+    expect(world.commands('PutKey').map((c) => c.input.IfMatch)).toEqual(['KV1', 'KV2', 'KV3']);
+    expect(output.filter((l) => l.includes('KeyValueStore changed since it was read'))).toHaveLength(2);
+    expect(world.kvs.get(EDGE_ORIGIN_KEY)).toBe(API_DOMAIN.secd);
+
+    const busy = new AwsWorld();
+    try {
+      busy.kvsConflicts = 100;
+      const failed = await run({ world: busy, mode: 'switchover' });
+      expect(failed.report.outcome).toBe('failed');
+      expect(failed.report.error).toMatch(/changed between read and write 5 times: someone else is writing it/);
+    } finally {
+      busy.restore();
+    }
+  });
+
+  test('moving back to the primary writes its host, even when an earlier origin-swap left the configured origin on secd', async () => {
+    world.apiOrigin().DomainName = API_DOMAIN.secd;
+    world.kvs.set(EDGE_ORIGIN_KEY, API_DOMAIN.secd);
+    world.writer = 'secd';
+    const { report } = await run({ mode: 'switchover', to: 'us-east-1' });
+    expect(report.outcome).toBe('completed');
+    expect(world.kvs.get(EDGE_ORIGIN_KEY)).toBe(API_DOMAIN.pri);
+    expect(world.commands('DeleteKey')).toEqual([]);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.pri);
+  });
+
+  test('discovery: the effective origin is the key when present, else the configured origin; sources say which', async () => {
+    const driver = world.driver();
+    const absent = await driver.discover({ contact: ['pri', 'secd'] });
+    expect(absent.traffic).toMatchObject({ domainName: API_DOMAIN.pri, decidedBy: 'configured-origin', originId: 'ToDoMgmtApiOrigin' });
+    expect(absent.edgeKey).toEqual({ storeArn: KVS_ARN, readable: true, value: undefined });
+    expect(absent.sources.join('\n')).toMatch(/edge key active-api-domain absent \(KeyValueStore data plane, global endpoint\)/);
+
+    world.kvs.set(EDGE_ORIGIN_KEY, API_DOMAIN.secd);
+    const present = await driver.discover({ contact: ['pri', 'secd'] });
+    expect(present.traffic).toMatchObject({ domainName: API_DOMAIN.secd, decidedBy: 'kvs-key', deployed: true });
+    expect(present.configuredOrigin?.domainName).toBe(API_DOMAIN.pri);
+    expect(present.sources.join('\n')).toContain(`edge key active-api-domain=${API_DOMAIN.secd}`);
+  });
+
+  test("us-east-1 down with CloudFront's control plane: the key decides, and the kvs failover completes without it", async () => {
+    world.down.add(REGIONS.pri);
+    world.cloudfrontDown = true;
+    world.kvs.set(EDGE_ORIGIN_KEY, API_DOMAIN.pri);
+    const topology = await world.driver().discover({ contact: ['secd'] });
+    expect(topology.traffic).toMatchObject({ domainName: API_DOMAIN.pri, decidedBy: 'kvs-key' });
+    expect(topology.configuredOrigin).toBeUndefined();
+    expect(topology.sources.join('\n')).toMatch(/control plane \(us-east-1\) did not answer.*\n?.*traffic origin from the edge key alone/s);
+
+    const { report, output } = await run({ mode: 'failover' });
+    expect(report.outcome).toBe('completed');
+    expect(world.kvs.get(EDGE_ORIGIN_KEY)).toBe(API_DOMAIN.secd);
+    expect(world.commands('UpdateDistribution')).toEqual([]);
+    expect(report.probes?.find((p) => p.url.includes('cloudfront.net'))?.region).toBe('us-east-2');
+    expect(output.join('\n')).toMatch(/3\. traffic .*\[CloudFront KeyValueStore data plane \(global endpoint/);
+    expect(output.join('\n')).toMatch(/1\. promote .*\[RDS control plane, us-east-2\]/);
+
+    // Without a key, the control plane's silence leaves the origin unknown: a forceable refusal, as before.
+    const blind = new AwsWorld();
+    try {
+      blind.down.add(REGIONS.pri);
+      blind.cloudfrontDown = true;
+      const refused = await run({ world: blind, mode: 'failover' });
+      expect(refused.report.outcome).toBe('refused');
+      expect(refused.report.error).toMatch(/traffic origin readable/);
+    } finally {
+      blind.restore();
+    }
+  });
+
+  test('origin-swap: a key naming another host is deleted, so the swap is what the edge serves', async () => {
+    world.kvs.set(EDGE_ORIGIN_KEY, API_DOMAIN.pri);
+    const { report } = await run({ mode: 'switchover', traffic: 'origin-swap' });
+    expect(report.outcome).toBe('completed');
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+    expect(world.commands('DeleteKey').map((c) => c.input)).toEqual([{ KvsARN: KVS_ARN, Key: EDGE_ORIGIN_KEY, IfMatch: 'KV1' }]);
+    expect(world.kvs.has(EDGE_ORIGIN_KEY)).toBe(false);
+    expect(trafficStep(report)?.detail).toMatch(/deleted the edge key active-api-domain .*which overrode the origin/);
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.secd);
+  });
+
+  test('origin-swap: a stale key that cannot be removed is a clear error', async () => {
+    world.kvs.set(EDGE_ORIGIN_KEY, API_DOMAIN.pri);
+    world.denied.add('cloudfront-keyvaluestore:DeleteKey');
+    const { report } = await run({ mode: 'switchover', traffic: 'origin-swap' });
+    expect(report.outcome).toBe('failed');
+    expect(report.error).toMatch(/the edge key active-api-domain .* could not be removed and still decides where requests go/);
+  });
+
+  test('origin-swap is refused when us-east-1 is the failed region (forceable), and when the distribution cannot be read', async () => {
+    world.down.add(REGIONS.pri);
+    const refused = await run({ mode: 'failover', traffic: 'origin-swap' });
+    expect(refused.report.outcome).toBe('refused');
+    expect(refused.report.error).toMatch(
+      /needs CloudFront's control plane in us-east-1, the region this failover leaves: use --traffic kvs/,
+    );
+    expect(world.mutations()).toEqual([]);
+    const forced = await run({ mode: 'failover', traffic: 'origin-swap', force: true });
+    expect(forced.report.outcome).toBe('completed');
+    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd);
+
+    const blind = new AwsWorld();
+    try {
+      blind.cloudfrontDown = true;
+      blind.kvs.set(EDGE_ORIGIN_KEY, API_DOMAIN.pri);
+      const unreadable = await run({ world: blind, mode: 'switchover', traffic: 'origin-swap', force: true });
+      expect(unreadable.report.outcome).toBe('refused');
+      expect(unreadable.report.error).toMatch(/control plane did not serve E2EXAMPLE123's config; use --traffic kvs/);
+      expect(blind.mutations()).toEqual([]);
+    } finally {
+      blind.restore();
+    }
+  });
+
+  test('tokens: an INACTIVE replica is activated in the secondary, never calling the primary region', async () => {
+    world.withReplica('INACTIVE');
+    world.down.add(REGIONS.pri);
+    const { report } = await run({ mode: 'failover' });
+    expect(report.outcome).toBe('completed');
+    const [update] = world.commands('UpdateUserPoolReplica');
+    expect(update).toMatchObject({ region: 'us-east-2', input: { UserPoolId: USER_POOL_ID, RegionName: 'us-east-2', Status: 'ACTIVE' } });
+    expect(world.replicaStatus).toBe('ACTIVE');
+    expect(tokensStep(report)?.detail).toMatch(/activated the user pool replica in us-east-2 \(INACTIVE → ACTIVE\)/);
+    expect(world.createdClients).not.toContain('cognito-idp:us-east-1');
+    expect(world.sent.filter((c) => c.service === 'cognito-idp').every((c) => c.region === 'us-east-2')).toBe(true);
+  });
+
+  test('tokens: already ACTIVE changes nothing; back to the primary calls nothing; no replica is a note about token expiry', async () => {
+    world.withReplica('ACTIVE');
+    const active = await run({ mode: 'switchover' });
+    expect(active.report.alreadyInPlace).toContain('tokens');
+    expect(world.commands('UpdateUserPoolReplica')).toEqual([]);
+
+    const back = await run({ mode: 'switchover', to: 'us-east-1' });
+    expect(tokensStep(back.report)?.detail).toBe("tokens come from the user pool in us-east-1 (the primary's own)");
+    expect(world.commands('ListUserPoolReplicas')).toHaveLength(1);
+
+    const plain = new AwsWorld();
+    try {
+      const none = await run({ world: plain, mode: 'switchover' });
+      expect(tokensStep(none.report)?.detail).toMatch(/no user pool replica in us-east-2 \(COGNITO_REPLICA not set\)/);
+      expect(none.report.notes.join('\n')).toMatch(/clients keep working only until their access token expires \(at most 60 min/);
+      expect(plain.sent.filter((c) => c.service === 'cognito-idp')).toEqual([]);
+    } finally {
+      plain.restore();
+    }
+  });
+
+  test('tokens: an activation that fails is a note, not a failed failover', async () => {
+    world.withReplica('INACTIVE');
+    world.denied.add('cognito-idp:UpdateUserPoolReplica');
+    const { report } = await run({ mode: 'switchover' });
+    expect(report.outcome).toBe('completed');
+    expect(world.isWriterNow('secd')).toBe(true);
+    expect(world.kvs.get(EDGE_ORIGIN_KEY)).toBe(API_DOMAIN.secd);
+    expect(report.notes.join('\n')).toMatch(/Tokens: AccessDenied: .*cognito-idp:UpdateUserPoolReplica in us-east-2/);
   });
 });
 

@@ -27,6 +27,7 @@ async function run(options: Partial<RunOptions> = {}): Promise<{ report: Failove
     yes: true,
     force: false,
     wait: true,
+    traffic: 'kvs',
     confirm: () => Promise.reject(new Error('confirm must not be asked with --yes')),
     print: (line) => lines.push(line),
     clock: world.clock,
@@ -40,13 +41,13 @@ const record = (region: string) => JSON.parse(world.parameters[region][FAILOVER_
 describe('1. a rerun finishes the run it follows, never flips back', () => {
   test('stopped in the CloudFront wait: the same command without --to finishes the move to us-east-2', async () => {
     world.crashOnCall('GetDistribution', 2); // discovery's read is the first, the wait for Deployed the second
-    const first = await run();
+    const first = await run({ traffic: 'origin-swap' });
     expect(first.report.outcome).toBe('failed');
-    expect(world.apiOrigin().DomainName).toBe(API_DOMAIN.secd); // writer and traffic both moved: nothing disagrees
+    expect(world.edgeOrigin()).toBe(API_DOMAIN.secd); // writer and traffic both moved: nothing disagrees
     expect(record(REGIONS.pri)).toMatchObject({ state: 'stopped', mode: 'switchover', to: 'secd', lastStep: 'proxy' });
     expect(record(REGIONS.secd)).toEqual(record(REGIONS.pri));
 
-    const second = await run();
+    const second = await run({ traffic: 'origin-swap' });
     // Everything was in place but the wait and the checks: finished without changing anything more.
     expect(second.report).toMatchObject({ outcome: 'no-op', to: { region: 'us-east-2' } });
     expect(second.report.direction).toMatch(/^finishing the switchover to us-east-2 started .*, which stopped after proxy/);
@@ -68,7 +69,7 @@ describe('1. a rerun finishes the run it follows, never flips back', () => {
   });
 
   test("either region's copy is enough, and the newest copy wins", async () => {
-    world.crashOn.add('GetDistributionConfig');
+    world.crashOn.add('PutKey');
     expect((await run()).report.outcome).toBe('failed');
     // pri's copy is older: it still says a run completed long ago; secd's says the switchover stopped.
     world.parameters[REGIONS.pri][FAILOVER_RUN_PARAMETER] = JSON.stringify({
@@ -84,7 +85,7 @@ describe('1. a rerun finishes the run it follows, never flips back', () => {
   });
 
   test('a refused rerun keeps the unfinished intent; a refusal after a completed run still allows the failback', async () => {
-    world.crashOn.add('GetDistributionConfig');
+    world.crashOn.add('PutKey');
     await run();
     delete world.apiHosts[API_DOMAIN.secd]; // us-east-2's API does not answer: the resume is refused
     const refused = await run();
@@ -121,6 +122,8 @@ describe('2. never two writers: a failover against a healthy primary', () => {
     );
     expect(world.mutations()).toEqual([]);
 
+    // The kvs traffic step takes seconds: let Aurora's snapshot of the rebuilt primary be ready within the run.
+    world.durations.snapshot = 10_000;
     const forced = await run({ mode: 'failover', force: true });
     expect(forced.report.outcome).toBe('completed');
     expect(forced.report.preflight.find((c) => c.name === 'old primary is down')).toMatchObject({ forced: true });
@@ -208,9 +211,32 @@ describe('8. traffic is verified by asking the URLs', () => {
       url.includes('cloudfront.net') && ++calls === 1
         ? Promise.resolve({ status: 401, headers: { 'x-todomgmt-region': 'us-east-1' } })
         : edge(url);
-    const { report } = await run({ wait: false });
+    const { report } = await run({ wait: false, traffic: 'origin-swap' });
     expect(report.outcome).toBe('completed');
     expect(report.notes.join('\n')).toMatch(/the edge does not answer from us-east-2 yet: .*us-east-1 answered .*--no-wait/);
+  });
+
+  test('kvs: no deployment, so the edge is asked again (bounded, about a minute) until it answers from the target', async () => {
+    const edge = world.httpGet.bind(world);
+    let calls = 0;
+    world.httpGet = (url) =>
+      url.includes('cloudfront.net') && ++calls <= 3
+        ? Promise.resolve({ status: 401, headers: { 'x-todomgmt-region': 'us-east-1' } })
+        : edge(url);
+    const { report } = await run({ wait: false });
+    expect(report.outcome).toBe('completed');
+    expect(report.probes?.find((p) => p.url.includes('cloudfront.net'))).toMatchObject({ region: 'us-east-2', attempts: 4 });
+
+    // An edge that never picks the key up fails the verification after six attempts (2 + 4 + ... + 32 s apart).
+    let edgeGets = 0;
+    world.httpGet = (url) =>
+      url.includes('cloudfront.net') && ++edgeGets > 0
+        ? Promise.resolve({ status: 401, headers: { 'x-todomgmt-region': 'us-east-2' } })
+        : edge(url);
+    const stuck = await run({ to: 'us-east-1', wait: false });
+    expect(stuck.report.outcome).toBe('failed');
+    expect(stuck.report.error).toMatch(/the edge does not answer from us-east-1 yet: .*us-east-2 answered/);
+    expect(edgeGets).toBe(6);
   });
 });
 

@@ -13,9 +13,22 @@ import {
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
 import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
-import { GLOBAL_CLUSTER_ID, clusterId, proxyName, type RegionRole } from '#names';
+import { DeleteKeyCommand, DescribeKeyValueStoreCommand, GetKeyCommand, PutKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import { ListUserPoolReplicasCommand, UpdateUserPoolReplicaCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { EDGE_ORIGIN_KEY, GLOBAL_CLUSTER_ID, clusterId, proxyName, type RegionRole } from '#names';
 import type { AwsClients } from '#failover/aws/clients';
-import { API_DOMAIN, AwsWorld, DISTRIBUTION_ID, EDGE_DOMAIN, REGIONS, clusterArn, initialDistributionConfig } from './aws-world';
+import {
+  API_DOMAIN,
+  AwsWorld,
+  DISTRIBUTION_ID,
+  EDGE_DOMAIN,
+  KVS_ARN,
+  REGIONS,
+  REPLICA_ARN,
+  USER_POOL_ID,
+  clusterArn,
+  initialDistributionConfig,
+} from './aws-world';
 
 let world: AwsWorld;
 let aws: AwsClients;
@@ -126,6 +139,7 @@ describe('time', () => {
       deploy: 240_000,
       resync: 600_000,
       snapshot: 120_000,
+      replicaActivation: 15_000,
     });
   });
 });
@@ -321,8 +335,70 @@ describe('CloudFront', () => {
   });
 });
 
+describe('CloudFront KeyValueStore (global data plane)', () => {
+  const kvs = () => aws.kvs();
+  const put = (value: string, ifMatch: string) =>
+    kvs().send(new PutKeyCommand({ KvsARN: KVS_ARN, Key: EDGE_ORIGIN_KEY, Value: value, IfMatch: ifMatch }));
+
+  test('the key starts absent (ResourceNotFoundException); PutKey needs the current ETag (else ConflictException 409)', async () => {
+    await expect(kvs().send(new GetKeyCommand({ KvsARN: KVS_ARN, Key: EDGE_ORIGIN_KEY }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    expect(await kvs().send(new DescribeKeyValueStoreCommand({ KvsARN: KVS_ARN }))).toMatchObject({ ETag: 'KV1', ItemCount: 0 });
+    await expect(put(API_DOMAIN.secd, 'KV0')).rejects.toMatchObject({ name: 'ConflictException', $metadata: { httpStatusCode: 409 } });
+    await expect(put(API_DOMAIN.secd, 'KV1')).resolves.toMatchObject({ ETag: 'KV2', ItemCount: 1 });
+    expect(await kvs().send(new GetKeyCommand({ KvsARN: KVS_ARN, Key: EDGE_ORIGIN_KEY }))).toMatchObject({ Value: API_DOMAIN.secd });
+    await expect(kvs().send(new DeleteKeyCommand({ KvsARN: KVS_ARN, Key: EDGE_ORIGIN_KEY, IfMatch: 'KV2' }))).resolves.toMatchObject({
+      ETag: 'KV3',
+    });
+    await expect(kvs().send(new DescribeKeyValueStoreCommand({ KvsARN: `${KVS_ARN}x` }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+  });
+
+  test('kvsConflicts: someone else writes first; never down, even with both regions and CloudFront down', async () => {
+    world.kvsConflicts = 1;
+    await expect(put(API_DOMAIN.secd, 'KV1')).rejects.toMatchObject({ name: 'ConflictException' });
+    await expect(put(API_DOMAIN.secd, 'KV2')).resolves.toBeDefined();
+    world.down.add(REGIONS.pri).add(REGIONS.secd);
+    world.cloudfrontDown = true;
+    await expect(kvs().send(new DescribeKeyValueStoreCommand({ KvsARN: KVS_ARN }))).resolves.toMatchObject({ ETag: 'KV3' });
+    await expect(cloudfront().send(new GetDistributionCommand({ Id: DISTRIBUTION_ID }))).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(world.createdClients).toContain('cloudfront-keyvaluestore:global');
+  });
+
+  test('the edge answers from the key when present, else from the configured origin', async () => {
+    expect((await world.httpGet(`https://${EDGE_DOMAIN}/v1`)).headers['x-todomgmt-region']).toBe('us-east-1');
+    world.kvs.set(EDGE_ORIGIN_KEY, API_DOMAIN.secd);
+    expect((await world.httpGet(`https://${EDGE_DOMAIN}/v1`)).headers['x-todomgmt-region']).toBe('us-east-2');
+  });
+});
+
+describe('Cognito user pool replica', () => {
+  const list = (region: string) => aws.cognito(region).send(new ListUserPoolReplicasCommand({ UserPoolId: USER_POOL_ID }));
+  const statusIn = async (region: string) => (await list(region)).UserPoolReplicas!.find((r) => r.RegionName === REGIONS.secd)?.Status;
+
+  test('no replica unless withReplica(); INACTIVE → ACTIVE a while after UpdateUserPoolReplica, in either region', async () => {
+    expect((await list(REGIONS.secd)).UserPoolReplicas!.map((r) => r.RegionName)).toEqual([REGIONS.pri]);
+    world.withReplica('INACTIVE');
+    expect(world.parameters[REGIONS.secd]['/todomgmt/secd/user-pool-replica-arn']).toBe(REPLICA_ARN);
+    expect(await statusIn(REGIONS.secd)).toBe('INACTIVE');
+    await aws
+      .cognito(REGIONS.secd)
+      .send(new UpdateUserPoolReplicaCommand({ UserPoolId: USER_POOL_ID, RegionName: REGIONS.secd, Status: 'ACTIVE' }));
+    expect(await statusIn(REGIONS.secd)).toBe('INACTIVE');
+    await world.clock.sleep(world.durations.replicaActivation);
+    expect(await statusIn(REGIONS.pri)).toBe('ACTIVE');
+    world.down.add(REGIONS.pri);
+    await expect(list(REGIONS.pri)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    await expect(aws.cognito(REGIONS.secd).send(new ListUserPoolReplicasCommand({ UserPoolId: 'us-east-1_NOPE' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+  });
+});
+
 describe('SSM and CloudWatch', () => {
-  test("parameters: the region's own eleven, under the path, 10 a page", async () => {
+  test("parameters: the region's own twelve, under the path, 10 a page", async () => {
     const ssm = aws.ssm(REGIONS.secd);
     const first = await ssm.send(new GetParametersByPathCommand({ Path: '/todomgmt', Recursive: true }));
     expect(first.Parameters).toHaveLength(10);
@@ -330,7 +406,14 @@ describe('SSM and CloudWatch', () => {
     expect(first.Parameters!.find((p) => p.Name === '/todomgmt/secd/api-domain')?.Value).toBe(API_DOMAIN.secd);
     expect(first.NextToken).toBe('10');
     const rest = await ssm.send(new GetParametersByPathCommand({ Path: '/todomgmt', NextToken: first.NextToken }));
-    expect(rest).toMatchObject({ Parameters: [{ Name: '/todomgmt/secd/edge-domain', Value: EDGE_DOMAIN }], NextToken: undefined });
+    expect(rest).toMatchObject({
+      Parameters: [
+        { Name: '/todomgmt/secd/distribution-id', Value: DISTRIBUTION_ID },
+        { Name: '/todomgmt/secd/edge-domain', Value: EDGE_DOMAIN },
+      ],
+      NextToken: undefined,
+    });
+    expect(first.Parameters!.find((p) => p.Name === '/todomgmt/secd/kvs-arn')?.Value).toBe(KVS_ARN);
     expect((await ssm.send(new GetParametersByPathCommand({ Path: '/other' }))).Parameters).toEqual([]);
   });
 

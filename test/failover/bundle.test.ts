@@ -39,6 +39,11 @@ test('one file plus its source map, the AWS SDK bundled in, runnable with node a
   const external = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]).filter((m) => !m.startsWith('node:'));
   expect([...new Set(external)].sort()).toEqual(['@aws-sdk/signature-v4-crt', 'crypto', 'fs', 'os', 'path']);
   expect(code).toContain(`//# sourceMappingURL=${FAILOVER_BUNDLE_FILE}.map`);
+  // The KeyValueStore client and the pure-JS SigV4A signer it needs are inside, the signer registered with the SDK.
+  expect(code).toContain('cloudfront-kvs.global.api.aws');
+  expect(code).toContain('AWS4-ECDSA-P256-SHA256');
+  expect(code).toMatch(/static\{n\(this,"SignatureV4a"\)\}/);
+  expect(code).toMatch(/\.SignatureV4a=\w+\}\);/);
 
   const help = await runBundle(['--help']);
   expect(help.code).toBe(0);

@@ -26,6 +26,8 @@ describe('failover CLI', () => {
         '--local',
         '--max-lag-seconds',
         '2.5',
+        '--traffic',
+        'origin-swap',
       ]),
     ).toEqual({
       mode: 'failover',
@@ -34,12 +36,13 @@ describe('failover CLI', () => {
       yes: true,
       force: true,
       wait: false,
+      traffic: 'origin-swap',
       report: 'out/r.json',
       local: true,
       maxLagSeconds: 2.5,
       help: false,
     });
-    expect(parseCliArgs([])).toMatchObject({ mode: undefined, dryRun: false, yes: false, wait: true, local: false });
+    expect(parseCliArgs([])).toMatchObject({ mode: undefined, dryRun: false, yes: false, wait: true, traffic: 'kvs', local: false });
     // The pipeline passes `--mode "$FAILOVER_MODE" --to "$FAILOVER_TO"`; empty pipeline variables mean defaults.
     expect(parseCliArgs(['--mode', '', '--to', ' '])).toMatchObject({ mode: undefined, to: undefined });
   });
@@ -48,6 +51,7 @@ describe('failover CLI', () => {
     expect(() => parseCliArgs(['--mode', 'breakcluster'])).toThrow('--mode breakcluster is not a mode: use switchover | failover | detach');
     expect(() => parseCliArgs(['--bogus'])).toThrow(/Unknown option '--bogus'/);
     expect(() => parseCliArgs(['--max-lag-seconds', 'soon'])).toThrow('--max-lag-seconds soon is invalid');
+    expect(() => parseCliArgs(['--traffic', 'dns'])).toThrow('--traffic dns is unknown: use kvs | origin-swap');
   });
 
   test('without a terminal, confirmation is refused with the way out', async () => {

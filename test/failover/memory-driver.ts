@@ -15,6 +15,7 @@ import type {
   StepOptions,
   StepOutcome,
   Topology,
+  TrafficOptions,
 } from '#failover/driver';
 import type { HttpAnswer } from '#failover/http-probe';
 import type { RunRecord } from '#failover/run-record';
@@ -129,11 +130,17 @@ export class MemoryDriver implements FailoverDriver {
     return Promise.resolve({ alreadyInPlace: false, detail: 'registered' });
   }
 
-  switchTraffic(move: Move, options: StepOptions & { wait: boolean }): Promise<StepOutcome> {
-    this.calls.push(`traffic:${move.to}:${options.wait ? 'wait' : 'nowait'}`);
+  switchTraffic(move: Move, options: TrafficOptions): Promise<StepOutcome> {
+    this.calls.push(`traffic:${move.to}:${options.method}:${options.wait ? 'wait' : 'nowait'}`);
     if (this.failOn === 'traffic') return Promise.reject(new Error('edge unreachable'));
     if (this.serving === move.to) return Promise.resolve({ alreadyInPlace: true, detail: 'already' });
     this.serving = move.to;
     return Promise.resolve({ alreadyInPlace: false, detail: 'switched' });
+  }
+
+  ensureTokens(move: Move): Promise<StepOutcome> {
+    this.calls.push(`tokens:${move.to}`);
+    if (this.failOn === 'tokens') return Promise.reject(new Error('replica unreachable'));
+    return Promise.resolve({ alreadyInPlace: true, detail: 'tokens from the primary pool' });
   }
 }

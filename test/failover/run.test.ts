@@ -15,6 +15,7 @@ async function run(driver: MemoryDriver, options: Partial<RunOptions> = {}) {
     yes: false,
     force: false,
     wait: true,
+    traffic: 'kvs',
     confirm: (q) => {
       asked.push(q);
       return Promise.resolve(true);
@@ -31,7 +32,8 @@ describe('orchestration', () => {
     const driver = new MemoryDriver();
     const { report, output, asked } = await run(driver);
 
-    expect(driver.calls).toEqual(['discover', 'lag', 'promote:switchover:secd', 'proxy:secd', 'traffic:secd:wait', 'discover']);
+    const calls = ['discover', 'lag', 'promote:switchover:secd', 'proxy:secd', 'traffic:secd:kvs:wait', 'tokens:secd', 'discover'];
+    expect(driver.calls).toEqual(calls);
     expect(asked).toEqual(['Proceed with the switchover to west? [y/N] ']);
     expect(output.findIndex((l) => l.startsWith('Plan'))).toBeLessThan(output.findIndex((l) => l.includes('promote (switchover) ...')));
     expect(report).toMatchObject({
@@ -40,7 +42,7 @@ describe('orchestration', () => {
       outcome: 'completed',
       from: { role: 'pri', region: 'east' },
       to: { role: 'secd', region: 'west' },
-      alreadyInPlace: ['proxy'],
+      alreadyInPlace: ['proxy', 'tokens'],
       notes: ['old primary rejoins as a replica'],
     });
     expect(report.steps.map((s) => s.name)).toEqual([
@@ -50,6 +52,7 @@ describe('orchestration', () => {
       'promote (switchover)',
       'proxy',
       'traffic',
+      'tokens',
       'verify',
     ]);
     expect(output).toContain('Note: old primary rejoins as a replica');
@@ -81,7 +84,7 @@ describe('orchestration', () => {
     const yes = new MemoryDriver();
     const { asked } = await run(yes, { yes: true, wait: false });
     expect(asked).toEqual([]);
-    expect(yes.calls).toContain('traffic:secd:nowait');
+    expect(yes.calls).toContain('traffic:secd:kvs:nowait');
   });
 
   test('a failed preflight refuses before any change; --force overrides only forceable checks', async () => {
@@ -107,7 +110,7 @@ describe('orchestration', () => {
 
     const second = await run(driver, { mode: 'failover', yes: true });
     expect(second.report.outcome).toBe('no-op');
-    expect(second.report.alreadyInPlace).toEqual(['promote (failover)', 'proxy', 'traffic']);
+    expect(second.report.alreadyInPlace).toEqual(['promote (failover)', 'proxy', 'traffic', 'tokens']);
   });
 
   test('switchover direction: default flips (a failback after a completed run); half-done runs are finished, not flipped', async () => {
@@ -145,7 +148,7 @@ describe('orchestration', () => {
     driver.failOn = undefined;
     const resumed = await run(driver, { yes: true });
     expect(resumed.report.outcome).toBe('completed');
-    expect(resumed.report.alreadyInPlace).toEqual(['promote (switchover)', 'proxy']);
+    expect(resumed.report.alreadyInPlace).toEqual(['promote (switchover)', 'proxy', 'tokens']);
   });
 
   test('verification catches a driver that claims success but changed nothing', async () => {

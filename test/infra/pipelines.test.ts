@@ -126,13 +126,14 @@ test('synthesized as the CDK CLI does (paths in Metadata, CDKMetadata), the copi
 describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) => {
   const template = () => failover[regionRole];
 
-  test('V2 pipeline: Source → Plan (dry run) → Approve → Failover, with mode and target region as variables', () => {
+  test('V2 pipeline: Source → Plan (dry run) → Approve → Failover, with mode, target region and traffic method as variables', () => {
     template().hasResourceProperties('AWS::CodePipeline::Pipeline', {
       Name: FAILOVER_PIPELINE_NAME(regionRole),
       PipelineType: 'V2',
       Variables: [
         Match.objectLike({ Name: 'FAILOVER_MODE', DefaultValue: 'switchover' }),
         Match.objectLike({ Name: 'TARGET_REGION', DefaultValue: 'us-east-2' }),
+        Match.objectLike({ Name: 'TRAFFIC_METHOD', DefaultValue: 'kvs' }),
       ],
     });
     const stages = stagesOf(template());
@@ -145,9 +146,15 @@ describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) =
         expect.objectContaining({ name: 'FAILOVER_DRY_RUN', value: 'true' }),
         expect.objectContaining({ name: 'FAILOVER_MODE', value: '#{variables.FAILOVER_MODE}' }),
         expect.objectContaining({ name: 'FAILOVER_TO', value: '#{variables.TARGET_REGION}' }),
+        expect.objectContaining({ name: 'FAILOVER_TRAFFIC', value: '#{variables.TRAFFIC_METHOD}' }),
       ]),
     );
-    expect(envOf(stages[3])).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'FAILOVER_DRY_RUN', value: 'false' })]));
+    expect(envOf(stages[3])).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'FAILOVER_DRY_RUN', value: 'false' }),
+        expect.objectContaining({ name: 'FAILOVER_TRAFFIC', value: '#{variables.TRAFFIC_METHOD}' }),
+      ]),
+    );
     expect(String(stages[2].Actions[0].Configuration!.CustomData)).toContain('#{variables.TARGET_REGION}');
   });
 
@@ -158,8 +165,10 @@ describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) =
     expect(project.Properties.Source.BuildSpec).not.toMatch(/\bnpm\b|\bnpx\b|ts-node|runtime-versions/);
     const build = spec.phases.build.commands.join('\n');
     const program = 'node --enable-source-maps failover.js';
-    expect(build).toContain(`${program} --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --report failover-report.json`);
-    expect(build).toContain(`${program} --dry-run`);
+    expect(build).toContain(
+      `${program} --yes --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --traffic "$FAILOVER_TRAFFIC" --report failover-report.json`,
+    );
+    expect(build).toContain(`${program} --dry-run --mode "$FAILOVER_MODE" --to "$FAILOVER_TO" --traffic "$FAILOVER_TRAFFIC"`);
     expect(spec.artifacts.files).toEqual(['failover-report.json']);
     // The bundle has no .env: the deployed regions are the project's environment.
     expect(project.Properties.Environment.EnvironmentVariables).toEqual(
@@ -196,7 +205,24 @@ describe.each(['pri', 'secd'] as const)('failover pipeline (%s)', (regionRole) =
     expect(text).toContain(':rds::111111111111:global-cluster:todomgmt-global-db-cluster');
     // The distribution is the one published in this region's SSM, not every distribution in the account.
     expect(text).toMatch(/cloudfront::111111111111:distribution\/",\{"Ref":"SsmParameterValue/);
-    expect(text).not.toMatch(/"Action":"(rds|cloudfront|ssm):\*"/);
+    // The KeyValueStore and the user pool (both regions: the replica shares the pool's id) are the ones published in SSM.
+    const kvs = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('cloudfront-keyvaluestore:')));
+    expect(kvs.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'cloudfront-keyvaluestore:DeleteKey',
+      'cloudfront-keyvaluestore:DescribeKeyValueStore',
+      'cloudfront-keyvaluestore:GetKey',
+      'cloudfront-keyvaluestore:PutKey',
+    ]);
+    expect(JSON.stringify(kvs.map((s) => s.Resource))).toMatch(/^\[\{"Ref":"SsmParameterValue[^"]*kvsarn/i);
+    const cognito = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('cognito-idp:')));
+    expect(cognito.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'cognito-idp:ListUserPoolReplicas',
+      'cognito-idp:UpdateUserPoolReplica',
+    ]);
+    for (const region of ['us-east-1', 'us-east-2']) {
+      expect(JSON.stringify(cognito)).toMatch(new RegExp(`:cognito-idp:${region}:111111111111:userpool/",\\{"Ref":"SsmParameterValue`));
+    }
+    expect(text).not.toMatch(/"Action":"(rds|cloudfront|cloudfront-keyvaluestore|cognito-idp|ssm):\*"/);
     expect(JSON.stringify(template().findResources('AWS::IAM::Role'))).not.toMatch(/FullAccess/);
   });
 });

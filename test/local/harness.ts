@@ -119,6 +119,7 @@ export async function startTestRehearsal(): Promise<TestRehearsal> {
         yes: true,
         force: false,
         wait: true,
+        traffic: 'kvs',
         confirm: () => Promise.resolve(false),
         print: (line) => lines.push(line),
         clock: realClock,

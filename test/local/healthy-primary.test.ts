@@ -32,6 +32,7 @@ async function failover(force: boolean): Promise<{ report: FailoverReport; outpu
     yes: true,
     force,
     wait: true,
+    traffic: 'kvs',
     confirm: () => Promise.resolve(false),
     print: (line) => lines.push(line),
     clock: realClock,

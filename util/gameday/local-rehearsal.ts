@@ -63,6 +63,7 @@ function rehearsalOn(stateDir: string, owned: boolean, control: RegionControl): 
         yes: true,
         force: false,
         wait: true,
+        traffic: 'kvs',
         confirm: () => Promise.resolve(false),
         print,
         clock: realClock,

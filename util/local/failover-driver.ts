@@ -27,6 +27,7 @@ import type {
   StepOutcome,
   Topology,
   TrafficOrigin,
+  TrafficOptions,
 } from '#failover/driver';
 import { fetchGet, type HttpAnswer } from '#failover/http-probe';
 import { parseRunRecord, RunRecordFormatError, type RunRecord } from '#failover/run-record';
@@ -333,7 +334,12 @@ export class LocalFailoverDriver implements FailoverDriver {
     return { alreadyInPlace: true, detail: `no proxy locally: ${api} connects to its database directly and answers` };
   }
 
-  async switchTraffic(move: Move, { progress }: StepOptions & { readonly wait: boolean }): Promise<StepOutcome> {
+  // CONTRACT PLACEHOLDER (p4-contract branch only): replaced by the issue-12 implementation before merge.
+  ensureTokens(move: Move): Promise<StepOutcome> {
+    return Promise.resolve({ alreadyInPlace: true, detail: `no user pool replica in ${this.regionNames[move.to]}` });
+  }
+
+  async switchTraffic(move: Move, { progress }: TrafficOptions): Promise<StepOutcome> {
     const runtime = this.runtime();
     const edge = readEdgeConfig(this.paths.edge);
     if (!edge) throw new Error(`${this.paths.edge} is missing: is the rehearsal running?`);

@@ -1,6 +1,6 @@
 // Command-line flags of `npm run failover -- ...` (a contract with the pipeline and deploy scripts).
 import { parseArgs } from 'node:util';
-import { FAILOVER_MODES, type FailoverMode } from '#names';
+import { DEFAULT_TRAFFIC_METHOD, FAILOVER_MODES, TRAFFIC_METHODS, type FailoverMode, type TrafficMethod } from '#names';
 import { UsageError } from './errors';
 import { MODES, parseMode } from './modes';
 
@@ -11,6 +11,7 @@ export interface CliArgs {
   readonly yes: boolean;
   readonly force: boolean;
   readonly wait: boolean;
+  readonly traffic: TrafficMethod;
   readonly report?: string;
   readonly local: boolean;
   readonly maxLagSeconds?: number;
@@ -69,7 +70,10 @@ ${toHelp}
                         engine versions, a healthy old primary (failover), a target API that does not
                         answer from its region, CloudFront unreadable
   --max-lag-seconds <n> replication lag a switchover accepts (default 5)
-  --no-wait             do not wait for CloudFront to finish deploying the new origin
+  --traffic <method>    kvs (default): write the active API host into the edge's KeyValueStore, a data-plane
+                        call that takes effect in seconds; origin-swap: change the distribution's origin
+                        (UpdateDistribution, CloudFront's control plane in us-east-1; minutes to deploy)
+  --no-wait             origin-swap: do not wait for CloudFront to finish deploying the new origin
   --report <file>       write the JSON report (steps, timings, what was already in place) to <file>
   --local               run against the local two-region rehearsal instead of AWS
   --help, -h            this text
@@ -79,6 +83,7 @@ Environment (override discovery from SSM, names from the original article):
   SRC_CLUSTER_ID, SRC_RDS_PROXY_NAME                      the pri region's cluster / proxy
   TARGET_CLUSTER_ID, TARGET_RDS_PROXY_NAME                the secd region's cluster / proxy
   CLOUDFRONT_DISTRIBUTION_ID, CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME (the secd region's API host)
+  CLOUDFRONT_KVS_ARN                the edge's KeyValueStore (default: the kvs-arn SSM parameter)
   FAILOVER_MODE                     default for --mode
 
 Exit status: 0 done, nothing to do, or dry run; 1 failed part-way (run again to resume);
@@ -98,6 +103,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         yes: { type: 'boolean', short: 'y', default: false },
         force: { type: 'boolean', default: false },
         'no-wait': { type: 'boolean', default: false },
+        traffic: { type: 'string' },
         report: { type: 'string' },
         local: { type: 'boolean', default: false },
         'max-lag-seconds': { type: 'string' },
@@ -116,6 +122,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     }
   }
   if (v.report === '') throw new UsageError('--report needs a file name');
+  const traffic = v.traffic?.trim() || DEFAULT_TRAFFIC_METHOD;
+  if (!(TRAFFIC_METHODS as readonly string[]).includes(traffic)) {
+    throw new UsageError(`--traffic ${traffic} is unknown: use ${TRAFFIC_METHODS.join(' | ')}`);
+  }
   // The pipeline passes its variables through as `--to "$FAILOVER_TO"`: an empty value means "not given".
   const mode = v.mode?.trim() || undefined;
   return {
@@ -125,6 +135,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     yes: v.yes === true,
     force: v.force === true,
     wait: v['no-wait'] !== true,
+    traffic: traffic as TrafficMethod,
     report: v.report,
     local: v.local === true,
     maxLagSeconds,

@@ -1,5 +1,6 @@
 // The preflight checks: each mode lists the ones that apply to it (modes.ts); a failed check refuses the
 // run before anything changes, unless it is forceable and --force was given.
+import { CLOUDFRONT_CONTROL_PLANE_REGION, type TrafficMethod } from '#names';
 import { API_BASE_PATH } from '#routes';
 import type { LagReading, Move } from './driver';
 import { managedMoveCompatibility } from './engine-versions';
@@ -24,6 +25,8 @@ export interface PreflightInput {
   /** What a GET of the target's API without credentials got, when it has a URL. */
   readonly targetApi?: RegionProbe;
   readonly force: boolean;
+  /** How the traffic step will move the edge. @default 'kvs' */
+  readonly traffic?: TrafficMethod;
 }
 
 type Finding = Pick<Check, 'ok' | 'detail' | 'forceable'>;
@@ -32,7 +35,7 @@ type Finding = Pick<Check, 'ok' | 'detail' | 'forceable'>;
 export const probeUrl = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}${API_BASE_PATH}`;
 
 /** The mode's checks, in its order; a check that does not apply to this move (undefined) is left out. */
-export function preflight({ move, lag, maxLagSeconds, targetApi, force }: PreflightInput): Check[] {
+export function preflight({ move, lag, maxLagSeconds, targetApi, force, traffic = 'kvs' }: PreflightInput): Check[] {
   const { topology } = move;
   const to = topology.regions[move.to];
   const from = topology.regions[move.from];
@@ -151,6 +154,7 @@ export function preflight({ move, lag, maxLagSeconds, targetApi, force }: Prefli
         : `${topology.edgeId} could not be read; --force promotes the database anyway and the traffic step retries`,
       forceable: true,
     }),
+    'traffic path independent of the failed region': () => trafficPath(move, traffic),
   };
   return MODES[move.mode].checks.flatMap((name): Check[] => {
     const finding = findings[name]();
@@ -158,6 +162,44 @@ export function preflight({ move, lag, maxLagSeconds, targetApi, force }: Prefli
     const forced = !finding.ok && finding.forceable && force;
     return [{ name, ok: finding.ok || forced, detail: finding.detail, forceable: finding.forceable, forced: forced ? true : undefined }];
   });
+}
+
+/**
+ * origin-swap needs CloudFront's control plane (us-east-1): refused when that is the region an unplanned move
+ * leaves (forceable: the operator may know CloudFront's control plane is fine while Aurora is not), and when
+ * the distribution's config could not be read (not forceable: the swap cannot work). kvs needs a known store.
+ */
+function trafficPath(move: Move, traffic: TrafficMethod): Finding | undefined {
+  const { topology } = move;
+  const from = topology.regions[move.from];
+  if (traffic === 'kvs') {
+    // Only a driver that read the distribution (configuredOrigin) reports the store; the local edge has none to read.
+    if (topology.configuredOrigin === undefined || topology.edgeKey !== undefined) {
+      return topology.edgeKey ? { ok: true, detail: `--traffic kvs: ${topology.edgeKey.storeArn}`, forceable: false } : undefined;
+    }
+    return {
+      ok: false,
+      detail: '--traffic kvs: no KeyValueStore known (no kvs-arn parameter): set CLOUDFRONT_KVS_ARN, or use --traffic origin-swap',
+      forceable: false,
+    };
+  }
+  if (move.mode !== 'switchover' && from.region === CLOUDFRONT_CONTROL_PLANE_REGION) {
+    return {
+      ok: false,
+      detail:
+        `--traffic origin-swap needs CloudFront's control plane in ${CLOUDFRONT_CONTROL_PLANE_REGION}, the region this ${move.mode} ` +
+        'leaves: use --traffic kvs, or --force if CloudFront itself is known to be fine',
+      forceable: true,
+    };
+  }
+  if (topology.edgeKey !== undefined && topology.configuredOrigin === undefined) {
+    return {
+      ok: false,
+      detail: `--traffic origin-swap: CloudFront's control plane did not serve ${topology.edgeId}'s config; use --traffic kvs`,
+      forceable: false,
+    };
+  }
+  return { ok: true, detail: `--traffic origin-swap: CloudFront's control plane answered`, forceable: false };
 }
 
 export const refusals = (checks: readonly Check[]) => checks.filter((c) => !c.ok);

@@ -113,6 +113,7 @@ async function run(argv: readonly string[], drivers: FailoverDrivers): Promise<E
     yes: args.yes,
     force: args.force,
     wait: args.wait,
+    traffic: args.traffic,
     maxLagSeconds: args.maxLagSeconds,
     confirm: confirmOnTerminal,
     print: (line) => console.log(line),

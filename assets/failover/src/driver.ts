@@ -2,11 +2,11 @@
 // place it runs: AWS (aws/driver.ts) or the local two-region rehearsal (util/local/failover-driver.ts).
 // Every step method is "check the current state → act only if needed → wait until done" and says
 // whether the work was already in place, so a second run is a no-op and a killed run can be resumed.
-import type { FailoverMode, RegionRole } from '#names';
+import type { FailoverMode, RegionRole, TrafficMethod } from '#names';
 import type { HttpAnswer } from './http-probe';
 import type { RunRecord } from './run-record';
 
-export type { FailoverMode, RegionRole } from '#names';
+export type { FailoverMode, RegionRole, TrafficMethod } from '#names';
 
 /** One region as the driver sees it. Unknown facts stay undefined (e.g. a region that did not answer). */
 export interface RegionView {
@@ -52,6 +52,24 @@ export interface TrafficOrigin {
   readonly version: string;
   /** false while a config change is still propagating. */
   readonly deployed: boolean;
+  /** What decides it: the edge's KeyValueStore key, or the distribution's configured origin (no key). */
+  readonly decidedBy?: 'kvs-key' | 'configured-origin';
+}
+
+/** The edge's KeyValueStore and its one key (EDGE_ORIGIN_KEY), as discovery read them. */
+export interface EdgeKeyView {
+  readonly storeArn: string;
+  /** false: the store did not answer; `value` is then unknown. */
+  readonly readable: boolean;
+  /** The API host the key names; undefined when the key is absent (or unreadable). */
+  readonly value?: string;
+}
+
+/** Where tokens come from: the primary's user pool, and its replica in the secondary (COGNITO_REPLICA=true). */
+export interface UserPoolView {
+  readonly userPoolId?: string;
+  /** `arn:aws:cognito-idp:<secd region>:<account>:userpool/<pool id>`; undefined: no replica deployed. */
+  readonly replicaArn?: string;
 }
 
 export interface Topology {
@@ -59,8 +77,13 @@ export interface Topology {
   /** CloudFront distribution id, or the local edge's name. */
   readonly edgeId: string;
   readonly regions: Readonly<Record<RegionRole, RegionView>>;
-  /** Undefined when the edge could not be read. */
+  /** The EFFECTIVE origin (the key's host if present, else the configured origin); undefined when unknown. */
   readonly traffic?: TrafficOrigin;
+  /** The distribution's configured API origin, when CloudFront's control plane answered. */
+  readonly configuredOrigin?: TrafficOrigin;
+  /** The edge's KeyValueStore, when one is known (kvs-arn published, or CLOUDFRONT_KVS_ARN). */
+  readonly edgeKey?: EdgeKeyView;
+  readonly userPool?: UserPoolView;
   /** A global-cluster operation already under way (`switching-over`, `failing-over`), if any. */
   readonly pendingOperation?: string;
   /** Where each fact came from (`ssm:/todomgmt/secd/distribution-id`, `env:TARGET_CLUSTER_ID`), for the plan. */
@@ -95,6 +118,12 @@ export interface StepOptions {
   readonly progress: (message: string) => void;
 }
 
+export interface TrafficOptions extends StepOptions {
+  /** Wait for a distribution deployment (origin-swap); the KeyValueStore has no deployment to wait for. */
+  readonly wait: boolean;
+  readonly method: TrafficMethod;
+}
+
 export interface DiscoverRequest {
   /** Roles whose region may be called. An unplanned failover leaves the old primary out. */
   readonly contact: readonly RegionRole[];
@@ -122,6 +151,8 @@ export interface KeptWrites extends StepOutcome {
   readonly kept?: string;
 }
 
+export type PlannedStep = 'promote' | 'proxy' | 'traffic' | 'tokens';
+
 export interface FailoverDriver {
   /** `aws` or `local`: printed in the plan and the report. */
   readonly name: string;
@@ -131,6 +162,8 @@ export interface FailoverDriver {
   readonly modes: readonly FailoverMode[];
   /** How `promote` will make the target the writer in this mode, in the driver's own terms (for the plan). */
   describePromotion(mode: FailoverMode): string;
+  /** Which control or data plane, in which region, each step calls (printed in the plan); optional for drivers without one. */
+  describePlanes?(move: Move, traffic: TrafficMethod): Readonly<Partial<Record<PlannedStep, string>>>;
   /** Reads both regions' state without changing anything; regions not in `contact` come back unreachable. */
   discover(request: DiscoverRequest): Promise<Topology>;
   /** How far the target is behind the writer; preflight refuses a lagging (or unmeasured) switchover. */
@@ -139,8 +172,18 @@ export interface FailoverDriver {
   promote(move: Move, options: StepOptions): Promise<StepOutcome>;
   /** Makes sure the target region's proxy routes to the target cluster and its targets are available. */
   ensureProxy(move: Move, options: StepOptions): Promise<StepOutcome>;
-  /** Points the edge at the target's API (changing nothing else), conditional on the version; waits when `wait`. */
-  switchTraffic(move: Move, options: StepOptions & { readonly wait: boolean }): Promise<StepOutcome>;
+  /**
+   * Points the edge at the target's API (changing nothing else), conditional on the version it read: `kvs` writes
+   * the edge's key (absent = the configured origin, the primary), `origin-swap` changes the configured origin
+   * (and must leave no key that would override it); waits for a deployment when `wait`.
+   */
+  switchTraffic(move: Move, options: TrafficOptions): Promise<StepOutcome>;
+  /**
+   * Makes sure clients can get tokens from the target region: with a user pool replica there (COGNITO_REPLICA)
+   * it is activated (or found active); without one, says where tokens come from. Runs after the traffic step;
+   * the run reports a failure here as a note, since the database and the traffic have already moved.
+   */
+  ensureTokens(move: Move, options: StepOptions): Promise<StepOutcome>;
   /** A GET without credentials, to read which region answers (the edge's URL, a region's API). */
   httpGet(url: string, timeoutMs: number): Promise<HttpAnswer>;
   /** Writes the run record to each role's region, best effort: never throws for a region that does not answer. */

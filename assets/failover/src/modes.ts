@@ -17,7 +17,8 @@ export type CheckName =
   | 'replication lag'
   | 'target API domain known'
   | 'target API answers'
-  | 'traffic origin readable';
+  | 'traffic origin readable'
+  | 'traffic path independent of the failed region';
 
 export interface ModeSpec {
   /** One line of --help. */
@@ -54,6 +55,7 @@ const TARGET_CHECKS = [
   'target API domain known',
   'target API answers',
   'traffic origin readable',
+  'traffic path independent of the failed region',
 ] as const;
 
 export const MODES: Readonly<Record<FailoverMode, ModeSpec>> = {
@@ -75,6 +77,7 @@ export const MODES: Readonly<Record<FailoverMode, ModeSpec>> = {
       'target API domain known',
       'target API answers',
       'traffic origin readable',
+      'traffic path independent of the failed region',
     ],
     measuresLag: true,
     warnings: () => [],

@@ -2,7 +2,7 @@
 // It never throws for a failed step: the report records the failure so CodeBuild keeps it, and the
 // caller turns the outcome into an exit code. Each run's intent is recorded (run-record.ts) in the
 // regions it may call, so that a rerun finishes it instead of choosing a direction afresh.
-import { REGION_ROLES, type FailoverMode, type RegionRole } from '#names';
+import { REGION_ROLES, type FailoverMode, type RegionRole, type TrafficMethod } from '#names';
 import { preflight, probeUrl, refusals, warnings } from './checks';
 import type { Clock } from './clock';
 import type { DiscoverRequest, FailoverDriver, LagReading, Move, StepOutcome, Topology } from './driver';
@@ -23,8 +23,10 @@ export interface RunOptions {
   /** Skip the confirmation (CodeBuild after the pipeline's manual approval). */
   readonly yes: boolean;
   readonly force: boolean;
-  /** Wait for the edge to finish deploying the new origin. */
+  /** Wait for the edge to finish deploying the new origin (origin-swap). */
   readonly wait: boolean;
+  /** How the traffic step moves the edge (`kvs` by default). */
+  readonly traffic: TrafficMethod;
   readonly maxLagSeconds?: number;
   /** Asked only when `yes` is false; the CLI prompts on a TTY and refuses without one. */
   readonly confirm: (question: string) => Promise<boolean>;
@@ -169,10 +171,11 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
       maxLagSeconds: options.maxLagSeconds ?? DEFAULT_MAX_LAG_SECONDS,
       targetApi,
       force: options.force,
+      traffic: options.traffic,
     });
     report.preflight = checks;
     const lost = lostWritesToKeep(topology, move);
-    printPlan(print, driver, move, direction.why, checks, warnings(move, lag), lost);
+    printPlan(print, driver, move, direction.why, checks, warnings(move, lag), lost, options.traffic);
 
     const intent = { mode, from: move.from, to: move.to };
     const refused = refusals(checks);
@@ -201,8 +204,14 @@ export async function runFailover(driver: FailoverDriver, options: RunOptions): 
     );
     await step('proxy', () => driver.ensureProxy(move, { progress: log }), outcome);
     await advance('proxy');
-    await step('traffic', () => driver.switchTraffic(move, { progress: log, wait: options.wait }), outcome);
+    await step('traffic', () => driver.switchTraffic(move, { progress: log, wait: options.wait, method: options.traffic }), outcome);
     await advance('traffic');
+    try {
+      await step('tokens', () => driver.ensureTokens(move, { progress: log }), outcome);
+    } catch (error) {
+      // The writer and the traffic have moved; tokens from the old region keep working until they expire.
+      note(`Tokens: ${(error as Error).message}. Run the same command again to retry.`);
+    }
     const verified = await step(
       'verify',
       () => verify(driver, move, request, options.wait, clock),

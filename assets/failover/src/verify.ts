@@ -13,7 +13,7 @@ export interface Verified {
   readonly probes: RegionProbe[];
 }
 
-/** Bounded: about a minute of retries for the edge, whose locations pick up a change one by one. */
+/** Bounded: about a minute of retries (2 + 4 + … + 32 s) for the edge, whose locations pick up a change one by one. */
 const EDGE_ATTEMPTS = 6;
 
 export async function verify(
@@ -44,11 +44,13 @@ export async function verify(
   }
   if (after.edgeUrl !== undefined) {
     // Without --no-wait the edge is Deployed by now; with it, the edge may still answer from the old region for a while.
-    const edge = await get(probeUrl(after.edgeUrl), waited ? EDGE_ATTEMPTS : 1);
+    // A KeyValueStore key has no deployment: the edge locations pick it up within seconds, so always retry (bounded).
+    const settles = waited || after.traffic?.decidedBy === 'kvs-key';
+    const edge = await get(probeUrl(after.edgeUrl), settles ? EDGE_ATTEMPTS : 1);
     probes.push(edge);
     if (edge.region !== target.region) {
       const line = `the edge does not answer from ${target.region} yet: ${describeProbe(edge)}`;
-      if (waited) problems.push(line);
+      if (settles) problems.push(line);
       else notes.push(`${line} (--no-wait: check it again in a few minutes)`);
     }
   } else {

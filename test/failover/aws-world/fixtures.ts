@@ -12,6 +12,11 @@ export const API_DOMAIN: Record<RegionRole, string> = {
 };
 /** The distribution's own host name (its DomainName); the stacks publish it as `edge-domain`. */
 export const EDGE_DOMAIN = 'd111111abcdef8.cloudfront.net';
+/** The edge's KeyValueStore; both regions publish it as `kvs-arn`. */
+export const KVS_ARN = `arn:aws:cloudfront::123456789012:key-value-store/0a1b2c3d-4e5f-6789-abcd-ef0123456789`;
+/** The user pool (in the primary region) and its replica's ARN in the secondary (COGNITO_REPLICA=true). */
+export const USER_POOL_ID = 'us-east-1_EXAMPLE';
+export const REPLICA_ARN = `arn:aws:cognito-idp:us-east-2:123456789012:userpool/${USER_POOL_ID}`;
 export const clusterArn = (role: RegionRole) => `arn:aws:rds:${REGIONS[role]}:${ACCOUNT}:cluster:${clusterId(role)}`;
 export const roleOfArn = (arn: string | undefined) => REGION_ROLES.find((r) => clusterArn(r) === arn);
 export const roleIn = (region: string): RegionRole | undefined => REGION_ROLES.find((r) => REGIONS[r] === region);

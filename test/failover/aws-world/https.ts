@@ -1,6 +1,7 @@
 // What an HTTPS GET without credentials gets from the regional APIs and the CloudFront URL: API Gateway
 // answers 401 with the region header on every answer (the app's gateway responses carry REGION_HEADER),
 // CloudFront forwards to the API origin it is configured with, any other host does not resolve.
+import { EDGE_ORIGIN_KEY } from '#names';
 import { REGION_HEADER } from '#routes';
 import type { HttpAnswer } from '#failover/http-probe';
 import { REGIONS } from './fixtures';
@@ -18,8 +19,10 @@ export function httpsAnswer(world: AwsWorldState, url: string): HttpAnswer {
   };
   if (host === world.edgeDomain) {
     const origin = world.distribution.Origins?.Items?.find((o) => o.Id === world.distribution.DefaultCacheBehavior?.TargetOriginId);
-    // The edges use the configuration as updated (they pick it up before the distribution reports Deployed).
-    return api(origin?.DomainName ?? '') ?? { status: 502, headers: {} };
+    // The viewer-request function sends the request to the key's host when the key is present (assets/edge/origin-selector.js);
+    // the edges use the configuration as updated (they pick it up before the distribution reports Deployed).
+    const chosen = world.kvs.get(EDGE_ORIGIN_KEY) ?? origin?.DomainName ?? '';
+    return api(chosen) ?? { status: 502, headers: {} };
   }
   const answer = api(host);
   if (answer) return answer;

@@ -4,16 +4,19 @@
 // promotions and deployments finish when enough (simulated) time has passed. What it promises and
 // what it does not model: ../aws-world.md; ../aws-world.test.ts holds it to that.
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { RegionRole } from '#names';
+import { EDGE_ORIGIN_KEY, type RegionRole } from '#names';
 import type { AwsClients } from '#failover/aws/clients';
 import { AwsFailoverDriver, type AwsDriverProps } from '#failover/aws/driver';
 import type { AwsOverrides } from '#failover/aws/overrides';
 import type { HttpAnswer } from '#failover/http-probe';
 import { cloudfrontRoutes } from './cloudfront';
+import { cognitoRoutes, kvsRoutes } from './kvs-cognito';
 import { ACCOUNT, REGIONS, fault, roleIn } from './fixtures';
 import { rdsRoutes } from './rds';
 import type { ClientStub, Gate, Route } from './route';
@@ -22,10 +25,21 @@ import { snapshotRoutes } from './snapshots';
 import { cloudwatchRoutes, ssmRoutes } from './ssm-cloudwatch';
 import { AwsWorldState } from './state';
 
-export { ACCOUNT, API_DOMAIN, DISTRIBUTION_ID, EDGE_DOMAIN, REGIONS, clusterArn, initialDistributionConfig } from './fixtures';
+export {
+  ACCOUNT,
+  API_DOMAIN,
+  DISTRIBUTION_ID,
+  EDGE_DOMAIN,
+  KVS_ARN,
+  REGIONS,
+  REPLICA_ARN,
+  USER_POOL_ID,
+  clusterArn,
+  initialDistributionConfig,
+} from './fixtures';
 export type { Pending } from './state';
 
-export type Service = 'rds' | 'ssm' | 'cloudwatch' | 'cloudfront';
+export type Service = 'rds' | 'ssm' | 'cloudwatch' | 'cloudfront' | 'cloudfront-keyvaluestore' | 'cognito-idp';
 
 export interface SentCommand {
   readonly service: Service;
@@ -45,6 +59,9 @@ export class AwsWorld extends AwsWorldState {
     'RegisterDBProxyTargets',
     'UpdateDistribution',
     'CopyDBClusterSnapshot',
+    'PutKey',
+    'DeleteKey',
+    'UpdateUserPoolReplica',
   ];
 
   /** Calls by API name that fail with ThrottlingException this many more times. */
@@ -111,6 +128,15 @@ export class AwsWorld extends AwsWorldState {
       ssm: (region) => make('ssm', region, () => new SSMClient({ region, credentials }), mockClient),
       cloudwatch: (region) => make('cloudwatch', region, () => new CloudWatchClient({ region, credentials }), mockClient),
       cloudfront: () => make('cloudfront', 'us-east-1', () => new CloudFrontClient({ region: 'us-east-1', credentials }), mockClient),
+      kvs: () =>
+        make(
+          'cloudfront-keyvaluestore',
+          'global',
+          () => new CloudFrontKeyValueStoreClient({ region: 'us-east-1', credentials }),
+          // Its ServiceInputTypes union is narrower than `object`: the stub is the same at run time.
+          (client) => mockClient(client) as unknown as ClientStub,
+        ),
+      cognito: (region) => make('cognito-idp', region, () => new CognitoIdentityProviderClient({ region, credentials }), mockClient),
     };
   }
 
@@ -132,6 +158,11 @@ export class AwsWorld extends AwsWorldState {
     return this.isWriter(role);
   }
 
+  /** Where the edge sends API requests: the KeyValueStore key's host if present, else the configured origin. */
+  edgeOrigin(): string {
+    return this.kvs.get(EDGE_ORIGIN_KEY) ?? this.apiOrigin().DomainName!;
+  }
+
   apiOrigin() {
     return this.distribution.Origins!.Items!.find((o) => o.Id === 'ToDoMgmtApiOrigin')!;
   }
@@ -142,7 +173,10 @@ export class AwsWorld extends AwsWorldState {
     stub.onAnyCommand().callsFake(() => Promise.reject(new Error(`the test world does not simulate this ${service} command`)));
     const gate: Gate = (name, input, answer) => {
       this.sent.push({ service, region, name, input: input as Record<string, unknown> });
-      if (this.down.has(region) && service !== 'cloudfront') throw networkDown(service, region);
+      // CloudFront's control plane goes down only by cloudfrontDown; the KeyValueStore's global data plane never.
+      if (service === 'cloudfront' ? this.cloudfrontDown : service !== 'cloudfront-keyvaluestore' && this.down.has(region)) {
+        throw networkDown(service, region);
+      }
       const throttled = this.throttle.get(name) ?? 0;
       if (throttled > 0) {
         this.throttle.set(name, throttled - 1);
@@ -175,6 +209,8 @@ export class AwsWorld extends AwsWorldState {
 
   private routes(service: Service, region: string): Route[] {
     if (service === 'cloudfront') return cloudfrontRoutes(this);
+    if (service === 'cloudfront-keyvaluestore') return kvsRoutes(this);
+    if (service === 'cognito-idp') return cognitoRoutes(this);
     if (service === 'ssm') return ssmRoutes(this, region);
     const here = roleIn(region);
     if (here === undefined) return [];

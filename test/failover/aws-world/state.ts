@@ -3,7 +3,17 @@
 // tests set them directly to stage a scenario. The behaviour is specified in ../aws-world.md.
 import { GLOBAL_CLUSTER_ID, REGION_ROLES, clusterId, proxyName, ssmParameterName, type RegionRole } from '#names';
 import { fakeClock } from '#failover/clock';
-import { API_DOMAIN, DISTRIBUTION_ID, EDGE_DOMAIN, REGIONS, clusterArn, initialDistributionConfig } from './fixtures';
+import {
+  API_DOMAIN,
+  DISTRIBUTION_ID,
+  EDGE_DOMAIN,
+  KVS_ARN,
+  REGIONS,
+  REPLICA_ARN,
+  USER_POOL_ID,
+  clusterArn,
+  initialDistributionConfig,
+} from './fixtures';
 
 /** FailoverState.Status values (RDS API reference, FailoverState), `switching-over` included. */
 export type PendingKind = 'pending' | 'switching-over' | 'failing-over' | 'cancelling';
@@ -53,8 +63,20 @@ export class AwsWorldState {
   deployedAt = 0;
   /** UpdateDistribution loses this many races: someone else edits the distribution first. */
   etagConflicts = 0;
+  /** CloudFront's control plane (us-east-1) does not answer; the KeyValueStore data plane and the edge still do. */
+  cloudfrontDown = false;
+  /** The KeyValueStore's keys (EDGE_ORIGIN_KEY absent at first: the configured origin decides). */
+  kvs = new Map<string, string>();
+  kvsEtag = 1;
+  /** PutKey/DeleteKey lose this many races: someone else writes a key first. */
+  kvsConflicts = 0;
+  /** The user pool replica in the secondary: undefined = none (COGNITO_REPLICA off); see withReplica(). */
+  replicaStatus: 'CREATING' | 'INACTIVE' | 'ACTIVE' | undefined;
+  /** An UpdateUserPoolReplica to ACTIVE takes effect this long after it is accepted. */
+  replicaActivatedAt = 0;
   /** How long promotions, rebuilds and deployments take (simulated). */
   durations = {
+    replicaActivation: 15_000,
     switchover: 75_000,
     failover: 50_000,
     detach: 40_000,
@@ -82,11 +104,19 @@ export class AwsWorldState {
       [ssmParameterName(role, 'api-domain')]: API_DOMAIN[role],
       [ssmParameterName(role, 'api-url')]: `https://${API_DOMAIN[role]}/prod/`,
       [ssmParameterName(role, 'global-cluster-id')]: GLOBAL_CLUSTER_ID,
-      [ssmParameterName(role, 'user-pool-id')]: 'us-east-1_EXAMPLE',
+      [ssmParameterName(role, 'user-pool-id')]: USER_POOL_ID,
+      [ssmParameterName(role, 'kvs-arn')]: KVS_ARN,
       [ssmParameterName(role, 'distribution-id')]: DISTRIBUTION_ID,
       [ssmParameterName(role, 'edge-domain')]: EDGE_DOMAIN,
     });
     this.parameters = { [REGIONS.pri]: own('pri'), [REGIONS.secd]: own('secd') };
+  }
+
+  /** COGNITO_REPLICA=true: the secondary has a replica of the user pool (and publishes its ARN). */
+  withReplica(status: 'CREATING' | 'INACTIVE' | 'ACTIVE' = 'INACTIVE'): this {
+    this.replicaStatus = status;
+    this.parameters[REGIONS.secd][ssmParameterName('secd', 'user-pool-replica-arn')] = REPLICA_ARN;
+    return this;
   }
 
   /** A global-cluster operation whose time has come completes; every call sees the world settled first. */

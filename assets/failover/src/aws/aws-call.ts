@@ -5,7 +5,7 @@
 import type { Clock } from '../clock';
 import { FailoverError, type Fault } from '../errors';
 
-export type AwsService = 'rds' | 'cloudfront' | 'ssm' | 'cloudwatch';
+export type AwsService = 'rds' | 'cloudfront' | 'cloudfront-keyvaluestore' | 'ssm' | 'cloudwatch' | 'cognito-idp';
 
 /** `SwitchoverGlobalClusterCommand` sent by an RDS client → `rds:SwitchoverGlobalCluster`. */
 export const iamActionOf = (service: AwsService, command: object): string =>
@@ -78,7 +78,8 @@ export function classify(error: unknown): AwsErrorKind {
   if (THROTTLING.has(name) || e.$retryable?.throttling === true || status === 429) return 'throttled';
   if (ACCESS_DENIED.has(name) || (status === 403 && /not authorized|access denied/i.test(e.message ?? ''))) return 'access-denied';
   if (/NotFound(Fault|Exception)?$/.test(name) || name === 'NoSuchDistribution' || name === 'ParameterNotFound') return 'not-found';
-  if (name === 'PreconditionFailed' || name === 'InvalidIfMatchVersion') return 'conflict';
+  // The KeyValueStore answers a stale IfMatch with ConflictException (HTTP 409), CloudFront with PreconditionFailed (412).
+  if (name === 'PreconditionFailed' || name === 'InvalidIfMatchVersion' || name === 'ConflictException') return 'conflict';
   if (NETWORK.has(e.code ?? '') || NETWORK.has(name) || name === 'TimeoutError' || name === 'RequestTimeout' || name === 'AbortError') {
     return 'unreachable';
   }

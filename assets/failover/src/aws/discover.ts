@@ -6,6 +6,7 @@ import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, type DBCluste
 import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import {
   API_STAGE_NAME,
+  EDGE_ORIGIN_KEY,
   FAILOVER_RUN_PARAMETER,
   GLOBAL_CLUSTER_ID,
   REGION_ROLES,
@@ -16,12 +17,13 @@ import {
   type RegionRole,
   type SsmKey,
 } from '#names';
-import type { DiscoverRequest, RegionView, Topology, TrafficOrigin } from '../driver';
+import type { DiscoverRequest, EdgeKeyView, RegionView, Topology, TrafficOrigin, UserPoolView } from '../driver';
 import { FailoverError } from '../errors';
 import { AwsCallError, type AwsCaller } from './aws-call';
 import type { AwsClients } from './clients';
 import { findApiOrigin } from './cloudfront-origin';
 import { probeCluster } from './health';
+import { readEdgeKey } from './kvs';
 import { OVERRIDE_VARIABLE, type AwsOverrides } from './overrides';
 import { readRunRecords } from './run-record-store';
 
@@ -235,13 +237,16 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
     };
   }
 
-  const traffic = await readTraffic(ctx, edgeId, views, sources);
+  const storeArn = pick(ctx.overrides.kvsArn, OVERRIDE_VARIABLE.kvsArn, () => systemFact('kvs-arn'), undefined, 'kvs-arn').value;
+  const edgeKey = storeArn === undefined ? undefined : await readKey(ctx, storeArn, sources);
+  const configured = await readTraffic(ctx, edgeId, views, sources);
+  const traffic = effectiveOrigin(edgeKey, configured, sources);
   // A region not contacted has no readable api-domain; CloudFront's current origin names it when it is that region's API.
   for (const role of REGION_ROLES) {
-    const host = traffic?.origin.domainName.toLowerCase();
+    const host = traffic?.domainName.toLowerCase();
     if (views[role].apiOriginDomain === undefined && host?.endsWith(`.execute-api.${ctx.regions[role]}.amazonaws.com`)) {
-      views[role] = { ...views[role], apiOriginDomain: traffic!.origin.domainName };
-      sources.push(`api-domain(${role}) from CloudFront's current origin`);
+      views[role] = { ...views[role], apiOriginDomain: traffic!.domainName };
+      sources.push(`api-domain(${role}) from the edge's current origin`);
     }
   }
   for (const role of REGION_ROLES) {
@@ -249,19 +254,62 @@ export async function discover(ctx: AwsContext, request: DiscoverRequest): Promi
     // What CloudFront requests (origin host + stage), so the probe asks exactly the API traffic will go to.
     if (domain !== undefined) views[role] = { ...views[role], apiUrl: `https://${domain}/${API_STAGE_NAME}` };
   }
-  const edgeDomain = systemFact('edge-domain') ?? traffic?.distributionDomain;
+  const edgeDomain = systemFact('edge-domain') ?? configured?.distributionDomain;
+  const replicaArn = published('secd', 'user-pool-replica-arn');
+  // A replica shares the pool's id (`<primary region>_…`), the last part of its ARN.
+  const userPool: UserPoolView = {
+    userPoolId: published('pri', 'user-pool-id') ?? published('secd', 'user-pool-id') ?? replicaArn?.split('/').pop(),
+    replicaArn,
+  };
   const pending = global.FailoverState?.Status;
   return {
     globalClusterId,
     edgeId,
     regions: views,
-    traffic: traffic?.origin,
+    traffic,
+    configuredOrigin: configured?.origin,
+    edgeKey,
+    userPool,
     pendingOperation: pending ? `${pending} to ${global.FailoverState?.ToDbClusterArn ?? '?'}` : undefined,
     sources,
     edgeUrl: edgeDomain ? `https://${edgeDomain}` : undefined,
     engineVersion: global.EngineVersion,
     runRecord,
   };
+}
+
+/** The key, read from the KeyValueStore's data plane; a store that does not answer leaves the value unknown. */
+async function readKey(ctx: AwsContext, storeArn: string, sources: string[]): Promise<EdgeKeyView> {
+  try {
+    const value = await readEdgeKey(ctx, storeArn);
+    sources.push(
+      value === undefined
+        ? `edge key ${EDGE_ORIGIN_KEY} absent (KeyValueStore data plane, global endpoint): the configured origin decides`
+        : `edge key ${EDGE_ORIGIN_KEY}=${value} (KeyValueStore data plane, global endpoint)`,
+    );
+    return { storeArn, readable: true, value };
+  } catch (error) {
+    if (error instanceof AwsCallError && (error.kind === 'unreachable' || error.kind === 'server-error')) {
+      sources.push(`the KeyValueStore ${storeArn} did not answer: edge key unknown`);
+      return { storeArn, readable: false };
+    }
+    throw error;
+  }
+}
+
+/** Where the edge sends requests now: the key's host when the key is present, else the configured origin. */
+function effectiveOrigin(
+  key: EdgeKeyView | undefined,
+  configured: { readonly origin: TrafficOrigin } | undefined,
+  sources: string[],
+): TrafficOrigin | undefined {
+  if (key?.value !== undefined) {
+    if (configured === undefined) sources.push("traffic origin from the edge key alone (CloudFront's control plane not read)");
+    // No deployment: the edge locations pick a key change up within seconds.
+    return { originId: `kvs:${EDGE_ORIGIN_KEY}`, domainName: key.value, version: 'kvs', deployed: true, decidedBy: 'kvs-key' };
+  }
+  if (key !== undefined && !key.readable) return undefined;
+  return configured === undefined ? undefined : { ...configured.origin, decidedBy: 'configured-origin' };
 }
 
 async function readTraffic(
@@ -277,7 +325,10 @@ async function readTraffic(
   } catch (error) {
     // Its control plane did not answer, or answered with errors: the origin is unknown (a forceable check says so).
     if (error instanceof AwsCallError && (error.kind === 'unreachable' || error.kind === 'server-error')) {
-      sources.push(`CloudFront ${error.kind === 'unreachable' ? 'did not answer' : 'answered with an error'}: traffic origin unknown`);
+      sources.push(
+        `CloudFront's control plane (us-east-1) ${error.kind === 'unreachable' ? 'did not answer' : 'answered with an error'}: ` +
+          'configured origin unknown',
+      );
       return undefined;
     }
     if (error instanceof AwsCallError && error.kind === 'not-found') {
@@ -298,6 +349,7 @@ async function readTraffic(
     knownDomains(views),
     REGION_ROLES.map((r) => views[r].region),
   );
+  sources.push(`configured origin ${origin.DomainName} from CloudFront's control plane (us-east-1)`);
   return {
     origin: { originId: origin.Id!, domainName: origin.DomainName!, version: out.ETag, deployed: out.Distribution?.Status === 'Deployed' },
     distributionDomain: out.Distribution?.DomainName,

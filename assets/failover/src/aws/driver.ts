@@ -1,8 +1,7 @@
 // The FailoverDriver for AWS: Aurora Global Database, RDS Proxy, CloudFront. Each step reads the
 // current state first and only acts when needed, so a re-run is a no-op and a killed run resumes.
-import { GetDistributionCommand, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { DescribeDBProxyTargetsCommand, RegisterDBProxyTargetsCommand, type DBProxyTarget } from '@aws-sdk/client-rds';
-import type { RegionRole } from '#names';
+import type { RegionRole, TrafficMethod } from '#names';
 import { realClock, waitUntil, type Clock } from '../clock';
 import type {
   DiscoverRequest,
@@ -11,28 +10,33 @@ import type {
   KeptWrites,
   LagReading,
   Move,
+  PlannedStep,
   RecordWrite,
   StepOptions,
   StepOutcome,
   Topology,
+  TrafficOptions,
 } from '../driver';
 import { FailoverError } from '../errors';
 import { fetchGet, type HttpAnswer, type HttpGet } from '../http-probe';
 import type { RunRecord } from '../run-record';
 import { AwsCallError, AwsCaller, DEFAULT_RETRY, type RetryPolicy } from './aws-call';
 import { createAwsClients, type AwsClients } from './clients';
-import { findApiOrigin, withOriginDomain } from './cloudfront-origin';
-import { discover, knownDomains, type AwsContext } from './discover';
+import { discover, type AwsContext } from './discover';
 import { NO_OVERRIDES, OVERRIDE_VARIABLE, type AwsOverrides } from './overrides';
 import { readLag } from './lag';
 import { AWS_PROMOTIONS, promotionDone, readPromotion } from './promotion';
 import { writeRunRecord } from './run-record-store';
 import { keepUnplannedSnapshot } from './snapshot';
+import { ensureTokens } from './tokens';
+import { switchByKey, switchByOriginSwap, TRAFFIC_PLANES } from './traffic';
 
 export interface AwsTimeouts {
   readonly promoteMs: number;
   readonly proxyMs: number;
   readonly deployMs: number;
+  /** A user pool replica's activation. */
+  readonly tokensMs: number;
   readonly pollInitialMs: number;
   readonly pollMaxMs: number;
 }
@@ -42,6 +46,7 @@ export const DEFAULT_TIMEOUTS: AwsTimeouts = {
   promoteMs: 30 * 60_000,
   proxyMs: 15 * 60_000,
   deployMs: 30 * 60_000,
+  tokensMs: 5 * 60_000,
   pollInitialMs: 5_000,
   pollMaxMs: 30_000,
 };
@@ -272,74 +277,39 @@ export class AwsFailoverDriver implements FailoverDriver {
     return all;
   }
 
-  async switchTraffic(move: Move, options: StepOptions & { readonly wait: boolean }): Promise<StepOutcome> {
-    const { topology } = move;
-    const distributionId = topology.edgeId;
-    const newDomain = topology.regions[move.to].apiOriginDomain;
-    if (!newDomain) {
-      throw new FailoverError(
-        `The API domain of ${topology.regions[move.to].region} is unknown: ` +
-          'publish api-domain in SSM or set CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME.',
-        'user',
-      );
-    }
-    const { originId, changedFrom } = await this.pointApiOrigin(move, newDomain, options);
-    let detail =
-      changedFrom !== undefined ? `origin ${originId}: ${changedFrom} → ${newDomain}` : `origin ${originId} already points at ${newDomain}`;
-    if (options.wait) {
-      const cloudfront = this.ctx.clients.cloudfront();
-      const status = await waitUntil({
-        what: `CloudFront distribution ${distributionId} to be Deployed`,
-        read: async () => {
-          const command = new GetDistributionCommand({ Id: distributionId });
-          const out = await this.caller.run('cloudfront', 'global', command, () => cloudfront.send(command));
-          return out.Distribution?.Status ?? 'unknown';
-        },
-        done: (s) => s === 'Deployed',
-        describe: (s) => s,
-        clock: this.clock,
-        timeoutMs: this.timeouts.deployMs,
-        initialDelayMs: Math.max(this.timeouts.pollInitialMs, 10_000),
-        maxDelayMs: this.timeouts.pollMaxMs,
-        progress: options.progress,
-      });
-      detail += `; ${status}`;
-    } else {
-      detail += '; not waiting for Deployed (--no-wait)';
-    }
-    return { alreadyInPlace: changedFrom === undefined, detail };
+  ensureTokens(move: Move, options: StepOptions): Promise<StepOutcome> {
+    return ensureTokens(this.ctx, move, options, {
+      clock: this.clock,
+      timeoutMs: this.timeouts.tokensMs,
+      pollInitialMs: this.timeouts.pollInitialMs,
+      pollMaxMs: this.timeouts.pollMaxMs,
+    });
   }
 
-  /** Read-modify-write of the distribution config with IfMatch, re-read when someone else changed it meanwhile. */
-  private async pointApiOrigin(
-    move: Move,
-    newDomain: string,
-    options: StepOptions,
-  ): Promise<{ readonly originId: string; readonly changedFrom?: string }> {
-    const distributionId = move.topology.edgeId;
-    const cloudfront = this.ctx.clients.cloudfront();
-    const domains = [...knownDomains(move.topology.regions), newDomain];
-    for (let attempt = 1; ; attempt++) {
-      const get = new GetDistributionConfigCommand({ Id: distributionId });
-      const current = await this.caller.run('cloudfront', 'global', get, () => cloudfront.send(get));
-      if (!current.DistributionConfig || !current.ETag) {
-        throw new FailoverError(`CloudFront returned no config or ETag for ${distributionId}`, 'system');
-      }
-      const origin = findApiOrigin(distributionId, current.DistributionConfig, domains, Object.values(this.regionNames));
-      const originId = origin.Id!;
-      if (origin.DomainName === newDomain) return { originId };
-      const update = new UpdateDistributionCommand({
-        Id: distributionId,
-        IfMatch: current.ETag,
-        DistributionConfig: withOriginDomain(current.DistributionConfig, originId, newDomain),
-      });
-      try {
-        await this.caller.run('cloudfront', 'global', update, () => cloudfront.send(update));
-        return { originId, changedFrom: origin.DomainName! };
-      } catch (error) {
-        if (!(error instanceof AwsCallError && error.kind === 'conflict' && attempt < this.maxEtagRetries)) throw error;
-        options.progress(`distribution ${distributionId} changed since it was read (ETag ${current.ETag}); re-reading and retrying`);
-      }
-    }
+  switchTraffic(move: Move, options: TrafficOptions): Promise<StepOutcome> {
+    const settings = {
+      clock: this.clock,
+      deployMs: this.timeouts.deployMs,
+      pollInitialMs: this.timeouts.pollInitialMs,
+      pollMaxMs: this.timeouts.pollMaxMs,
+      maxEtagRetries: this.maxEtagRetries,
+    };
+    return options.method === 'kvs'
+      ? switchByKey(this.ctx, move, options, settings)
+      : switchByOriginSwap(this.ctx, move, options, settings);
+  }
+
+  describePlanes(move: Move, traffic: TrafficMethod): Readonly<Record<PlannedStep, string>> {
+    const region = (role: RegionRole) => move.topology.regions[role].region;
+    const promoteTo = AWS_PROMOTIONS[move.mode].sentTo === 'primary' ? region(move.from) : region(move.to);
+    return {
+      promote: `RDS control plane, ${promoteTo}`,
+      proxy: `RDS control plane, ${region(move.to)}`,
+      traffic: TRAFFIC_PLANES[traffic],
+      tokens:
+        move.to === 'secd' && move.topology.userPool?.replicaArn
+          ? `Cognito control plane, ${region(move.to)} (UpdateUserPoolReplica)`
+          : 'nothing to call',
+    };
   }
 }

@@ -9,6 +9,8 @@
  * - proxy / proxy-target-group: both regions' RDS Proxies (db-proxy:prx-*) and their target groups
  *   (target-group:prx-tg-*); their ids are generated, so scope by region and account
  * - distribution: the API's CloudFront distribution
+ * - kvs: the edge's CloudFront KeyValueStore (arn:aws:cloudfront::<account>:key-value-store/<id>)
+ * - user-pool: the user pool in both regions (the primary's, and its replica's ARN in the secondary: same id)
  * - ssm-parameters: arn:aws:ssm:<region>:<account>:parameter/todomgmt and parameter/todomgmt/* in both regions
  * - run-record: the run record FAILOVER_RUN_PARAMETER in both regions (the only parameter the program writes)
  * - cluster-snapshot: both regions' cluster snapshots of our clusters: Aurora's automated
@@ -22,6 +24,8 @@ export type FailoverResourceKind =
   | 'proxy'
   | 'proxy-target-group'
   | 'distribution'
+  | 'kvs'
+  | 'user-pool'
   | 'ssm-parameters'
   | 'run-record'
   | '*';
@@ -73,6 +77,21 @@ export const FAILOVER_IAM_ACTIONS: readonly FailoverIamGrant[] = [
     actions: ['cloudfront:GetDistribution', 'cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution'],
     resources: ['distribution'],
     why: "point the API's origin at the target region and wait until Deployed",
+  },
+  {
+    actions: ['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey'],
+    resources: ['kvs'],
+    why: "read the edge key that decides where the edge sends requests, and the store's ETag for a conditional write",
+  },
+  {
+    actions: ['cloudfront-keyvaluestore:PutKey', 'cloudfront-keyvaluestore:DeleteKey'],
+    resources: ['kvs'],
+    why: 'kvs: write the target API host into the edge key; origin-swap: delete a key that would override the new origin',
+  },
+  {
+    actions: ['cognito-idp:ListUserPoolReplicas', 'cognito-idp:UpdateUserPoolReplica'],
+    resources: ['user-pool'],
+    why: "COGNITO_REPLICA: check the secondary's user pool replica and activate it, in the secondary's region",
   },
   {
     actions: ['rds:DescribeDBClusterSnapshots'],

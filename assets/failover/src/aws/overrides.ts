@@ -10,6 +10,8 @@ export interface AwsOverrides {
   readonly proxyName: Partial<Record<RegionRole, string>>;
   readonly apiOriginDomain: Partial<Record<RegionRole, string>>;
   readonly distributionId?: string;
+  /** The edge's KeyValueStore (`arn:aws:cloudfront::<account>:key-value-store/<id>`). */
+  readonly kvsArn?: string;
 }
 
 export const NO_OVERRIDES: AwsOverrides = { clusterId: {}, proxyName: {}, apiOriginDomain: {} };
@@ -29,6 +31,7 @@ export function overridesFromEnv(env: Env): AwsOverrides {
     proxyName: { pri: value(env, 'SRC_RDS_PROXY_NAME'), secd: value(env, 'TARGET_RDS_PROXY_NAME') },
     apiOriginDomain: { secd: domain },
     distributionId: value(env, 'CLOUDFRONT_DISTRIBUTION_ID'),
+    kvsArn: value(env, 'CLOUDFRONT_KVS_ARN'),
   };
 }
 
@@ -38,4 +41,5 @@ export const OVERRIDE_VARIABLE = {
   proxyName: { pri: 'SRC_RDS_PROXY_NAME', secd: 'TARGET_RDS_PROXY_NAME' },
   apiOriginDomain: { pri: undefined, secd: 'CLOUDFRONT_NEW_ORIGIN_DOMAIN_NAME' },
   distributionId: 'CLOUDFRONT_DISTRIBUTION_ID',
+  kvsArn: 'CLOUDFRONT_KVS_ARN',
 } as const;

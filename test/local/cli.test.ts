@@ -59,7 +59,8 @@ test('start in the foreground prints the walkthrough, Ctrl-C stops everything an
 
   const endpoints = JSON.parse(fs.readFileSync(path.join(stateDir, 'endpoints.json'), 'utf8'));
   expect(Object.keys(endpoints).sort()).toEqual(['clientId', 'clientSecret', 'edgeUrl', 'regions', 'scope', 'tokenUrl']);
-  expect(Object.keys(endpoints.regions.pri).sort()).toEqual(['apiUrl', 'dbPort', 'name', 'proxy']);
+  expect(Object.keys(endpoints.regions.pri).sort()).toEqual(['apiUrl', 'dbPort', 'name', 'proxy', 'tokenUrl']);
+  expect(endpoints.regions.pri.tokenUrl).toBe(endpoints.tokenUrl);
   expect(endpoints.regions).toMatchObject({ pri: { name: 'us-east-1' }, secd: { name: 'us-east-2' } });
   expect(fs.statSync(path.join(stateDir, 'endpoints.json')).mode & 0o777).toBe(0o600);
   expect(fs.statSync(path.join(stateDir, 'secrets.json')).mode & 0o777).toBe(0o600);

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { realClock } from '#failover/clock';
 import { LOCAL_PORT_DEFAULTS, loadLocalConfig, readEnv, type LocalConfig } from '#config';
-import type { FailoverMode, RegionRole } from '#names';
+import type { FailoverMode, RegionRole, TrafficMethod } from '#names';
 import { runFailover } from '#failover/run';
 import type { ToDo } from '#lambda/shared/todos';
 import { createLocalDriver } from '../../util/local/failover-driver';
@@ -32,14 +32,17 @@ export interface TestRehearsal {
   readonly config: LocalConfig;
   readonly endpoints: Endpoints;
   readonly log: string[];
-  token(scope?: string): Promise<string>;
+  /** A token from the primary's endpoint, or from `tokenUrl` (a region's, in endpoints.json). */
+  token(scope?: string, tokenUrl?: string): Promise<string>;
   /** Runs a SQL query as admin on one region's database. */
   sql<T = Record<string, unknown>>(role: RegionRole, query: string, params?: unknown[]): Promise<T[]>;
   api(
     url: string,
     init?: { method?: string; token?: string; body?: unknown; raw?: string },
   ): Promise<{ status: number; region: string | null; json: ApiBody }>;
-  failover(mode: FailoverMode, to?: string): Promise<Awaited<ReturnType<typeof runFailover>>>;
+  failover(mode: FailoverMode, to?: string, traffic?: TrafficMethod): Promise<Awaited<ReturnType<typeof runFailover>>>;
+  /** The same run, its report returned whatever the outcome (for the refusals). */
+  failoverReport(mode: FailoverMode, to?: string, traffic?: TrafficMethod): Promise<Awaited<ReturnType<typeof runFailover>>>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +51,7 @@ export const FREE_LOCAL_PORTS: Readonly<Record<keyof typeof LOCAL_PORT_DEFAULTS,
   Object.keys(LOCAL_PORT_DEFAULTS).map((key) => [key, '0']),
 ) as Record<keyof typeof LOCAL_PORT_DEFAULTS, string>;
 
-export async function startTestRehearsal(): Promise<TestRehearsal> {
+export async function startTestRehearsal(options: { readonly cognitoReplica?: boolean } = {}): Promise<TestRehearsal> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tdl-'));
   const config = loadLocalConfig({
     ...readEnv(),
@@ -58,7 +61,7 @@ export async function startTestRehearsal(): Promise<TestRehearsal> {
   const log: string[] = [];
   let rehearsal: Rehearsal;
   try {
-    rehearsal = await Rehearsal.start({ config, log: (line) => log.push(line) });
+    rehearsal = await Rehearsal.start({ config, cognitoReplica: options.cognitoReplica, log: (line) => log.push(line) });
   } catch (error) {
     fs.rmSync(stateDir, { recursive: true, force: true });
     throw new Error(`${(error as Error).message}\n--- log ---\n${log.join('\n')}`, { cause: error });
@@ -71,8 +74,8 @@ export async function startTestRehearsal(): Promise<TestRehearsal> {
     config,
     endpoints,
     log,
-    async token(scope?: string) {
-      const res = await fetch(endpoints.tokenUrl, {
+    async token(scope?: string, tokenUrl = endpoints.tokenUrl) {
+      const res = await fetch(tokenUrl, {
         method: 'POST',
         headers: {
           authorization: `Basic ${Buffer.from(`${endpoints.clientId}:${endpoints.clientSecret}`).toString('base64')}`,
@@ -109,25 +112,15 @@ export async function startTestRehearsal(): Promise<TestRehearsal> {
       }
       return { status: res.status, region: res.headers.get('x-todomgmt-region'), json };
     },
-    async failover(mode, to) {
-      const driver = await createLocalDriver({ stateDir });
-      const lines: string[] = [];
-      const report = await runFailover(driver, {
-        mode,
-        to,
-        dryRun: false,
-        yes: true,
-        force: false,
-        wait: true,
-        traffic: 'kvs',
-        confirm: () => Promise.resolve(false),
-        print: (line) => lines.push(line),
-        clock: realClock,
-      });
+    async failover(mode, to, traffic) {
+      const { report, lines } = await run(mode, to, traffic);
       if (report.outcome !== 'completed' && report.outcome !== 'no-op') {
         throw new Error(`failover ${mode} → ${to ?? 'default'}: ${report.outcome} ${report.error ?? ''}\n${lines.join('\n')}`);
       }
       return report;
+    },
+    async failoverReport(mode, to, traffic) {
+      return (await run(mode, to, traffic)).report;
     },
     async stop() {
       await rehearsal.stop();
@@ -136,6 +129,24 @@ export async function startTestRehearsal(): Promise<TestRehearsal> {
       if (leftovers.length > 0) throw new Error(`processes left behind: ${leftovers.join('; ')}`);
     },
   };
+
+  async function run(mode: FailoverMode, to: string | undefined, traffic: TrafficMethod = 'kvs') {
+    const driver = await createLocalDriver({ stateDir });
+    const lines: string[] = [];
+    const report = await runFailover(driver, {
+      mode,
+      to,
+      dryRun: false,
+      yes: true,
+      force: false,
+      wait: true,
+      traffic,
+      confirm: () => Promise.resolve(false),
+      print: (line) => lines.push(line),
+      clock: realClock,
+    });
+    return { report, lines };
+  }
 }
 
 /** Every live process whose command line names the state dir (databases, API children), for messages. */

@@ -28,6 +28,12 @@ afterAll(async () => {
 
 const ids: Record<string, number> = {};
 
+test("without COGNITO_REPLICA there is one token endpoint, the primary region's", () => {
+  expect(t.endpoints.regions.pri.tokenUrl).toBe(t.endpoints.tokenUrl);
+  expect(t.endpoints.regions.secd.tokenUrl).toBeUndefined();
+  expect(t.rehearsal.status().tokenEndpoints.map((e) => e.role)).toEqual(['pri']);
+});
+
 test('walkthrough: create two ToDos, read one, update it, delete the other, through the edge', async () => {
   const first = await t.api(edge, { method: 'POST', token, body: { task: 'Sample Task new', status: 'wip' } });
   expect(first).toMatchObject({

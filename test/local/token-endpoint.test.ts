@@ -96,3 +96,39 @@ test('keeps the signing key across restarts, private to the owner', async () => 
   const jwks = (await (await fetch(endpoint.jwksUrl)).json()) as JSONWebKeySet;
   expect(again.kid).toBe(jwks.keys[0].kid);
 });
+
+test('a replica endpoint signs with the issuer it is given and refuses tokens while INACTIVE', async () => {
+  let active = false;
+  const signingKey = await loadOrCreateSigningKey(path.join(dir, 'key.json'));
+  const replica = await startTokenEndpoint({
+    clientId,
+    clientSecret,
+    allowedScopes: [scope],
+    signingKey,
+    issuer: endpoint.issuer,
+    active: () => active,
+  });
+  try {
+    const ask = () =>
+      fetch(replica.tokenUrl, {
+        method: 'POST',
+        headers: { authorization: basic(clientId, clientSecret), 'content-type': form },
+        body: 'grant_type=client_credentials',
+      });
+    const refused = await ask();
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/INACTIVE/) });
+    active = true;
+    const granted = await ask();
+    expect(granted.status).toBe(200);
+    const { access_token: token } = (await granted.json()) as { access_token: string };
+    const jwks = (await (await fetch(endpoint.jwksUrl)).json()) as JSONWebKeySet;
+    // Verifies as the primary's own tokens do: same issuer, same keys.
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: endpoint.issuer });
+    expect(payload.client_id).toBe(clientId);
+    expect(replica.issuer).toBe(endpoint.issuer);
+    expect(replica.tokenUrl).not.toBe(endpoint.tokenUrl);
+  } finally {
+    await replica.close();
+  }
+});

@@ -4,11 +4,13 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { TODO_FUNCTIONS, type ToDoFunctionName } from '#routes';
 import { ConfigError, loadLocalConfig, readEnv, type LocalConfig } from '#config';
-import { REGION_ROLES, type RegionRole } from '#names';
+import { EDGE_ORIGIN_KEY, REGION_ROLES, type RegionRole } from '#names';
 import { readEdgeConfig } from './edge-config';
+import { readKvs, selectOrigin } from './edge-kvs';
+import { cognitoReplicaEnabled } from './token-replica';
 import { describeRegion, edgeHint, inspectRegion } from './inspect';
 import { findLeftovers } from './leftovers';
-import { liveRuntime, type Endpoints } from './runtime';
+import { liveRuntime, type Endpoints, type RehearsalStatus } from './runtime';
 import { loadSecrets } from './secrets';
 import { isAlive, isSameProcess, signalQuietly, sleep, terminatePid } from './process-util';
 import { isLiveSupervisor, looksLikeStateDir, prepareStateDir, readJson, readSupervisorPid, statePaths, type StatePaths } from './state';
@@ -91,7 +93,7 @@ async function supervise(config: LocalConfig, interactive: boolean): Promise<num
   const paths = statePaths(config.stateDir);
   const running = liveRuntime(paths.runtime);
   if (running) return alreadyRunning(config, running.supervisorPid);
-  const starting = Rehearsal.start({ config, log: (line) => console.log(line) });
+  const starting = Rehearsal.start({ config, cognitoReplica: cognitoReplicaEnabled(readEnv()), log: (line) => console.log(line) });
   let signalled: NodeJS.Signals | undefined;
   const stopped = new Promise<number>((resolve) => {
     const shutdown = (signal: NodeJS.Signals) => {
@@ -241,7 +243,11 @@ async function status(config: LocalConfig, asJson: boolean): Promise<number> {
   const paths = statePaths(config.stateDir);
   const runtime = liveRuntime(paths.runtime);
   const topology = readTopology(paths.topology);
-  const edge = readEdgeConfig(paths.edge);
+  const configured = readEdgeConfig(paths.edge);
+  const kvs = readKvs(paths.kvs);
+  // What the edge serves from: the KeyValueStore key over the distribution's configured origin.
+  const known = runtime ? REGION_ROLES.map((role) => ({ role, region: config.regions[role], url: runtime.regions[role].apiUrl })) : [];
+  const edge = configured && { ...configured, origin: selectOrigin(configured.origin, kvs.items[EDGE_ORIGIN_KEY], known) };
   if (!runtime) {
     // Not running, but a crashed supervisor or a failed start may have left processes: name them.
     const leftovers = findLeftovers(paths);
@@ -262,16 +268,30 @@ async function status(config: LocalConfig, asJson: boolean): Promise<number> {
   const hint = edgeHint(edge, regions);
   if (asJson) {
     console.log(
-      JSON.stringify({ running: true, supervisorPid: runtime.supervisorPid, topology, edge, regions, supervisor, hint }, null, 2),
+      JSON.stringify({ running: true, supervisorPid: runtime.supervisorPid, topology, edge, kvs, regions, supervisor, hint }, null, 2),
     );
     return 0;
   }
   const writer = topology?.writer ?? 'pri';
   console.log(`running (supervisor pid ${runtime.supervisorPid}, state ${paths.root})`);
   console.log(`writer: ${config.regions[writer]} (${writer}), generation ${topology?.generation}`);
-  const origin = edge ? `${edge.origin.region} (${edge.origin.role}) ${edge.origin.url}, version ${edge.version}` : 'no origin';
+  const via = kvs.items[EDGE_ORIGIN_KEY] ? `key value store ${kvs.etag}: ${EDGE_ORIGIN_KEY}=${kvs.items[EDGE_ORIGIN_KEY]}` : 'no KVS key';
+  const origin = edge
+    ? `${edge.origin.region} (${edge.origin.role}) ${edge.origin.url}, config version ${edge.version}, ${via}`
+    : 'no origin';
   console.log(`edge ${runtime.edgeUrl} -> ${origin}`);
   for (const r of regions) console.log(`  ${describeRegion(r, writer)}`);
+  const s = supervisor as Partial<RehearsalStatus>;
+  for (const t of s.tokenEndpoints ?? []) {
+    console.log(
+      `  token endpoint ${config.regions[t.role]} (${t.role}): ${t.url} ${t.up ? 'up' : 'DOWN'}${t.status ? `, ${t.status}` : ''}`,
+    );
+  }
+  if (s.controlPlane) {
+    const { region, url, up } = s.controlPlane;
+    console.log(`  CloudFront control plane stand-in (${region}): ${url} ${up ? 'up' : 'DOWN (origin-swap fails; use --traffic kvs)'}`);
+  }
+
   if (edge && edge.origin.role !== writer) console.log(`WARNING: the edge does not point at the writer; run: npm run failover -- --local`);
   if (hint) console.log(`WARNING: ${hint}`);
   return 0;

@@ -6,11 +6,17 @@
 // and to `npm run local -- status`, never into a response.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import { readEdgeConfig, type EdgeConfig } from './edge-config';
+import { EDGE_ORIGIN_KEY } from '#names';
+import { readEdgeConfig, type EdgeConfig, type EdgeOrigin } from './edge-config';
+import { readKvs, selectOrigin } from './edge-kvs';
 import { closeServer, createServer, declaredTooLarge, listen, MAX_BODY_BYTES, sendError, sendJson, type ServerLimits } from './http-util';
 
 export interface EdgeOptions {
   readonly configFile: string;
+  /** The KeyValueStore stand-in (edge-kvs.ts), read per request like the CloudFront Function's KVS. */
+  readonly kvsFile?: string;
+  /** The regional APIs a KVS value may name; any other value falls back to the configured origin. */
+  readonly knownOrigins?: () => readonly EdgeOrigin[];
   readonly port?: number;
   readonly host?: string;
   /** CloudFront's default origin response timeout is 30 s. */
@@ -97,10 +103,32 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     return cached.config;
   };
 
+  let cachedKvs: { key: string; value: string | undefined } | undefined;
+  const keyValue = (): string | undefined => {
+    if (!options.kvsFile) return undefined;
+    let key = 'absent';
+    try {
+      const stat = fs.statSync(options.kvsFile);
+      key = `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+    } catch {
+      // no store yet: the configured origin serves
+    }
+    if (cachedKvs?.key !== key) cachedKvs = { key, value: key === 'absent' ? undefined : readKvs(options.kvsFile).items[EDGE_ORIGIN_KEY] };
+    return cachedKvs.value;
+  };
+  let lastOrigin: string | undefined;
+  const effective = (config: EdgeConfig): EdgeConfig => {
+    const origin = selectOrigin(config.origin, keyValue(), options.knownOrigins?.() ?? []);
+    if (lastOrigin !== undefined && lastOrigin !== origin.url) log(`edge: effective origin is now ${origin.region} (${origin.url})`);
+    lastOrigin = origin.url;
+    return origin === config.origin ? config : { ...config, origin };
+  };
+
   const server = createServer((req, res) => {
     let config: EdgeConfig | undefined;
     try {
-      config = activeConfig();
+      const configured = activeConfig();
+      config = configured && effective(configured);
     } catch (error) {
       report(`unreadable:${(error as Error).message}`, `edge: cannot read ${options.configFile}: ${(error as Error).message}`);
       return sendJson(res, 502, { message: EDGE_MESSAGES.noOrigin });
@@ -140,11 +168,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       if (res.headersSent) return void res.destroy();
       const what = `the active origin ${config.origin.region} (${config.origin.role}, ${config.origin.url})`;
       if (error instanceof OriginTimeout) {
-        report(`timeout:${config.version}`, `edge: ${what} did not answer within ${timeoutMs} ms`);
+        report(`timeout:${config.version}:${config.origin.url}`, `edge: ${what} did not answer within ${timeoutMs} ms`);
         return sendJson(res, 504, { message: EDGE_MESSAGES.timeout });
       }
       report(
-        `down:${config.version}:${error.code ?? error.message}`,
+        `down:${config.version}:${config.origin.url}:${error.code ?? error.message}`,
         `edge: ${what} is not answering (${error.code ?? error.message}); if that region is down, ` +
           `fail over: npm run failover -- --local --mode failover (edge config ${options.configFile})`,
       );

@@ -26,14 +26,13 @@ import type {
   StepOptions,
   StepOutcome,
   Topology,
-  TrafficOrigin,
   TrafficOptions,
 } from '#failover/driver';
 import { fetchGet, type HttpAnswer } from '#failover/http-probe';
 import { parseRunRecord, RunRecordFormatError, type RunRecord } from '#failover/run-record';
 import { loadLocalConfig, readEnv, type LocalConfig } from '#config';
 import { otherRole, REGION_ROLES, type RegionRole } from '#names';
-import { readEdgeConfig, updateEdgeOrigin } from './edge-config';
+import { effectiveTraffic, ensureLocalTokens, switchLocalTraffic } from './traffic';
 import { inspectRegion, type RegionInspection } from './inspect';
 import { ReplicaManager } from './replica-manager';
 import { liveRuntime, type Runtime } from './runtime';
@@ -109,7 +108,7 @@ export class LocalFailoverDriver implements FailoverDriver {
     this.firstCall ??= Date.now();
     // Not running at all is not "both regions down": say what to do instead of refusing obscurely.
     const runtime = this.runtime();
-    const sources = [`file:${this.paths.runtime}`, `file:${this.paths.topology}`, `file:${this.paths.edge}`];
+    const sources = [`file:${this.paths.runtime}`, `file:${this.paths.topology}`, `file:${this.paths.edge}`, `file:${this.paths.kvs}`];
     const regions = {} as Record<RegionRole, RegionView>;
     const secrets = this.secrets();
     for (const role of REGION_ROLES) {
@@ -124,10 +123,7 @@ export class LocalFailoverDriver implements FailoverDriver {
       }
       regions[role] = { ...viewOf(base, apiOriginDomain, await inspectRegion(role, runtime.regions[role], secrets)), apiUrl };
     }
-    const edge = readEdgeConfig(this.paths.edge);
-    const traffic: TrafficOrigin | undefined = edge
-      ? { originId: edge.origin.role, domainName: apiDomain(edge.origin.url), version: String(edge.version), deployed: true }
-      : undefined;
+    const traffic = effectiveTraffic(this.paths, runtime, this.regionNames);
     const runRecord = this.readRunRecord(sources);
     return {
       globalClusterId: 'local GTID replication',
@@ -334,30 +330,12 @@ export class LocalFailoverDriver implements FailoverDriver {
     return { alreadyInPlace: true, detail: `no proxy locally: ${api} connects to its database directly and answers` };
   }
 
-  // CONTRACT PLACEHOLDER (p4-contract branch only): replaced by the issue-12 implementation before merge.
   ensureTokens(move: Move): Promise<StepOutcome> {
-    return Promise.resolve({ alreadyInPlace: true, detail: `no user pool replica in ${this.regionNames[move.to]}` });
+    return ensureLocalTokens(this.runtime(), this.regionNames, move);
   }
 
-  async switchTraffic(move: Move, { progress }: TrafficOptions): Promise<StepOutcome> {
-    const runtime = this.runtime();
-    const edge = readEdgeConfig(this.paths.edge);
-    if (!edge) throw new Error(`${this.paths.edge} is missing: is the rehearsal running?`);
-    const url = runtime.regions[move.to].apiUrl;
-    if (edge.origin.role === move.to && edge.origin.url === url) {
-      return {
-        alreadyInPlace: true,
-        detail: `the edge already sends traffic to ${this.regionNames[move.to]} (${url}), version ${edge.version}`,
-      };
-    }
-    // Conditional on the version the plan was made from, like UpdateDistribution with IfMatch.
-    const expected = move.topology.traffic ? Number(move.topology.traffic.version) : edge.version;
-    const next = await updateEdgeOrigin(this.paths.edge, expected, { role: move.to, region: this.regionNames[move.to], url });
-    progress(`edge config version ${expected} -> ${next.version}: origin ${url}`);
-    return {
-      alreadyInPlace: false,
-      detail: `the edge sends traffic to ${this.regionNames[move.to]} (${url}) from the next request (version ${next.version})`,
-    };
+  switchTraffic(move: Move, options: TrafficOptions): Promise<StepOutcome> {
+    return switchLocalTraffic(this.paths, this.runtime(), this.regionNames, move, options);
   }
 }
 

@@ -1,7 +1,19 @@
 // What a running rehearsal publishes about itself: `endpoints.json` (the documented contract for
 // users and scripts) and `runtime.json` (ports and pids for the CLI, status and the failover driver).
 import type { RegionRole } from '#names';
+import type { RegionStatus } from './region-processes';
 import { isLiveSupervisor, readJson } from './state';
+
+/** What the supervisor's control socket answers on GET /status. */
+export interface RehearsalStatus {
+  readonly pid: number;
+  readonly stateDir: string;
+  readonly regions: RegionStatus[];
+  /** pri's always; secd's with COGNITO_REPLICA=true, with the replica's ACTIVE/INACTIVE status. */
+  readonly tokenEndpoints: readonly { role: RegionRole; url: string; up: boolean; status?: string }[];
+  /** The CloudFront control plane stand-in, in us-east-1 (down with that region). */
+  readonly controlPlane: { readonly region: string; readonly url: string; readonly up: boolean };
+}
 
 /** The shape the README documents; scripts read it with jq. */
 export interface Endpoints {
@@ -19,6 +31,8 @@ export interface RegionEndpoints {
   readonly dbPort: number;
   /** The RDS Proxy stand-in's ports, which the region's functions use (absent while the region is down). */
   readonly proxy?: ProxyPorts;
+  /** That region's token endpoint (secd's only with COGNITO_REPLICA=true); kept while the region is down. */
+  readonly tokenUrl?: string;
 }
 
 /** The region's RDS Proxy stand-in: its default (read/write) endpoint and its READ_ONLY endpoint. */
@@ -34,6 +48,7 @@ export interface RegionRuntime {
   readonly dbPort: number;
   readonly dbDataDir: string;
   readonly proxy?: ProxyPorts;
+  readonly tokenUrl?: string;
 }
 
 /** A region's part of endpoints.json. */
@@ -58,6 +73,10 @@ export interface Runtime {
   readonly edgeUrl: string;
   readonly tokenUrl: string;
   readonly controlSocket: string;
+  /** The CloudFront control plane stand-in (control-plane.ts); down while its region is killed. */
+  readonly controlPlane?: { readonly url: string; readonly region: string; readonly up: boolean };
+  /** COGNITO_REPLICA=true: the file holding the secd token endpoint's ACTIVE/INACTIVE status. */
+  readonly tokenReplica?: string;
   readonly regions: Readonly<Record<RegionRole, RegionRuntime>>;
 }
 

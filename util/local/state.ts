@@ -21,6 +21,10 @@ export interface StatePaths {
   readonly topology: string;
   /** The edge's active origin `{ origin, version }`, changed only by compare-and-swap. */
   readonly edge: string;
+  /** The KeyValueStore stand-in the edge reads per request (edge-kvs.ts): the key over edge.json. */
+  readonly kvs: string;
+  /** COGNITO_REPLICA=true: the secd token endpoint's ACTIVE/INACTIVE status (token-replica.ts). */
+  readonly tokenReplica: string;
   /** Held (as `operation.lock`) while a region's role changes: failover steps, revive, reconcile. */
   readonly operation: string;
   readonly supervisorPid: string;
@@ -45,6 +49,8 @@ export function statePaths(root: string): StatePaths {
     runtime: path.join(r, 'runtime.json'),
     topology: path.join(r, 'topology.json'),
     edge: path.join(r, 'edge.json'),
+    kvs: path.join(r, 'edge-kvs.json'),
+    tokenReplica: path.join(r, 'token-replica.json'),
     operation: path.join(r, 'operation'),
     supervisorPid: path.join(r, 'supervisor.pid'),
     supervisorLog: path.join(r, 'supervisor.log'),

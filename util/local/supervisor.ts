@@ -6,23 +6,28 @@
 import * as fs from 'node:fs';
 import { OAUTH_SCOPE, type ToDoFunctionName } from '#routes';
 import type { LocalConfig } from '#config';
-import { otherRole, REGION_ROLES, type RegionRole } from '#names';
+import { CLOUDFRONT_CONTROL_PLANE_REGION, otherRole, REGION_ROLES, type RegionRole } from '#names';
+import { startControlPlane, type ControlPlane } from './control-plane';
 import { startControlServer, type ControlServer } from './control-socket';
 import { startEdge, type Edge } from './edge';
 import { reconcileEdgeConfig, type EdgeOrigin } from './edge-config';
+import { reconcileKvs } from './edge-kvs';
 import { identityOf, signalQuietly, sleep } from './process-util';
-import { RegionProcesses, type RegionStatus } from './region-processes';
+import { RegionProcesses } from './region-processes';
 import { buildRegionalApi } from './regional-api-build';
 import { ReplicaManager } from './replica-manager';
-import { regionEndpoints, type Endpoints, type Runtime } from './runtime';
+import { regionEndpoints, type Endpoints, type RehearsalStatus, type Runtime } from './runtime';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets';
 import { runningPid, stopMariaDbAt } from './mariadb';
 import { isLiveSupervisor, prepareStateDir, readSupervisorPid, statePaths, withFileLock, writeJson, type StatePaths } from './state';
-import { loadOrCreateSigningKey, startTokenEndpoint, type TokenEndpoint } from './token-endpoint';
+import { loadOrCreateSigningKey, startTokenEndpoint, type SigningKey, type TokenEndpoint } from './token-endpoint';
+import { readReplicaStatus } from './token-replica';
 import { loadOrInitTopology } from './topology';
 
 export interface RehearsalOptions {
   readonly config: LocalConfig;
+  /** COGNITO_REPLICA=true: secd gets its own token endpoint, INACTIVE until the failover activates it. */
+  readonly cognitoReplica?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -49,6 +54,13 @@ export class Rehearsal {
   private secrets!: LocalSecrets;
   private replicas!: ReplicaManager;
   private token?: TokenEndpoint;
+  /** Each region's token endpoint while it runs; the URL each had, kept across a kill for endpoints.json. */
+  private readonly tokens: Partial<Record<RegionRole, TokenEndpoint>> = {};
+  private readonly tokenUrls: Partial<Record<RegionRole, { url: string; port: number }>> = {};
+  private signingKey!: SigningKey;
+  private controlPlane?: ControlPlane;
+  private controlPlaneUrl = '';
+  private readonly controlPlaneRole: RegionRole | undefined;
   private edge?: Edge;
   private control?: ControlServer;
   private bundle = '';
@@ -60,6 +72,7 @@ export class Rehearsal {
   private constructor(
     private readonly config: LocalConfig,
     log?: (line: string) => void,
+    private readonly cognitoReplica = false,
   ) {
     this.paths = statePaths(config.stateDir);
     this.log = log ?? ((line) => process.stdout.write(`${line}\n`));
@@ -73,11 +86,12 @@ export class Rehearsal {
     const region = (role: RegionRole) =>
       new RegionProcesses(role, config.regions[role], config.ports.db[role], config.ports.api[role], context);
     this.regions = { pri: region('pri'), secd: region('secd') };
+    this.controlPlaneRole = REGION_ROLES.find((role) => config.regions[role] === CLOUDFRONT_CONTROL_PLANE_REGION);
   }
 
   /** Starts everything and returns once the edge answers through the active region. */
   static async start(options: RehearsalOptions): Promise<Rehearsal> {
-    const rehearsal = new Rehearsal(options.config, options.log);
+    const rehearsal = new Rehearsal(options.config, options.log, options.cognitoReplica);
     // Throws AlreadyRunningError before anything is touched: the running one keeps all its files.
     await rehearsal.claimStateDir();
     process.once('exit', rehearsal.exitHook);
@@ -91,10 +105,13 @@ export class Rehearsal {
   }
 
   get endpoints(): Endpoints {
-    const region = (p: RegionProcesses) => regionEndpoints(p);
+    const region = (p: RegionProcesses) => {
+      const tokenUrl = this.tokenUrls[p.role]?.url;
+      return { ...regionEndpoints(p), ...(tokenUrl ? { tokenUrl } : {}) };
+    };
     return {
       edgeUrl: this.edge?.url ?? '',
-      tokenUrl: this.token?.tokenUrl ?? '',
+      tokenUrl: this.tokenUrls.pri?.url ?? '',
       clientId: this.secrets.clientId,
       clientSecret: this.secrets.clientSecret,
       scope: OAUTH_SCOPE,
@@ -102,12 +119,24 @@ export class Rehearsal {
     };
   }
 
-  status(): { readonly pid: number; readonly stateDir: string; readonly regions: RegionStatus[] } {
+  status(): RehearsalStatus {
     return {
       pid: process.pid,
       stateDir: this.paths.root,
       regions: REGION_ROLES.map((role) => this.regions[role].status()),
+      tokenEndpoints: REGION_ROLES.filter((role) => this.tokenUrls[role]).map((role) => ({
+        role,
+        url: this.tokenUrls[role]?.url ?? '',
+        up: Boolean(this.tokens[role]),
+        ...(role === 'secd' ? { status: `user pool replica ${readReplicaStatus(this.paths.tokenReplica)}` } : {}),
+      })),
+      controlPlane: this.controlPlaneStatus(),
     };
+  }
+
+  private controlPlaneStatus() {
+    const region = this.controlPlaneRole ? this.regions[this.controlPlaneRole].name : CLOUDFRONT_CONTROL_PLANE_REGION;
+    return { region, url: this.controlPlaneUrl, up: Boolean(this.controlPlane) };
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -140,7 +169,7 @@ export class Rehearsal {
       log: this.log,
       onRebuilt: (role, backup) => (this.regions[role].lastReseedBackup = backup),
     });
-    const signingKey = await loadOrCreateSigningKey(this.paths.signingKey);
+    this.signingKey = await loadOrCreateSigningKey(this.paths.signingKey);
     const topology = await loadOrInitTopology(this.paths.topology);
     const writer = topology.writer;
     this.log(`state: ${this.paths.root} (writer: ${writer} = ${this.regions[writer].name}, generation ${topology.generation})`);
@@ -160,23 +189,25 @@ export class Rehearsal {
       await this.replicas.configureRole(otherRole(writer));
     });
 
-    this.token = await startTokenEndpoint({
-      clientId: this.secrets.clientId,
-      clientSecret: this.secrets.clientSecret,
-      allowedScopes: [OAUTH_SCOPE],
-      signingKey,
-      port: this.config.ports.token,
-      log: this.log,
-    });
+    this.token = await this.startToken('pri');
+    if (this.cognitoReplica) await this.startToken('secd');
     await Promise.all(REGION_ROLES.map((role) => this.startApi(role)));
     await this.createTable(writer);
 
     const origin = (role: RegionRole): EdgeOrigin => ({ role, region: this.regions[role].name, url: this.regions[role].apiUrl });
     const edgeConfig = await reconcileEdgeConfig(this.paths.edge, origin('pri'), origin);
+    await reconcileKvs(this.paths.kvs, REGION_ROLES.map(origin), origin(writer));
     if (edgeConfig.origin.role !== writer) {
       this.log(`warning: the edge points at ${edgeConfig.origin.role} but ${writer} is the writer: run npm run failover -- --local`);
     }
-    this.edge = await startEdge({ configFile: this.paths.edge, port: this.config.ports.edge, log: this.log });
+    this.edge = await startEdge({
+      configFile: this.paths.edge,
+      kvsFile: this.paths.kvs,
+      knownOrigins: () => REGION_ROLES.map(origin),
+      port: this.config.ports.edge,
+      log: this.log,
+    });
+    await this.startControlPlane();
     this.control = await startControlServer(this.paths.controlSocket, {
       status: () => this.status(),
       killRegion: (role) => this.killRegion(role),
@@ -193,7 +224,8 @@ export class Rehearsal {
     this.stopping ??= (async () => {
       clearInterval(this.reconcileTimer);
       while (this.reconciling) await sleep(20);
-      await Promise.all([this.control?.close(), this.edge?.close(), this.token?.close()]);
+      const tokens = REGION_ROLES.map((role) => this.tokens[role]?.close());
+      await Promise.all([this.control?.close(), this.edge?.close(), this.controlPlane?.close(), ...tokens]);
       await Promise.all(REGION_ROLES.map((role) => this.regions[role].stop('SIGTERM')));
       // A database this run started but lost track of (its start failed half-way) is still ours.
       for (const role of REGION_ROLES) {
@@ -222,8 +254,16 @@ export class Rehearsal {
   async killRegion(role: RegionRole): Promise<void> {
     const region = this.regions[role];
     region.down = true;
-    await region.stop('SIGKILL');
-    this.log(`region ${region.name} (${role}) killed: database and API are down`);
+    const token = this.tokens[role];
+    delete this.tokens[role];
+    const plane = this.controlPlaneRole === role ? this.controlPlane : undefined;
+    if (plane) this.controlPlane = undefined;
+    await Promise.all([region.stop('SIGKILL'), token?.close(), plane?.close()]);
+    const also = [token ? 'token endpoint' : '', plane ? `CloudFront control plane stand-in (${CLOUDFRONT_CONTROL_PLANE_REGION})` : '']
+      .filter(Boolean)
+      .join(', ');
+    this.publish();
+    this.log(`region ${region.name} (${role}) killed: database and API${also ? `, ${also}` : ''} are down; the edge keeps serving`);
   }
 
   /**
@@ -234,7 +274,10 @@ export class Rehearsal {
     const region = this.regions[role];
     const dbUp = region.dbRunning;
     const apiUp = region.apiRunning;
+    if (this.tokenUrls[role] && !this.tokens[role]) await this.startToken(role);
+    if (this.controlPlaneRole === role && !this.controlPlane) await this.startControlPlane();
     if (dbUp && apiUp) {
+      this.publish();
       this.log(`region ${region.name} (${role}) is already up`);
       return;
     }
@@ -257,6 +300,37 @@ export class Rehearsal {
     const api = this.regions[role].api;
     if (!api) return Promise.reject(new Error(`the ${this.regions[role].name} API is not running`));
     return api.invoke(functionName, payload);
+  }
+
+  /**
+   * A region's token endpoint, on the port it had before a kill so its URL stays valid. secd's is the
+   * replica's: same key and issuer as pri's (token-replica.ts), answering only while ACTIVE.
+   */
+  private async startToken(role: RegionRole): Promise<TokenEndpoint> {
+    const replica = role === 'secd';
+    const endpoint = await startTokenEndpoint({
+      clientId: this.secrets.clientId,
+      clientSecret: this.secrets.clientSecret,
+      allowedScopes: [OAUTH_SCOPE],
+      signingKey: this.signingKey,
+      port: this.tokenUrls[role]?.port ?? (replica ? 0 : this.config.ports.token),
+      ...(replica ? { issuer: this.token?.issuer, active: () => readReplicaStatus(this.paths.tokenReplica) === 'ACTIVE' } : {}),
+      log: this.log,
+    });
+    this.tokens[role] = endpoint;
+    this.tokenUrls[role] = { url: endpoint.tokenUrl, port: endpoint.port };
+    return endpoint;
+  }
+
+  private async startControlPlane(): Promise<void> {
+    const origin = (role: RegionRole): EdgeOrigin => ({ role, region: this.regions[role].name, url: this.regions[role].apiUrl });
+    const port = this.controlPlaneUrl ? Number(new URL(this.controlPlaneUrl).port) : 0;
+    this.controlPlane = await startControlPlane({
+      configFile: this.paths.edge,
+      origins: () => ({ pri: origin('pri'), secd: origin('secd') }),
+      port,
+    });
+    this.controlPlaneUrl = this.controlPlane.url;
   }
 
   private async startApi(role: RegionRole): Promise<void> {
@@ -291,6 +365,7 @@ export class Rehearsal {
 
   private publish(): void {
     const region = (p: RegionProcesses) => ({
+      ...(this.tokenUrls[p.role] ? { tokenUrl: this.tokenUrls[p.role]?.url } : {}),
       name: p.name,
       apiUrl: p.apiUrl,
       apiPort: p.apiPort,
@@ -308,8 +383,10 @@ export class Rehearsal {
       dbName: this.config.dbName,
       issuer: this.token?.issuer ?? '',
       edgeUrl: this.edge?.url ?? '',
-      tokenUrl: this.token?.tokenUrl ?? '',
+      tokenUrl: this.tokenUrls.pri?.url ?? '',
       controlSocket: this.paths.controlSocket,
+      controlPlane: this.controlPlaneStatus(),
+      ...(this.cognitoReplica ? { tokenReplica: this.paths.tokenReplica } : {}),
       regions,
     };
     writeJson(this.paths.runtime, runtime);

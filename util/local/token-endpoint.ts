@@ -18,6 +18,7 @@ import {
   type ServerLimits,
 } from './http-util';
 import { writeJson } from './state';
+import { INACTIVE_REPLICA_ERROR } from './token-replica';
 
 export const TOKEN_PATH = '/oauth2/token';
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -97,6 +98,10 @@ export interface TokenEndpointOptions {
   /** Scopes the app client may ask for; all of them when the request has no `scope`. */
   readonly allowedScopes: readonly string[];
   readonly signingKey: SigningKey;
+  /** The `iss` of its tokens; default its own base URL. A replica's endpoint passes the primary's. */
+  readonly issuer?: string;
+  /** A user pool replica's status, read per request: INACTIVE answers 400 (token-replica.ts). */
+  readonly active?: () => boolean;
   readonly port?: number;
   readonly host?: string;
   readonly ttlSeconds?: number;
@@ -150,6 +155,10 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
     }
     if (url.pathname !== TOKEN_PATH) return sendJson(res, 404, { error: 'not_found', error_description: `try POST ${TOKEN_PATH}` });
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'invalid_request', error_description: 'use POST' }, { allow: 'POST' });
+    if (options.active && !options.active()) {
+      req.resume();
+      return sendJson(res, 400, INACTIVE_REPLICA_ERROR, { 'cache-control': 'no-store' });
+    }
     try {
       const token = await grant(req);
       sendJson(res, 200, token, { 'cache-control': 'no-store', pragma: 'no-cache' });
@@ -205,11 +214,12 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
   }
 
   const port = await listen(server, options.port ?? 0, host, 'token endpoint (LOCAL_TOKEN_PORT)');
-  issuer = `http://${host}:${port}`;
+  const base = `http://${host}:${port}`;
+  issuer = options.issuer ?? base;
   return {
     issuer,
-    tokenUrl: `${issuer}${TOKEN_PATH}`,
-    jwksUrl: `${issuer}${JWKS_PATH}`,
+    tokenUrl: `${base}${TOKEN_PATH}`,
+    jwksUrl: `${base}${JWKS_PATH}`,
     port,
     jwks,
     close: () => closeServer(server),

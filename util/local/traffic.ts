@@ -1,0 +1,108 @@
+// The local driver's traffic and token steps (failover-driver.ts keeps the database steps).
+//   kvs:         PutKey on the KeyValueStore stand-in (edge-kvs.ts): the data plane, works with pri down.
+//   origin-swap: UpdateDistribution through the control plane stand-in (control-plane.ts), which lives in
+//                us-east-1 and so is down with it.
+//   tokens:      with COGNITO_REPLICA=true, moving to secd activates its token endpoint (token-replica.ts).
+import type { Move, StepOutcome, TrafficOptions, TrafficOrigin } from '#failover/driver';
+import { CLOUDFRONT_CONTROL_PLANE_REGION, EDGE_ORIGIN_KEY, REGION_ROLES, type RegionRole } from '#names';
+import { putDistributionOrigin } from './control-plane';
+import { readEdgeConfig, type EdgeConfig, type EdgeOrigin } from './edge-config';
+import { readKvs, selectOrigin, writeKvsKey, type KvsSnapshot } from './edge-kvs';
+import { ACCESS_TOKEN_TTL_SECONDS } from './token-endpoint';
+import { setReplicaStatus } from './token-replica';
+import type { Runtime } from './runtime';
+import type { StatePaths } from './state';
+
+type RegionNames = Readonly<Record<RegionRole, string>>;
+const apiDomain = (url: string) => new URL(url).host;
+
+function knownOrigins(runtime: Runtime, names: RegionNames): EdgeOrigin[] {
+  return REGION_ROLES.map((role) => ({ role, region: names[role], url: runtime.regions[role].apiUrl }));
+}
+
+function readEdge(paths: StatePaths, runtime: Runtime, names: RegionNames) {
+  const edge = readEdgeConfig(paths.edge);
+  if (!edge) return undefined;
+  const kvs = readKvs(paths.kvs);
+  return { edge, kvs, origin: selectOrigin(edge.origin, kvs.items[EDGE_ORIGIN_KEY], knownOrigins(runtime, names)) };
+}
+
+const versionOf = (edge: EdgeConfig, kvs: KvsSnapshot) => `config ${edge.version}, kvs ${kvs.etag}`;
+
+/** Where the edge sends traffic, as it decides per request: the KVS key over the configured origin. */
+export function effectiveTraffic(paths: StatePaths, runtime: Runtime, names: RegionNames): TrafficOrigin | undefined {
+  const read = readEdge(paths, runtime, names);
+  if (!read) return undefined;
+  return { originId: read.origin.role, domainName: apiDomain(read.origin.url), version: versionOf(read.edge, read.kvs), deployed: true };
+}
+
+export async function switchLocalTraffic(
+  paths: StatePaths,
+  runtime: Runtime,
+  names: RegionNames,
+  move: Move,
+  { progress, method }: TrafficOptions,
+): Promise<StepOutcome> {
+  const read = readEdge(paths, runtime, names);
+  if (!read) throw new Error(`${paths.edge} is missing: is the rehearsal running?`);
+  const { edge, kvs } = read;
+  const url = runtime.regions[move.to].apiUrl;
+  const target = names[move.to];
+  if (read.origin.url === url) {
+    return { alreadyInPlace: true, detail: `the edge already sends traffic to ${target} (${url}; ${versionOf(edge, kvs)})` };
+  }
+  if (method === 'kvs') {
+    // PutKey with IfMatch: a store changed since this read fails loudly instead of being overwritten.
+    const next = await writeKvsKey(paths.kvs, EDGE_ORIGIN_KEY, apiDomain(url), kvs.etag);
+    progress(`key value store ${kvs.etag} -> ${next.etag}: ${EDGE_ORIGIN_KEY} = ${apiDomain(url)}`);
+    return { alreadyInPlace: false, detail: `the edge sends traffic to ${target} (${url}) from the next request (kvs ${next.etag})` };
+  }
+  const plane = runtime.controlPlane;
+  if (!plane?.up) {
+    throw new Error(
+      `the CloudFront control plane stand-in (${CLOUDFRONT_CONTROL_PLANE_REGION}) is down, ` +
+        `so origin-swap cannot change the distribution; ` +
+        `switch with the KeyValueStore instead: npm run failover -- --local --mode ${move.mode} --traffic kvs`,
+    );
+  }
+  // Conditional on the version the plan was made from, like UpdateDistribution with IfMatch.
+  const planned = move.topology.traffic && /^config (\d+)/.exec(move.topology.traffic.version);
+  const expected = planned ? Number(planned[1]) : edge.version;
+  const next = await putDistributionOrigin(plane.url, expected, { role: move.to, region: target, url });
+  progress(`distribution config version ${expected} -> ${next.version}: origin ${url}`);
+  const key = kvs.items[EDGE_ORIGIN_KEY];
+  return {
+    alreadyInPlace: false,
+    detail: `the distribution's origin is ${target} (${url}) from the next request (version ${next.version})`,
+    ...(key && key !== apiDomain(url)
+      ? { notes: [`the key value store still names ${key}, which wins over the distribution's origin: switch with --traffic kvs`] }
+      : {}),
+  };
+}
+
+/** With the replica: activate secd's token endpoint (idempotent). Otherwise: say where tokens come from. */
+export async function ensureLocalTokens(runtime: Runtime, names: RegionNames, move: Move): Promise<StepOutcome> {
+  const primaryTokens = runtime.regions.pri.tokenUrl ?? runtime.tokenUrl;
+  if (!runtime.tokenReplica) {
+    return {
+      alreadyInPlace: true,
+      detail: `no user pool replica (COGNITO_REPLICA=false): tokens come from ${names.pri} only (${primaryTokens})`,
+      ...(move.to === 'secd'
+        ? {
+            notes: [
+              `while ${names.pri}'s token endpoint is down, clients keep working only until their token expires ` +
+                `(${ACCESS_TOKEN_TTL_SECONDS / 3600} h); set COGNITO_REPLICA=true for tokens from ${names.secd}`,
+            ],
+          }
+        : {}),
+    };
+  }
+  if (move.to !== 'secd') {
+    return { alreadyInPlace: true, detail: `tokens come from ${names.pri} (${primaryTokens}); the ${names.secd} replica is left as it is` };
+  }
+  const before = await setReplicaStatus(runtime.tokenReplica, 'ACTIVE');
+  const where = runtime.regions.secd.tokenUrl ?? '(not published)';
+  return before === 'ACTIVE'
+    ? { alreadyInPlace: true, detail: `the ${names.secd} user pool replica is already ACTIVE: tokens from ${where}` }
+    : { alreadyInPlace: false, detail: `the ${names.secd} user pool replica is now ACTIVE: tokens from ${where}` };
+}

@@ -52,8 +52,10 @@ test('the primary dies, origin-swap is refused, the kvs failover completes and s
   expect((await fetch(`${t.endpoints.edgeUrl}/v1`)).status).toBe(502);
 
   const refused = await t.failoverReport('failover', undefined, 'origin-swap');
-  expect(refused.outcome).not.toBe('completed');
-  expect(refused.error).toMatch(/control plane stand-in \(us-east-1\) is down.*--traffic kvs/);
+  // Refused in preflight, before anything changed: the failover leaves us-east-1, where the control plane lives.
+  expect(refused.outcome).toBe('refused');
+  expect(refused.error).toMatch(/--traffic origin-swap needs CloudFront's control plane in us-east-1.*use --traffic kvs/);
+  expect(refused.steps.map((s) => s.name)).not.toContain('promote (failover)');
 
   const report = await t.failover('failover');
   expect(report.outcome).toBe('completed');
@@ -79,4 +81,14 @@ test('revive brings back the region token endpoint (same URL) and the control pl
   expect(status.controlPlane.up).toBe(true);
   expect(status.tokenEndpoints.map((e) => e.up)).toEqual([true, true]);
   expect((await tokenRequest(t.endpoints.regions.pri.tokenUrl ?? '')).status).toBe(200);
+});
+
+test('with the control plane back, origin-swap is the way home: the stale key that would override it is deleted', async () => {
+  const { pri } = t.endpoints.regions;
+  const report = await t.failover('switchover', 'pri', 'origin-swap');
+  expect(report.outcome).toBe('completed');
+  expect(report.steps.find((s) => s.name === 'traffic')?.detail).toMatch(/deleted active-api-domain \(.*\), which overrode it/);
+  expect(readKvs(statePaths(t.config.stateDir).kvs).items).toEqual({});
+  const answer = await fetch(`${t.endpoints.edgeUrl}/v1`);
+  expect(answer.headers.get('x-todomgmt-region')).toBe(pri.name);
 });

@@ -32,7 +32,7 @@ import { fetchGet, type HttpAnswer } from '#failover/http-probe';
 import { parseRunRecord, RunRecordFormatError, type RunRecord } from '#failover/run-record';
 import { loadLocalConfig, readEnv, type LocalConfig } from '#config';
 import { otherRole, REGION_ROLES, type RegionRole } from '#names';
-import { effectiveTraffic, ensureLocalTokens, switchLocalTraffic } from './traffic';
+import { readLocalEdge, ensureLocalTokens, switchLocalTraffic } from './traffic';
 import { inspectRegion, type RegionInspection } from './inspect';
 import { ReplicaManager } from './replica-manager';
 import { liveRuntime, type Runtime } from './runtime';
@@ -123,13 +123,16 @@ export class LocalFailoverDriver implements FailoverDriver {
       }
       regions[role] = { ...viewOf(base, apiOriginDomain, await inspectRegion(role, runtime.regions[role], secrets)), apiUrl };
     }
-    const traffic = effectiveTraffic(this.paths, runtime, this.regionNames);
+    const { traffic, configuredOrigin, edgeKey } = readLocalEdge(this.paths, runtime, this.regionNames);
+    if (!configuredOrigin) sources.push("CloudFront's control plane stand-in is down: the configured origin is unknown");
     const runRecord = this.readRunRecord(sources);
     return {
       globalClusterId: 'local GTID replication',
       edgeId: `local edge ${runtime.edgeUrl}`,
       regions,
       ...(traffic ? { traffic } : {}),
+      ...(configuredOrigin ? { configuredOrigin } : {}),
+      edgeKey,
       sources,
       edgeUrl: runtime.edgeUrl,
       ...(runRecord ? { runRecord } : {}),

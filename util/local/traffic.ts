@@ -3,7 +3,7 @@
 //   origin-swap: UpdateDistribution through the control plane stand-in (control-plane.ts), which lives in
 //                us-east-1 and so is down with it.
 //   tokens:      with COGNITO_REPLICA=true, moving to secd activates its token endpoint (token-replica.ts).
-import type { Move, StepOutcome, TrafficOptions, TrafficOrigin } from '#failover/driver';
+import type { EdgeKeyView, Move, StepOutcome, TrafficOptions, TrafficOrigin } from '#failover/driver';
 import { CLOUDFRONT_CONTROL_PLANE_REGION, EDGE_ORIGIN_KEY, REGION_ROLES, type RegionRole } from '#names';
 import { putDistributionOrigin } from './control-plane';
 import { readEdgeConfig, type EdgeConfig, type EdgeOrigin } from './edge-config';
@@ -29,11 +29,33 @@ function readEdge(paths: StatePaths, runtime: Runtime, names: RegionNames) {
 
 const versionOf = (edge: EdgeConfig, kvs: KvsSnapshot) => `config ${edge.version}, kvs ${kvs.etag}`;
 
-/** Where the edge sends traffic, as it decides per request: the KVS key over the configured origin. */
-export function effectiveTraffic(paths: StatePaths, runtime: Runtime, names: RegionNames): TrafficOrigin | undefined {
+export interface LocalEdgeView {
+  /** Where the edge sends traffic, as it decides per request: the KVS key over the configured origin. */
+  readonly traffic?: TrafficOrigin;
+  /** The configured origin, as the control plane stand-in serves it: absent while that is down (as on AWS). */
+  readonly configuredOrigin?: TrafficOrigin;
+  readonly edgeKey: EdgeKeyView;
+}
+
+export function readLocalEdge(paths: StatePaths, runtime: Runtime, names: RegionNames): LocalEdgeView {
+  const kvs = readKvs(paths.kvs);
+  const value = kvs.items[EDGE_ORIGIN_KEY];
+  const edgeKey: EdgeKeyView = { storeArn: `file:${paths.kvs}`, readable: true, ...(value ? { value } : {}) };
   const read = readEdge(paths, runtime, names);
-  if (!read) return undefined;
-  return { originId: read.origin.role, domainName: apiDomain(read.origin.url), version: versionOf(read.edge, read.kvs), deployed: true };
+  if (!read) return { edgeKey };
+  const decidedBy = value !== undefined && apiDomain(read.origin.url) === value ? 'kvs-key' : 'configured-origin';
+  const origin = (o: EdgeOrigin, by: TrafficOrigin['decidedBy']): TrafficOrigin => ({
+    originId: o.role,
+    domainName: apiDomain(o.url),
+    version: versionOf(read.edge, read.kvs),
+    deployed: true,
+    decidedBy: by,
+  });
+  return {
+    traffic: origin(read.origin, decidedBy),
+    ...(runtime.controlPlane?.up ? { configuredOrigin: origin(read.edge.origin, 'configured-origin') } : {}),
+    edgeKey,
+  };
 }
 
 export async function switchLocalTraffic(
@@ -48,10 +70,10 @@ export async function switchLocalTraffic(
   const { edge, kvs } = read;
   const url = runtime.regions[move.to].apiUrl;
   const target = names[move.to];
-  if (read.origin.url === url) {
-    return { alreadyInPlace: true, detail: `the edge already sends traffic to ${target} (${url}; ${versionOf(edge, kvs)})` };
-  }
   if (method === 'kvs') {
+    if (read.origin.url === url) {
+      return { alreadyInPlace: true, detail: `the edge already sends traffic to ${target} (${url}; ${versionOf(edge, kvs)})` };
+    }
     // PutKey with IfMatch: a store changed since this read fails loudly instead of being overwritten.
     const next = await writeKvsKey(paths.kvs, EDGE_ORIGIN_KEY, apiDomain(url), kvs.etag);
     progress(`key value store ${kvs.etag} -> ${next.etag}: ${EDGE_ORIGIN_KEY} = ${apiDomain(url)}`);
@@ -68,15 +90,19 @@ export async function switchLocalTraffic(
   // Conditional on the version the plan was made from, like UpdateDistribution with IfMatch.
   const planned = move.topology.traffic && /^config (\d+)/.exec(move.topology.traffic.version);
   const expected = planned ? Number(planned[1]) : edge.version;
-  const next = await putDistributionOrigin(plane.url, expected, { role: move.to, region: target, url });
-  progress(`distribution config version ${expected} -> ${next.version}: origin ${url}`);
+  const swapped =
+    edge.origin.url === url ? undefined : await putDistributionOrigin(plane.url, expected, { role: move.to, region: target, url });
+  if (swapped) progress(`distribution config version ${expected} -> ${swapped.version}: origin ${url}`);
+  // A key naming another API wins over the configured origin at the edge: delete it, as the AWS driver does.
   const key = kvs.items[EDGE_ORIGIN_KEY];
+  const stale = key !== undefined && key !== apiDomain(url);
+  if (stale) await writeKvsKey(paths.kvs, EDGE_ORIGIN_KEY, undefined, kvs.etag);
   return {
-    alreadyInPlace: false,
-    detail: `the distribution's origin is ${target} (${url}) from the next request (version ${next.version})`,
-    ...(key && key !== apiDomain(url)
-      ? { notes: [`the key value store still names ${key}, which wins over the distribution's origin: switch with --traffic kvs`] }
-      : {}),
+    alreadyInPlace: !swapped && !stale,
+    detail:
+      `the distribution's origin is ${target} (${url}) from the next request` +
+      (swapped ? ` (version ${swapped.version})` : ' (it already was)') +
+      (stale ? `; deleted ${EDGE_ORIGIN_KEY} (${key}), which overrode it` : ''),
   };
 }
 

@@ -324,6 +324,8 @@ export interface LocalConfig {
   readonly ports: {
     readonly edge: number;
     readonly token: number;
+    /** COGNITO_REPLICA=true: the secondary's replica token endpoint. */
+    readonly tokenSecd: number;
     readonly api: Readonly<Record<RegionRole, number>>;
     readonly db: Readonly<Record<RegionRole, number>>;
   };
@@ -332,6 +334,7 @@ export interface LocalConfig {
 export const LOCAL_PORT_DEFAULTS = {
   LOCAL_EDGE_PORT: 8800,
   LOCAL_TOKEN_PORT: 8801,
+  LOCAL_SECD_TOKEN_PORT: 8802,
   LOCAL_PRI_API_PORT: 8811,
   LOCAL_SECD_API_PORT: 8812,
   LOCAL_PRI_DB_PORT: 13306,
@@ -353,12 +356,14 @@ export function loadLocalConfig(env: Env, repoRoot = REPO_ROOT): LocalConfig {
   const ports = {
     edge: port('LOCAL_EDGE_PORT'),
     token: port('LOCAL_TOKEN_PORT'),
+    tokenSecd: port('LOCAL_SECD_TOKEN_PORT'),
     api: { pri: port('LOCAL_PRI_API_PORT'), secd: port('LOCAL_SECD_API_PORT') },
     db: { pri: port('LOCAL_PRI_DB_PORT'), secd: port('LOCAL_SECD_DB_PORT') },
   };
   const fixed = Object.entries({
     LOCAL_EDGE_PORT: ports.edge,
     LOCAL_TOKEN_PORT: ports.token,
+    LOCAL_SECD_TOKEN_PORT: ports.tokenSecd,
     LOCAL_PRI_API_PORT: ports.api.pri,
     LOCAL_SECD_API_PORT: ports.api.secd,
     LOCAL_PRI_DB_PORT: ports.db.pri,

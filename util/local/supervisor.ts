@@ -313,7 +313,7 @@ export class Rehearsal {
       clientSecret: this.secrets.clientSecret,
       allowedScopes: [OAUTH_SCOPE],
       signingKey: this.signingKey,
-      port: this.tokenUrls[role]?.port ?? (replica ? 0 : this.config.ports.token),
+      port: this.tokenUrls[role]?.port ?? (replica ? this.config.ports.tokenSecd : this.config.ports.token),
       ...(replica ? { issuer: this.token?.issuer, active: () => readReplicaStatus(this.paths.tokenReplica) === 'ACTIVE' } : {}),
       log: this.log,
     });

@@ -60,6 +60,9 @@ test('the primary dies, origin-swap is refused, the kvs failover completes and s
   const report = await t.failover('failover');
   expect(report.outcome).toBe('completed');
   expect(report.steps.find((s) => s.name === 'tokens')?.detail).toMatch(/replica is now ACTIVE/);
+  // The rehearsal's own words for where unreplicated writes survive, not Aurora's.
+  expect(report.notes.join('\n')).toContain('its data is dumped before it is rebuilt');
+  expect(report.notes.join('\n')).not.toContain('Aurora');
   expect(Object.values(readKvs(statePaths(t.config.stateDir).kvs).items)).toEqual([new URL(secd.apiUrl).host]);
   // Idempotent: a second run finds the replica active and the key in place.
   const again = await t.failover('failover');

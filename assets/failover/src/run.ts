@@ -291,9 +291,14 @@ async function keepLostWrites(
   c.report.lostWrites = { ...lost, region: old.region };
   const reachable = request.contact.includes(lost.from) || old.health?.answered === true;
   if (!reachable) {
+    // Where those writes survive is the driver's: Aurora's snapshot on AWS, a dump of the rebuilt database locally.
     c.note(
-      `Writes ${old.region} had not replicated are lost to the new primary; Aurora keeps them in a snapshot of ${old.clusterId} ` +
-        `when ${old.region} recovers. Run the same command again then (a no-op for the writer): it copies that snapshot to a manual one.`,
+      driver.name === 'aws'
+        ? `Writes ${old.region} had not replicated are lost to the new primary; ` +
+            `Aurora keeps them in a snapshot of ${old.clusterId} when ${old.region} recovers. ` +
+            'Run the same command again then (a no-op for the writer): it copies that snapshot to a manual one.'
+        : `Writes ${old.region} had not replicated are lost to the new primary; if it holds any when it is revived, its data is ` +
+            `dumped before it is rebuilt. Run the same command again then (a no-op for the writer): it names the dump.`,
     );
     return;
   }

@@ -3,7 +3,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { OAUTH_RESOURCE_SERVER, OAUTH_SCOPE_NAME } from '#routes';
+import { ACCESS_TOKEN_VALIDITY_MINUTES, OAUTH_RESOURCE_SERVER, OAUTH_SCOPE_NAME } from '#routes';
 import { USER_POOL_NAME } from '#names';
 
 export interface OAuthUserPoolProps {
@@ -81,7 +81,7 @@ export class OAuthUserPool extends Construct {
         flows: { clientCredentials: true },
         scopes: [cognito.OAuthScope.resourceServer(resourceServer, scope_)],
       },
-      accessTokenValidity: Duration.hours(1),
+      accessTokenValidity: Duration.minutes(ACCESS_TOKEN_VALIDITY_MINUTES),
       enableTokenRevocation: true,
       preventUserExistenceErrors: true,
     });

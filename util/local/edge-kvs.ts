@@ -54,13 +54,16 @@ export function writeKvsKey(file: string, key: string, value: string | undefined
   });
 }
 
+/** The host (host:port locally) of an API's base URL: what the key names, as the CloudFront key names an API host. */
+export const apiHost = (url: string): string => new URL(url).host;
+
 /**
  * What origin-selector.js does per request: the key names one of the known API hosts → that origin;
  * absent, or naming none of them → the configured origin.
  */
 export function selectOrigin(configured: EdgeOrigin, keyValue: string | undefined, known: readonly EdgeOrigin[]): EdgeOrigin {
   if (!keyValue) return configured;
-  return known.find((origin) => new URL(origin.url).host === keyValue) ?? configured;
+  return known.find((origin) => apiHost(origin.url) === keyValue) ?? configured;
 }
 
 /**
@@ -70,6 +73,6 @@ export function selectOrigin(configured: EdgeOrigin, keyValue: string | undefine
 export async function reconcileKvs(file: string, known: readonly EdgeOrigin[], writer: EdgeOrigin): Promise<void> {
   const current = readKvs(file);
   const value = current.items[EDGE_ORIGIN_KEY];
-  if (value === undefined || known.some((origin) => new URL(origin.url).host === value)) return;
-  await writeKvsKey(file, EDGE_ORIGIN_KEY, new URL(writer.url).host, current.etag);
+  if (value === undefined || known.some((origin) => apiHost(origin.url) === value)) return;
+  await writeKvsKey(file, EDGE_ORIGIN_KEY, apiHost(writer.url), current.etag);
 }

@@ -70,6 +70,19 @@ function forwardable(rawHeaders: readonly string[], replaced: readonly string[] 
   return out;
 }
 
+/**
+ * What changes whenever a state file is rewritten (writeJson renames a new file into place), or undefined when it
+ * does not exist: a stat() per request is cheap, and correct even when fs.watch misses a rename.
+ */
+function stampOf(file: string): string | undefined {
+  try {
+    const stat = fs.statSync(file);
+    return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const host = options.host ?? '127.0.0.1';
   const timeoutMs = options.originTimeoutMs ?? 30_000;
@@ -85,15 +98,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     log(line);
   };
 
-  // stat() per request: cheap, and correct even when fs.watch misses a rename.
   const activeConfig = (): EdgeConfig | undefined => {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(options.configFile);
-    } catch {
-      return undefined;
-    }
-    const key = `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+    const key = stampOf(options.configFile);
+    if (key === undefined) return undefined;
     if (cached?.key !== key) {
       const config = readEdgeConfig(options.configFile);
       if (!config) return undefined;
@@ -106,13 +113,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   let cachedKvs: { key: string; value: string | undefined } | undefined;
   const keyValue = (): string | undefined => {
     if (!options.kvsFile) return undefined;
-    let key = 'absent';
-    try {
-      const stat = fs.statSync(options.kvsFile);
-      key = `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
-    } catch {
-      // no store yet: the configured origin serves
-    }
+    // No store yet: the configured origin serves.
+    const key = stampOf(options.kvsFile) ?? 'absent';
     if (cachedKvs?.key !== key) cachedKvs = { key, value: key === 'absent' ? undefined : readKvs(options.kvsFile).items[EDGE_ORIGIN_KEY] };
     return cachedKvs.value;
   };

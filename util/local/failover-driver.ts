@@ -32,6 +32,7 @@ import { fetchGet, type HttpAnswer } from '#failover/http-probe';
 import { parseRunRecord, RunRecordFormatError, type RunRecord } from '#failover/run-record';
 import { loadLocalConfig, readEnv, type LocalConfig } from '#config';
 import { otherRole, REGION_ROLES, type RegionRole } from '#names';
+import { apiHost } from './edge-kvs';
 import { readLocalEdge, ensureLocalTokens, switchLocalTraffic } from './traffic';
 import { inspectRegion, type RegionInspection } from './inspect';
 import { ReplicaManager } from './replica-manager';
@@ -54,7 +55,6 @@ export function createLocalDriver(options: LocalDriverOptions = {}): Promise<Fai
   );
 }
 
-const apiDomain = (url: string) => new URL(url).host;
 /** How long fencing a healthy old primary may take before the failover goes on without it. */
 const FENCE_SECONDS = 3;
 
@@ -113,7 +113,7 @@ export class LocalFailoverDriver implements FailoverDriver {
     const secrets = this.secrets();
     for (const role of REGION_ROLES) {
       const base = { role, region: this.regionNames[role], clusterId: `mariadb-${role}`, proxyName: 'none (direct connection)' };
-      const apiOriginDomain = apiDomain(runtime.regions[role].apiUrl);
+      const apiOriginDomain = apiHost(runtime.regions[role].apiUrl);
       const apiUrl = runtime.regions[role].apiUrl;
       if (!contact.includes(role)) {
         regions[role] = { ...base, reachable: false, apiOriginDomain, apiUrl };

@@ -194,16 +194,15 @@ export class Rehearsal {
     await Promise.all(REGION_ROLES.map((role) => this.startApi(role)));
     await this.createTable(writer);
 
-    const origin = (role: RegionRole): EdgeOrigin => ({ role, region: this.regions[role].name, url: this.regions[role].apiUrl });
-    const edgeConfig = await reconcileEdgeConfig(this.paths.edge, origin('pri'), origin);
-    await reconcileKvs(this.paths.kvs, REGION_ROLES.map(origin), origin(writer));
+    const edgeConfig = await reconcileEdgeConfig(this.paths.edge, this.originOf('pri'), this.originOf);
+    await reconcileKvs(this.paths.kvs, REGION_ROLES.map(this.originOf), this.originOf(writer));
     if (edgeConfig.origin.role !== writer) {
       this.log(`warning: the edge points at ${edgeConfig.origin.role} but ${writer} is the writer: run npm run failover -- --local`);
     }
     this.edge = await startEdge({
       configFile: this.paths.edge,
       kvsFile: this.paths.kvs,
-      knownOrigins: () => REGION_ROLES.map(origin),
+      knownOrigins: () => REGION_ROLES.map(this.originOf),
       port: this.config.ports.edge,
       log: this.log,
     });
@@ -322,14 +321,13 @@ export class Rehearsal {
     return endpoint;
   }
 
+  /** A region's API as the edge, its key-value store and the control plane name it. */
+  private readonly originOf = (role: RegionRole): EdgeOrigin => ({ role, region: this.regions[role].name, url: this.regions[role].apiUrl });
+
   private async startControlPlane(): Promise<void> {
-    const origin = (role: RegionRole): EdgeOrigin => ({ role, region: this.regions[role].name, url: this.regions[role].apiUrl });
     const port = this.controlPlaneUrl ? Number(new URL(this.controlPlaneUrl).port) : 0;
-    this.controlPlane = await startControlPlane({
-      configFile: this.paths.edge,
-      origins: () => ({ pri: origin('pri'), secd: origin('secd') }),
-      port,
-    });
+    const origins = () => ({ pri: this.originOf('pri'), secd: this.originOf('secd') });
+    this.controlPlane = await startControlPlane({ configFile: this.paths.edge, origins, port });
     this.controlPlaneUrl = this.controlPlane.url;
   }
 

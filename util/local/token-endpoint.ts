@@ -5,6 +5,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { ACCESS_TOKEN_VALIDITY_MINUTES } from '#routes';
 import {
   BodyAbortedError,
   BodyTooLargeError,
@@ -22,7 +23,7 @@ import { INACTIVE_REPLICA_ERROR } from './token-replica';
 
 export const TOKEN_PATH = '/oauth2/token';
 export const JWKS_PATH = '/.well-known/jwks.json';
-export const ACCESS_TOKEN_TTL_SECONDS = 3600;
+export const ACCESS_TOKEN_TTL_SECONDS = ACCESS_TOKEN_VALIDITY_MINUTES * 60;
 
 export interface SigningKey {
   readonly kid: string;

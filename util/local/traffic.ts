@@ -4,17 +4,16 @@
 //                us-east-1 and so is down with it.
 //   tokens:      with COGNITO_REPLICA=true, moving to secd activates its token endpoint (token-replica.ts).
 import type { EdgeKeyView, Move, StepOutcome, TrafficOptions, TrafficOrigin } from '#failover/driver';
+import { ACCESS_TOKEN_VALIDITY_MINUTES } from '#routes';
 import { CLOUDFRONT_CONTROL_PLANE_REGION, EDGE_ORIGIN_KEY, REGION_ROLES, type RegionRole } from '#names';
 import { putDistributionOrigin } from './control-plane';
 import { readEdgeConfig, type EdgeConfig, type EdgeOrigin } from './edge-config';
-import { readKvs, selectOrigin, writeKvsKey, type KvsSnapshot } from './edge-kvs';
-import { ACCESS_TOKEN_TTL_SECONDS } from './token-endpoint';
+import { apiHost, readKvs, selectOrigin, writeKvsKey, type KvsSnapshot } from './edge-kvs';
 import { setReplicaStatus } from './token-replica';
 import type { Runtime } from './runtime';
 import type { StatePaths } from './state';
 
 type RegionNames = Readonly<Record<RegionRole, string>>;
-const apiDomain = (url: string) => new URL(url).host;
 
 function knownOrigins(runtime: Runtime, names: RegionNames): EdgeOrigin[] {
   return REGION_ROLES.map((role) => ({ role, region: names[role], url: runtime.regions[role].apiUrl }));
@@ -43,10 +42,10 @@ export function readLocalEdge(paths: StatePaths, runtime: Runtime, names: Region
   const edgeKey: EdgeKeyView = { storeArn: `file:${paths.kvs}`, readable: true, ...(value ? { value } : {}) };
   const read = readEdge(paths, runtime, names);
   if (!read) return { edgeKey };
-  const decidedBy = value !== undefined && apiDomain(read.origin.url) === value ? 'kvs-key' : 'configured-origin';
+  const decidedBy = value !== undefined && apiHost(read.origin.url) === value ? 'kvs-key' : 'configured-origin';
   const origin = (o: EdgeOrigin, by: TrafficOrigin['decidedBy']): TrafficOrigin => ({
     originId: o.role,
-    domainName: apiDomain(o.url),
+    domainName: apiHost(o.url),
     version: versionOf(read.edge, read.kvs),
     deployed: true,
     decidedBy: by,
@@ -75,8 +74,8 @@ export async function switchLocalTraffic(
       return { alreadyInPlace: true, detail: `the edge already sends traffic to ${target} (${url}; ${versionOf(edge, kvs)})` };
     }
     // PutKey with IfMatch: a store changed since this read fails loudly instead of being overwritten.
-    const next = await writeKvsKey(paths.kvs, EDGE_ORIGIN_KEY, apiDomain(url), kvs.etag);
-    progress(`key value store ${kvs.etag} -> ${next.etag}: ${EDGE_ORIGIN_KEY} = ${apiDomain(url)}`);
+    const next = await writeKvsKey(paths.kvs, EDGE_ORIGIN_KEY, apiHost(url), kvs.etag);
+    progress(`key value store ${kvs.etag} -> ${next.etag}: ${EDGE_ORIGIN_KEY} = ${apiHost(url)}`);
     return { alreadyInPlace: false, detail: `the edge sends traffic to ${target} (${url}) from the next request (kvs ${next.etag})` };
   }
   const plane = runtime.controlPlane;
@@ -95,7 +94,7 @@ export async function switchLocalTraffic(
   if (swapped) progress(`distribution config version ${expected} -> ${swapped.version}: origin ${url}`);
   // A key naming another API wins over the configured origin at the edge: delete it, as the AWS driver does.
   const key = kvs.items[EDGE_ORIGIN_KEY];
-  const stale = key !== undefined && key !== apiDomain(url);
+  const stale = key !== undefined && key !== apiHost(url);
   if (stale) await writeKvsKey(paths.kvs, EDGE_ORIGIN_KEY, undefined, kvs.etag);
   return {
     alreadyInPlace: !swapped && !stale,
@@ -117,7 +116,7 @@ export async function ensureLocalTokens(runtime: Runtime, names: RegionNames, mo
         ? {
             notes: [
               `while ${names.pri}'s token endpoint is down, clients keep working only until their token expires ` +
-                `(${ACCESS_TOKEN_TTL_SECONDS / 3600} h); set COGNITO_REPLICA=true for tokens from ${names.secd}`,
+                `(${ACCESS_TOKEN_VALIDITY_MINUTES / 60} h); set COGNITO_REPLICA=true for tokens from ${names.secd}`,
             ],
           }
         : {}),

@@ -33,6 +33,11 @@ export const API_BASE_PATH = '/v1';
 export const OAUTH_RESOURCE_SERVER = 'api';
 export const OAUTH_SCOPE_NAME = 'upsert-delete';
 export const OAUTH_SCOPE = `${OAUTH_RESOURCE_SERVER}/${OAUTH_SCOPE_NAME}`;
+/**
+ * How long an access token lasts (the user pool client's setting and the rehearsal's tokens): in a primary
+ * outage without a Cognito replica, how long clients keep working.
+ */
+export const ACCESS_TOKEN_VALIDITY_MINUTES = 60;
 
 export interface ApiRoute {
   readonly method: HttpMethod;

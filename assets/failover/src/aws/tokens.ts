@@ -10,13 +10,11 @@ import {
   UpdateUserPoolReplicaCommand,
   type UserPoolReplicaType,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { ACCESS_TOKEN_VALIDITY_MINUTES } from '#routes';
 import { waitUntil, type Clock } from '../clock';
 import type { Move, StepOptions, StepOutcome } from '../driver';
 import { FailoverError } from '../errors';
 import type { AwsContext } from './discover';
-
-/** lib/constructs/oauth-user-pool.ts sets accessTokenValidity to 1 h: how long a primary's token lasts. */
-export const ACCESS_TOKEN_VALIDITY_MINUTES = 60;
 
 export interface TokenSettings {
   readonly clock: Clock;
